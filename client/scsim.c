@@ -1,0 +1,50 @@
+/* scsim: one command, many verbs (run, demo, verify, profile ...). */
+#include <stdio.h>
+#include <string.h>
+
+#include <scsim/scsim.h>
+
+#include "commands.h"
+
+static int version_run(int argc, char **argv)
+{
+        (void)argc;
+        (void)argv;
+        printf("scsim %s\n", SCSIM_VERSION);
+        return EXIT_OK;
+}
+
+const struct verb verb_version = {"version", "print the version", version_run};
+
+static const struct verb *const verbs[] = {
+        &verb_version,
+};
+
+static void usage(FILE *f)
+{
+        fprintf(f, "usage: scsim VERB [OPTIONS] [ARGS]\n\nverbs:\n");
+        for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+                fprintf(f, "  %-22s %s\n", verbs[i]->name, verbs[i]->summary);
+        fprintf(f, "\n'scsim VERB --help' describes one verb.\n");
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+            strcmp(argv[1], "help") == 0) {
+                usage(stdout);
+                return EXIT_OK;
+        }
+        if (strcmp(argv[1], "--version") == 0)
+                return version_run(argc - 1, argv + 1);
+        for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+                if (strcmp(argv[1], verbs[i]->name) == 0)
+                        return verbs[i]->run(argc - 1, argv + 1);
+        fprintf(stderr, "scsim: unknown verb '%s'\n", argv[1]);
+        usage(stderr);
+        return EXIT_USAGE;
+}

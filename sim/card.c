@@ -1,0 +1,463 @@
+/* The card: lifecycle, power, the APDU pipeline (class, chaining, dispatch, GET RESPONSE). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include <scsim/err.h>
+
+#include "card_internal.h"
+#include "tlv.h"
+
+static uint16_t manage_channel(struct cmd *c);
+static uint16_t get_data(struct cmd *c);
+
+struct cmd_def {
+        uint8_t ins;
+        bool chainable; /* accepts CLA b5 command chaining */
+        cmd_handler *fn;
+};
+
+static const struct cmd_def iso_commands[] = {
+        {0x20, false, chv_verify},
+        {0x24, false, chv_change_reference_data},
+        {0x26, false, chv_disable_verification},
+        {0x28, false, chv_enable_verification},
+        {0x2c, false, chv_reset_retry_counter},
+        {0x70, false, manage_channel},
+        {0x82, false, ka_external_authenticate},
+        {0x84, false, ka_get_challenge},
+        {0xa4, false, fs_select},
+        {0xb0, false, fs_read_binary},
+        {0xca, false, get_data},
+        {0xd6, true, fs_update_binary},
+};
+
+#define INS_GET_RESPONSE 0xc0
+
+static const struct cmd_def *find_command(uint8_t ins)
+{
+        for (size_t i = 0; i < sizeof(iso_commands) / sizeof(iso_commands[0]); i++)
+                if (iso_commands[i].ins == ins)
+                        return &iso_commands[i];
+        return NULL;
+}
+
+int card_commit(struct scsim_card *card)
+{
+        (void)card; /* state lives in memory until a durable store is attached */
+        return 0;
+}
+
+static int state_init(struct card_state *st, const scsim_profile *p)
+{
+        size_t total = 0;
+
+        memset(st, 0, sizeof(*st));
+        for (size_t i = 0; i < p->nfiles; i++) {
+                st->ef_off[i] = total;
+                if (p->files[i].type == PROF_FILE_EF)
+                        total += p->files[i].size;
+        }
+        st->ef = calloc(1, total > 0 ? total : 1);
+        if (st->ef == NULL)
+                return -1;
+        st->ef_len = total;
+        for (size_t i = 0; i < p->nfiles; i++)
+                if (p->files[i].type == PROF_FILE_EF)
+                        memcpy(st->ef + st->ef_off[i], p->blob + p->files[i].content_off,
+                               p->files[i].content_len);
+        for (size_t i = 0; i < p->nchvs; i++) {
+                memcpy(st->chv[i].value, p->chvs[i].value, p->chvs[i].value_len);
+                st->chv[i].value_len = p->chvs[i].value_len;
+                st->chv[i].tries = p->chvs[i].retries;
+                st->chv[i].enabled = p->chvs[i].enabled;
+        }
+        for (size_t i = 0; i < p->nkeys; i++)
+                st->key[i].tries = p->keys[i].retries;
+        return 0;
+}
+
+scsim_card *scsim_card_new(const scsim_profile *profile)
+{
+        scsim_card *card = NULL;
+
+        if (profile == NULL || profile->nfiles == 0)
+                return NULL;
+        if ((card = calloc(1, sizeof(*card))) == NULL)
+                return NULL;
+        card->prof = profile;
+        card->resp = malloc(SCSIM_RAPDU_MAX);
+        card->answer = malloc(SCSIM_RAPDU_MAX);
+        card->chain = malloc(CARD_CHAIN_MAX);
+        if (card->resp == NULL || card->answer == NULL || card->chain == NULL || state_init(&card->st, profile) != 0) {
+                scsim_card_free(&card);
+                return NULL;
+        }
+        memcpy(card->serial, profile->serial, profile->serial_len);
+        card->serial_len = profile->serial_len;
+        return card;
+}
+
+void scsim_card_free(scsim_card **cardp)
+{
+        scsim_card *card;
+
+        if (cardp == NULL || (card = *cardp) == NULL)
+                return;
+        rng_free(&card->rng);
+        if (card->st.ef != NULL) {
+                OPENSSL_cleanse(card->st.ef, card->st.ef_len);
+                free(card->st.ef);
+        }
+        if (card->chain != NULL) {
+                OPENSSL_cleanse(card->chain, CARD_CHAIN_MAX);
+                free(card->chain);
+        }
+        free(card->resp);
+        free(card->answer);
+        OPENSSL_cleanse(card, sizeof(*card));
+        free(card);
+        *cardp = NULL;
+}
+
+void scsim_card_set_log(scsim_card *card, scsim_log_fn *fn, void *ctx)
+{
+        if (card == NULL)
+                return;
+        card->log.fn = fn;
+        card->log.ctx = ctx;
+}
+
+int scsim_card_set_random_seed(scsim_card *card, const uint8_t *seed, size_t len)
+{
+        if (card == NULL || (seed == NULL && len != 0))
+                return SCSIM_ERR_INVALID_ARGUMENT;
+        return rng_seed(&card->rng, seed, len) == 0 ? SCSIM_OK : SCSIM_ERR_CRYPTO;
+}
+
+/* Everything volatile goes: channels, security status, challenges, chains, pending data. */
+static void clear_volatile(scsim_card *card)
+{
+        for (unsigned i = 0; i < CARD_CHANNELS; i++) {
+                sec_clear_channel(&card->ch[i]);
+                card->ch[i].open = i == 0;
+                card->ch[i].df = 0;
+                card->ch[i].ef = PROF_NONE;
+        }
+        card->resp_len = 0;
+        card->resp_off = 0;
+        if (card->chaining)
+                OPENSSL_cleanse(card->chain, card->chain_len);
+        card->chaining = false;
+        card->chain_len = 0;
+}
+
+int scsim_card_atr(const scsim_card *card, const uint8_t **atr, size_t *atr_len)
+{
+        if (card == NULL || atr == NULL || atr_len == NULL)
+                return SCSIM_ERR_INVALID_ARGUMENT;
+        *atr = card->prof->atr;
+        *atr_len = card->prof->atr_len;
+        return SCSIM_OK;
+}
+
+int scsim_card_power_on(scsim_card *card, const uint8_t **atr, size_t *atr_len)
+{
+        if (card == NULL)
+                return SCSIM_ERR_INVALID_ARGUMENT;
+        clear_volatile(card);
+        card->powered = true;
+        if (atr != NULL && atr_len != NULL)
+                return scsim_card_atr(card, atr, atr_len);
+        return SCSIM_OK;
+}
+
+int scsim_card_reset(scsim_card *card, const uint8_t **atr, size_t *atr_len)
+{
+        if (card == NULL)
+                return SCSIM_ERR_INVALID_ARGUMENT;
+        if (!card->powered)
+                return SCSIM_ERR_POWERED_OFF;
+        return scsim_card_power_on(card, atr, atr_len);
+}
+
+int scsim_card_power_off(scsim_card *card)
+{
+        if (card == NULL)
+                return SCSIM_ERR_INVALID_ARGUMENT;
+        clear_volatile(card);
+        card->powered = false;
+        return SCSIM_OK;
+}
+
+int scsim_card_is_powered(const scsim_card *card)
+{
+        return card != NULL && card->powered;
+}
+
+int scsim_card_serial(const scsim_card *card, const uint8_t **serial, size_t *len)
+{
+        if (card == NULL || serial == NULL || len == NULL)
+                return SCSIM_ERR_INVALID_ARGUMENT;
+        *serial = card->serial;
+        *len = card->serial_len;
+        return SCSIM_OK;
+}
+
+int scsim_card_set_serial(scsim_card *card, const uint8_t *serial, size_t len)
+{
+        if (card == NULL || (serial == NULL && len != 0) || len > sizeof(card->serial))
+                return SCSIM_ERR_INVALID_ARGUMENT;
+        if (len > 0)
+                memcpy(card->serial, serial, len);
+        card->serial_len = len;
+        return SCSIM_OK;
+}
+
+const scsim_profile *scsim_card_profile(const scsim_card *card)
+{
+        return card != NULL ? card->prof : NULL;
+}
+
+/*
+ * MANAGE CHANNEL. Open (P1 00): P2 00 lets the card choose and answers the
+ * number; P2 1..3 asks for that one. Close (P1 80): P2 names the channel, or
+ * 00 for the one the command came on. A new channel starts with no security
+ * status; its current DF is the MF, or the originating channel's DF.
+ */
+static uint16_t manage_channel(struct cmd *c)
+{
+        struct scsim_card *card = c->card;
+        const struct apdu *a = c->apdu;
+        unsigned target;
+
+        if (a->p1 == 0x00) {
+                if (a->nc != 0)
+                        return SW_WRONG_LENGTH;
+                if (a->p2 == 0) {
+                        if (a->ne == 0)
+                                return SW_WRONG_LENGTH;
+                        for (target = 1; target < CARD_CHANNELS && card->ch[target].open; target++)
+                                ;
+                        if (target == CARD_CHANNELS)
+                                return SW_FUNC_UNSUPPORTED; /* no channel left */
+                } else {
+                        target = a->p2;
+                        if (target >= CARD_CHANNELS)
+                                return SW_WRONG_P1P2;
+                        if (card->ch[target].open)
+                                return SW_CONDITIONS;
+                }
+                sec_clear_channel(&card->ch[target]);
+                card->ch[target].open = true;
+                card->ch[target].df = c->chno == 0 ? 0 : c->ch->df;
+                card->ch[target].ef = PROF_NONE;
+                if (a->p2 == 0 && !rbuf_put_u8(c->out, (uint8_t)target))
+                        return SW_MEMORY_FAILURE;
+                return SW_OK;
+        }
+        if (a->p1 == 0x80) {
+                if (a->nc != 0)
+                        return SW_WRONG_LENGTH;
+                target = a->p2 == 0 ? c->chno : a->p2;
+                if (target == 0 || target >= CARD_CHANNELS)
+                        return SW_WRONG_P1P2;
+                if (!card->ch[target].open)
+                        return SW_CHANNEL_UNSUPPORTED;
+                sec_clear_channel(&card->ch[target]);
+                card->ch[target].open = false;
+                card->ch[target].df = 0;
+                card->ch[target].ef = PROF_NONE;
+                return SW_OK;
+        }
+        return SW_WRONG_P1P2;
+}
+
+/* GET DATA 00 CA 00 5A: the card's serial number (tag 5A). */
+static uint16_t get_data(struct cmd *c)
+{
+        const struct apdu *a = c->apdu;
+
+        if (a->nc != 0)
+                return SW_WRONG_LENGTH;
+        if (a->p1 != 0x00 || a->p2 != 0x5a || c->card->serial_len == 0)
+                return SW_REF_NOT_FOUND;
+        return tlv_put(c->out, 0x5a, c->card->serial, c->card->serial_len) ? SW_OK
+                                                                             : SW_MEMORY_FAILURE;
+}
+
+/* Send up to ne bytes of the pending response; 61xx when more is waiting. */
+static size_t send_pending(scsim_card *card, size_t ne, uint8_t *rapdu, uint16_t *sw)
+{
+        size_t left = card->resp_len - card->resp_off;
+        size_t n = left < ne ? left : ne;
+
+        memmove(rapdu, card->resp + card->resp_off, n);
+        card->resp_off += n;
+        left -= n;
+        if (left == 0) {
+                card->resp_len = card->resp_off = 0;
+                *sw = SW_OK;
+        } else {
+                *sw = SW_MORE_DATA(left > 255 ? 0 : left);
+        }
+        return n;
+}
+
+static uint16_t get_response(scsim_card *card, const struct apdu *a, unsigned chno,
+                             uint8_t *rapdu, size_t *n)
+{
+        uint16_t sw;
+
+        *n = 0;
+        if (a->p1 != 0 || a->p2 != 0)
+                return SW_WRONG_P1P2;
+        if (card->resp_len == 0 || card->resp_channel != chno) {
+                card->resp_len = card->resp_off = 0;
+                return SW_CONDITIONS;
+        }
+        if (a->nc != 0 || a->ne == 0)
+                return SW_WRONG_LENGTH;
+        *n = send_pending(card, a->ne, rapdu, &sw);
+        return sw;
+}
+
+/*
+ * Chaining: every part but the last has CLA b5 set and the same INS P1 P2;
+ * parts are collected here and the handler sees one command. Returns 0 when
+ * the command is complete (possibly with *a rewritten to the whole data),
+ * 9000 for an accepted intermediate part, or an error status word.
+ */
+static uint16_t handle_chaining(scsim_card *card, struct apdu *a, const struct cla_info *cla,
+                                const struct cmd_def *def)
+{
+        bool same = card->chaining && card->chain_ins == a->ins && card->chain_p1 == a->p1 &&
+                    card->chain_p2 == a->p2 && card->chain_channel == cla->channel;
+
+        if (card->chaining && !same) {
+                OPENSSL_cleanse(card->chain, card->chain_len);
+                card->chaining = false;
+                card->chain_len = 0;
+                return SW_LAST_CMD_EXPECTED;
+        }
+        if (!cla->chained && !card->chaining)
+                return 0;
+        if (!def->chainable) {
+                card->chaining = false;
+                card->chain_len = 0;
+                return SW_CHAINING_UNSUPPORTED;
+        }
+        if (a->nc > CARD_CHAIN_MAX - card->chain_len) {
+                OPENSSL_cleanse(card->chain, card->chain_len);
+                card->chaining = false;
+                card->chain_len = 0;
+                return SW_WRONG_LENGTH;
+        }
+        if (a->nc > 0)
+                memcpy(card->chain + card->chain_len, a->data, a->nc);
+        card->chain_len += a->nc;
+        if (cla->chained) {
+                card->chaining = true;
+                card->chain_ins = a->ins;
+                card->chain_p1 = a->p1;
+                card->chain_p2 = a->p2;
+                card->chain_channel = cla->channel;
+                return SW_OK;
+        }
+        card->chaining = false;
+        a->data = card->chain_len > 0 ? card->chain : NULL;
+        a->nc = card->chain_len;
+        return 0;
+}
+
+/*
+ * Run one command and put its answer (data, then SW) into rapdu. Data longer
+ * than Ne waits in card->resp for GET RESPONSE.
+ */
+static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_t *rapdu)
+{
+        struct apdu a;
+        struct cla_info cla;
+        const struct cmd_def *def;
+        struct rbuf out;
+        struct cmd c;
+        uint16_t sw;
+        size_t n = 0;
+
+        if (apdu_decode(capdu, len, &a) != 0) {
+                sw = SW_WRONG_LENGTH;
+                goto done;
+        }
+        if ((sw = apdu_decode_cla(a.cla, &cla)) != 0)
+                goto done;
+        if (cla.channel >= CARD_CHANNELS || !card->ch[cla.channel].open) {
+                sw = SW_CHANNEL_UNSUPPORTED;
+                goto done;
+        }
+        if (cla.sm) {
+                sw = SW_SM_UNSUPPORTED;
+                goto done;
+        }
+        if (a.ins == INS_GET_RESPONSE && !card->chaining) {
+                sw = get_response(card, &a, cla.channel, rapdu, &n);
+                goto done;
+        }
+        card->resp_len = card->resp_off = 0; /* any other command drops pending data */
+        if ((def = find_command(a.ins)) == NULL) {
+                sw = card->chaining ? SW_LAST_CMD_EXPECTED : SW_INS_UNSUPPORTED;
+                card->chaining = false;
+                card->chain_len = 0;
+                goto done;
+        }
+        if ((sw = handle_chaining(card, &a, &cla, def)) != 0)
+                goto done;
+
+        out.p = card->resp;
+        out.cap = SCSIM_RAPDU_MAX - 2;
+        out.len = 0;
+        out.overflow = false;
+        c.card = card;
+        c.apdu = &a;
+        c.ch = &card->ch[cla.channel];
+        c.chno = cla.channel;
+        c.out = &out;
+        sw = def->fn(&c);
+        if (a.data == card->chain) {
+                OPENSSL_cleanse(card->chain, card->chain_len);
+                card->chain_len = 0;
+        }
+        if (out.len > 0 && (sw == SW_OK || out.len > a.ne)) {
+                card->resp_len = out.len;
+                card->resp_off = 0;
+                card->resp_channel = cla.channel;
+                n = send_pending(card, a.ne, rapdu, &sw);
+        } else if (out.len > 0) {
+                memcpy(rapdu, out.p, out.len);
+                n = out.len;
+        }
+done:
+        rapdu[n] = (uint8_t)(sw >> 8);
+        rapdu[n + 1] = (uint8_t)sw;
+        return n + 2;
+}
+
+int scsim_card_transmit(scsim_card *card, const uint8_t *capdu, size_t len, uint8_t *rapdu,
+                        size_t cap, size_t *rlen)
+{
+        size_t n;
+
+        if (rlen != NULL)
+                *rlen = 0;
+        if (card == NULL || capdu == NULL || rapdu == NULL || rlen == NULL || len == 0 ||
+            len > SCSIM_CAPDU_MAX)
+                return SCSIM_ERR_INVALID_ARGUMENT;
+        if (!card->powered)
+                return SCSIM_ERR_POWERED_OFF;
+        n = process(card, capdu, len, card->answer);
+        if (n > cap)
+                return SCSIM_ERR_BUFFER_TOO_SMALL;
+        memcpy(rapdu, card->answer, n);
+        *rlen = n;
+        return SCSIM_OK;
+}

@@ -1,0 +1,259 @@
+/*
+ * Card-holder verification: VERIFY, CHANGE REFERENCE DATA, RESET RETRY
+ * COUNTER, ENABLE/DISABLE VERIFICATION REQUIREMENT, as ISO 7816-4 has them.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "card_internal.h"
+
+/*
+ * Strip the profile's padding from a presented code and check its length and
+ * format. Returns the unpadded length, or -1 when the code is malformed (6A80,
+ * which never costs a try: a malformed code is not an attempt).
+ */
+static int unpad(const struct prof_chv *pc, const uint8_t *in, size_t n)
+{
+        size_t len = n;
+
+        if (pc->padding != PROF_PAD_NONE) {
+                uint8_t pad = pc->padding == PROF_PAD_FF ? 0xff : 0x00;
+                if (n != pc->max_len)
+                        return -1;
+                while (len > 0 && in[len - 1] == pad)
+                        len--;
+        }
+        return prof_chv_value_ok(pc, in, len) ? (int)len : -1;
+}
+
+/* Bytes a code occupies at the front of a concatenation (old||new, PUK||new). */
+static size_t presented_len(const struct prof_chv *pc, const struct chv_state *st)
+{
+        return pc->padding != PROF_PAD_NONE ? pc->max_len : st->value_len;
+}
+
+/*
+ * The guarded comparison. The counter is decremented and committed before
+ * the comparison, so a card torn at any instant has spent the try; a match
+ * gives it back. Returns 9000, 63Cx, 6983 (blocked) or 6581 (commit failed).
+ */
+static uint16_t check_code(struct scsim_card *card, size_t idx, const uint8_t *code, size_t len)
+{
+        const struct prof_chv *pc = &card->prof->chvs[idx];
+        struct chv_state *st = &card->st.chv[idx];
+        uint8_t a[PROF_CHV_MAX_LEN] = {0}, b[PROF_CHV_MAX_LEN] = {0};
+        int same;
+
+        if (st->tries == 0)
+                return SW_AUTH_BLOCKED;
+        st->tries--;
+        if (card_commit(card) != 0)
+                return SW_MEMORY_FAILURE;
+        /* fixed-size buffers: the time taken does not depend on where they differ */
+        memcpy(a, code, len);
+        memcpy(b, st->value, st->value_len);
+        same = CRYPTO_memcmp(a, b, sizeof(a)) == 0 && len == st->value_len;
+        OPENSSL_cleanse(a, sizeof(a));
+        OPENSSL_cleanse(b, sizeof(b));
+        if (!same)
+                return SW_COUNTER(st->tries);
+        st->tries = pc->retries;
+        if (card_commit(card) != 0)
+                return SW_MEMORY_FAILURE;
+        return SW_OK;
+}
+
+static void set_verified(struct channel *ch, size_t idx, bool on)
+{
+        if (on)
+                ch->chv_verified |= 1u << idx;
+        else
+                ch->chv_verified &= ~(1u << idx);
+}
+
+static void set_value(struct chv_state *st, const uint8_t *v, size_t len)
+{
+        OPENSSL_cleanse(st->value, sizeof(st->value));
+        memcpy(st->value, v, len);
+        st->value_len = len;
+}
+
+/* Look up the reference in P2 and verify the code in data against it. */
+static uint16_t verify_code(struct cmd *c, size_t idx, const uint8_t *data, size_t n)
+{
+        const struct prof_chv *pc = &c->card->prof->chvs[idx];
+        uint16_t sw;
+        int len;
+
+        if (c->card->st.chv[idx].tries == 0)
+                return SW_AUTH_BLOCKED;
+        if ((len = unpad(pc, data, n)) < 0)
+                return SW_WRONG_DATA;
+        sw = check_code(c->card, idx, data, (size_t)len);
+        if (pc->verifiable)
+                set_verified(c->ch, idx, sw == SW_OK);
+        return sw;
+}
+
+uint16_t chv_verify(struct cmd *c)
+{
+        const struct apdu *a = c->apdu;
+        struct chv_state *st;
+        int idx;
+
+        if (a->p1 != 0x00 && a->p1 != 0xff)
+                return SW_WRONG_P1P2;
+        idx = sec_find_chv(c->card, c->ch, a->p2);
+        if (idx < 0 || !c->card->prof->chvs[idx].verifiable)
+                return SW_REF_NOT_FOUND;
+        st = &c->card->st.chv[idx];
+        if (a->p1 == 0xff) { /* reset this reference's status; the counter is not touched */
+                if (a->nc != 0)
+                        return SW_WRONG_LENGTH;
+                set_verified(c->ch, (size_t)idx, false);
+                return SW_OK;
+        }
+        if (a->nc == 0) { /* a query: never changes the counter */
+                if (st->tries == 0)
+                        return SW_AUTH_BLOCKED;
+                if (!st->enabled || (c->ch->chv_verified & (1u << idx)) != 0)
+                        return SW_OK;
+                return SW_COUNTER(st->tries);
+        }
+        return verify_code(c, (size_t)idx, a->data, a->nc);
+}
+
+uint16_t chv_change_reference_data(struct cmd *c)
+{
+        const struct apdu *a = c->apdu;
+        const struct prof_chv *pc;
+        struct chv_state *st;
+        size_t old_len;
+        uint16_t sw;
+        int idx, new_len;
+
+        if (a->p1 != 0x00 && a->p1 != 0x01)
+                return SW_WRONG_P1P2;
+        if ((idx = sec_find_chv(c->card, c->ch, a->p2)) < 0)
+                return SW_REF_NOT_FOUND;
+        pc = &c->card->prof->chvs[idx];
+        st = &c->card->st.chv[idx];
+        if (st->tries == 0)
+                return SW_AUTH_BLOCKED;
+        if (a->p1 == 0x01) { /* new value only, the reference must already be verified */
+                if ((c->ch->chv_verified & (1u << idx)) == 0)
+                        return SW_SECURITY_STATUS;
+                if ((new_len = unpad(pc, a->data, a->nc)) < 0)
+                        return SW_WRONG_DATA;
+                set_value(st, a->data, (size_t)new_len);
+                return card_commit(c->card) == 0 ? SW_OK : SW_MEMORY_FAILURE;
+        }
+        old_len = presented_len(pc, st);
+        if (a->nc <= old_len)
+                return SW_WRONG_LENGTH;
+        if ((new_len = unpad(pc, a->data + old_len, a->nc - old_len)) < 0)
+                return SW_WRONG_DATA;
+        if ((sw = verify_code(c, (size_t)idx, a->data, old_len)) != SW_OK)
+                return sw;
+        set_value(st, a->data + old_len, (size_t)new_len);
+        return card_commit(c->card) == 0 ? SW_OK : SW_MEMORY_FAILURE;
+}
+
+uint16_t chv_reset_retry_counter(struct cmd *c)
+{
+        const struct apdu *a = c->apdu;
+        const struct prof_chv *pc;
+        struct chv_state *st;
+        size_t new_off = 0;
+        uint16_t sw;
+        int idx, new_len = -1;
+
+        if (a->p1 > 0x03)
+                return SW_WRONG_P1P2;
+        idx = sec_find_chv(c->card, c->ch, a->p2);
+        if (idx < 0 || !c->card->prof->chvs[idx].verifiable)
+                return SW_REF_NOT_FOUND;
+        pc = &c->card->prof->chvs[idx];
+        st = &c->card->st.chv[idx];
+
+        if (a->p1 == 0x00 || a->p1 == 0x01) { /* with the unblock code */
+                const struct prof_chv *puk;
+                size_t puk_len;
+                if (pc->puk == PROF_NONE)
+                        return SW_CONDITIONS;
+                puk = &c->card->prof->chvs[pc->puk];
+                if (c->card->st.chv[pc->puk].tries == 0)
+                        return SW_AUTH_BLOCKED;
+                puk_len = presented_len(puk, &c->card->st.chv[pc->puk]);
+                if (a->p1 == 0x00) {
+                        if (a->nc <= puk_len)
+                                return SW_WRONG_LENGTH;
+                        new_off = puk_len;
+                        if ((new_len = unpad(pc, a->data + puk_len, a->nc - puk_len)) < 0)
+                                return SW_WRONG_DATA;
+                } else if (a->nc == 0) {
+                        return SW_WRONG_LENGTH;
+                } else {
+                        puk_len = a->nc;
+                }
+                if ((sw = verify_code(c, pc->puk, a->data, puk_len)) != SW_OK)
+                        return sw;
+        } else { /* 02: new value, 03: counter only; both need the profile's condition */
+                if (pc->reset_rule == PROF_RULE_NEVER_IDX)
+                        return SW_CONDITIONS;
+                if (!sec_rule_holds(c->card, c->ch, pc->reset_rule))
+                        return SW_SECURITY_STATUS;
+                if (a->p1 == 0x02 && (new_len = unpad(pc, a->data, a->nc)) < 0)
+                        return a->nc == 0 ? SW_WRONG_LENGTH : SW_WRONG_DATA;
+                if (a->p1 == 0x03 && a->nc != 0)
+                        return SW_WRONG_LENGTH;
+        }
+        /* unblocked, not verified */
+        if (new_len >= 0)
+                set_value(st, a->data + new_off, (size_t)new_len);
+        st->tries = pc->retries;
+        return card_commit(c->card) == 0 ? SW_OK : SW_MEMORY_FAILURE;
+}
+
+static uint16_t set_requirement(struct cmd *c, bool enabled)
+{
+        const struct apdu *a = c->apdu;
+        struct chv_state *st;
+        uint16_t sw;
+        int idx;
+
+        if (a->p1 != 0x00 && a->p1 != 0x01)
+                return SW_WRONG_P1P2;
+        idx = sec_find_chv(c->card, c->ch, a->p2);
+        if (idx < 0 || !c->card->prof->chvs[idx].verifiable)
+                return SW_REF_NOT_FOUND;
+        if (!c->card->prof->chvs[idx].may_disable)
+                return SW_CONDITIONS;
+        st = &c->card->st.chv[idx];
+        if (a->p1 == 0x00) { /* the code in the data field */
+                if (a->nc == 0)
+                        return SW_WRONG_LENGTH;
+                if ((sw = verify_code(c, (size_t)idx, a->data, a->nc)) != SW_OK)
+                        return sw;
+        } else { /* no data: the reference must be verified on this channel */
+                if (a->nc != 0)
+                        return SW_WRONG_LENGTH;
+                if (st->tries == 0)
+                        return SW_AUTH_BLOCKED;
+                if ((c->ch->chv_verified & (1u << idx)) == 0)
+                        return SW_SECURITY_STATUS;
+        }
+        st->enabled = enabled;
+        return card_commit(c->card) == 0 ? SW_OK : SW_MEMORY_FAILURE;
+}
+
+uint16_t chv_disable_verification(struct cmd *c)
+{
+        return set_requirement(c, false);
+}
+
+uint16_t chv_enable_verification(struct cmd *c)
+{
+        return set_requirement(c, true);
+}

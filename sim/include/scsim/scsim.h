@@ -1,0 +1,12 @@
+/* libscsim: everything a program needs to create software cards and talk to them. */
+#ifndef SCSIM_SCSIM_H
+#define SCSIM_SCSIM_H
+
+#include <scsim/err.h>
+#include <scsim/log.h>
+#include <scsim/profile.h>
+#include <scsim/card.h>
+
+#define SCSIM_VERSION "0.1.0"
+
+#endif
