@@ -140,7 +140,8 @@ static int build(scsim_profile *p)
         return 0;
 }
 
-int scsim_profile_default(scsim_profile **out)
+int prof_default_c(scsim_profile **out);
+int prof_default_c(scsim_profile **out)
 {
         scsim_profile *p;
         char msg[256];
