@@ -291,7 +291,10 @@ static int get_uint(struct ld *ld, struct fy_node *n, struct pos at, const char 
         if ((s = scalar(ld, n, at, key, "an integer", &len)) == NULL)
                 return -1;
         at = node_pos(n, at);
-        if (fy_node_get_style(n) != FYNS_PLAIN || len == 0 || len > 9)
+        if (fy_node_get_style(n) != FYNS_PLAIN)
+                return err(ld, at, "%s: expected an integer, got a quoted string (drop the quotes)",
+                           key);
+        if (len == 0 || len > 9)
                 goto bad;
         for (size_t i = 0; i < len; i++) {
                 if (s[i] < '0' || s[i] > '9')
@@ -315,6 +318,10 @@ static int get_bool(struct ld *ld, struct fy_node *n, struct pos at, const char 
 
         if ((s = scalar(ld, n, at, key, "true or false", &len)) == NULL)
                 return -1;
+        if (fy_node_get_style(n) != FYNS_PLAIN)
+                return err(ld, node_pos(n, at),
+                           "%s: expected true or false, got a quoted string (drop the quotes)",
+                           key);
         if (fy_node_get_style(n) == FYNS_PLAIN && len == 4 && memcmp(s, "true", 4) == 0) {
                 *out = true;
                 return 0;
@@ -720,14 +727,13 @@ static int get_rule(struct ld *ld, struct fy_node *n, struct pos at, const char 
                 return intern_rule(ld, &r, at, key, out);
         }
         r.kind = which == 2 ? PROF_RULE_ANY : PROF_RULE_ALL;
-        if (is_empty(v) || fy_node_get_type(v) != FYNT_SEQUENCE ||
-            fy_node_sequence_item_count(v) < 1 ||
-            fy_node_sequence_item_count(v) > PROF_RULE_TERMS_MAX)
+        if (is_empty(v) || fy_node_get_type(v) != FYNT_SEQUENCE)
                 return err(ld, node_pos(v, at), "%s: %s takes a list of 1..%d rules, got %s", key,
-                           words[which], PROF_RULE_TERMS_MAX,
-                           !is_empty(v) && fy_node_get_type(v) == FYNT_SEQUENCE
-                               ? "a list of another length"
-                               : kind_name(v));
+                           words[which], PROF_RULE_TERMS_MAX, kind_name(v));
+        if (fy_node_sequence_item_count(v) < 1 ||
+            fy_node_sequence_item_count(v) > PROF_RULE_TERMS_MAX)
+                return err(ld, node_pos(v, at), "%s: %s takes a list of 1..%d rules, got %d", key,
+                           words[which], PROF_RULE_TERMS_MAX, fy_node_sequence_item_count(v));
         it = NULL;
         for (struct fy_node *t; (t = fy_node_sequence_iterate(v, &it)) != NULL;) {
                 uint16_t term;
@@ -1278,7 +1284,7 @@ static int parse(struct ld *ld, const char *text, size_t len)
                                         e->column > 0 ? (unsigned)e->column : 0},
                            "YAML: %s", e->msg != NULL ? e->msg : "syntax error");
         if (ld->doc == NULL || is_empty(fy_document_root(ld->doc)))
-                return err(ld, (struct pos){0, 0},
+                return err(ld, (struct pos){1, 1},
                            "empty: expected a mapping with name, atr, serial, files ...");
         return 0;
 }
@@ -1312,6 +1318,7 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
                 goto fail;
         }
         root = fy_document_root(ld->doc);
+        top = node_pos(root, top);
         if (take_fields(ld, root, top, "profile", top_fields, T_N, v, kp) != 0)
                 goto fail;
         /* the MF: index 0, every top-level file and CHV/key lives there */

@@ -17,14 +17,14 @@
 
 #include "card_helper.h"
 
-#define SEL_PAY "00 A4 04 0C 07 F0534353494D10"
-#define SEL_ID  "00 A4 04 0C 07 F0534353494D20"
-#define SEL_MF  "00 A4 00 0C 02 3F00"
+#define SEL_PAY        "00 A4 04 0C 07 F0534353494D10"
+#define SEL_ID         "00 A4 04 0C 07 F0534353494D20"
+#define SEL_MF         "00 A4 00 0C 02 3F00"
 #define VERIFY_PIN     "00 20 00 01 04 31323334"
 #define VERIFY_PAY_PIN "00 20 00 81 04 31313131"
 #define VERIFY_ID_PIN  "00 20 00 81 08 323232323232FFFF"
-#define READ_PAY "00 B0 81 00 00" /* SFI 1 in pay */
-#define READ_ID  "00 A4 02 0C 02 7001"
+#define READ_PAY       "00 B0 81 00 00" /* SFI 1 in pay */
+#define READ_ID        "00 A4 02 0C 02 7001"
 
 struct fx {
         scsim_profile *p;
@@ -154,12 +154,12 @@ static void status_is_per_channel_and_reset_clears(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(loads_by_name, setup, teardown),
-                cmocka_unit_test_setup_teardown(global_pin_survives_every_select, setup, teardown),
-                cmocka_unit_test_setup_teardown(pay_pin_cleared_when_leaving_pay, setup, teardown),
-                cmocka_unit_test_setup_teardown(id_pin_kept_across_selects, setup, teardown),
-                cmocka_unit_test_setup_teardown(status_is_per_channel_and_reset_clears, setup,
-                                                teardown),
+            cmocka_unit_test_setup_teardown(loads_by_name, setup, teardown),
+            cmocka_unit_test_setup_teardown(global_pin_survives_every_select, setup, teardown),
+            cmocka_unit_test_setup_teardown(pay_pin_cleared_when_leaving_pay, setup, teardown),
+            cmocka_unit_test_setup_teardown(id_pin_kept_across_selects, setup, teardown),
+            cmocka_unit_test_setup_teardown(status_is_per_channel_and_reset_clears, setup,
+                                            teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
