@@ -45,4 +45,10 @@ SCSIM_PROFILE_PATH=$bad "$scsim" profile list >"$out" 2>"$err"
 "$scsim" profile --help >"$out" 2>"$err" || fail "--help exited $?"
 "$scsim" profile frobnicate >"$out" 2>"$err"
 [ $? = 2 ] || fail "unknown subcommand must exit 2"
+# the complete example in docs/profiles.md is a valid profile
+sed -n '/^## Complete example/,$p' "$src/docs/profiles.md" | sed -n '/^```yaml$/,/^```$/p' |
+        sed '1d;$d' >"$out.yaml"
+[ -s "$out.yaml" ] || fail "no example found in docs/profiles.md"
+"$scsim" profile check "$out.yaml" >"$out" 2>"$err" || fail "docs example: $(cat "$err")"
+rm -f "$out.yaml"
 echo "ok"
