@@ -246,7 +246,7 @@ static int take_fields(struct ld *ld, struct fy_node *map, struct pos at, const 
                 kp[i] = at;
         }
         if (is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
-                return err(ld, node_pos(map, at), "%s: expected a mapping, got %s", what,
+                return err(ld, node_pos(map, at), "expected a mapping of %s, got %s", what,
                            kind_name(map));
         while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
                 struct fy_node *k = fy_node_pair_key(pair);
@@ -256,7 +256,7 @@ static int take_fields(struct ld *ld, struct fy_node *map, struct pos at, const 
                 size_t len = 0, i, off = 0;
 
                 if (is_empty(k) || fy_node_get_type(k) != FYNT_SCALAR || fy_node_is_alias(k))
-                        return err(ld, kpos, "%s: keys must be plain names", what);
+                        return err(ld, kpos, "keys must be plain names, got %s", kind_name(k));
                 name = fy_node_get_scalar(k, &len);
                 for (i = 0; i < nallowed; i++)
                         if (strlen(allowed[i]) == len && memcmp(allowed[i], name, len) == 0)
@@ -498,7 +498,7 @@ static int collect_chvs(struct ld *ld, struct fy_node *map, struct pos at, uint1
                 e->pos = where;
                 e->df = df;
                 set_ctx(ld, "chv '%s'", name);
-                if (take_fields(ld, fy_node_pair_value(pair), where, "definition", chv_fields, C_N,
+                if (take_fields(ld, fy_node_pair_value(pair), where, "fields", chv_fields, C_N,
                                 e->v, e->kp) != 0)
                         return -1;
                 e->verifiable = e->v[C_REFERENCE] != NULL;
@@ -544,7 +544,7 @@ static int collect_keys(struct ld *ld, struct fy_node *map, struct pos at, uint1
                 e->pos = where;
                 e->df = df;
                 set_ctx(ld, "key '%s'", name);
-                if (take_fields(ld, fy_node_pair_value(pair), where, "definition", key_fields, K_N,
+                if (take_fields(ld, fy_node_pair_value(pair), where, "fields", key_fields, K_N,
                                 e->v, e->kp) != 0)
                         return -1;
                 ld->nkeys++;
@@ -587,7 +587,7 @@ static int collect_files(struct ld *ld, struct fy_node *map, struct pos at, uint
                 e->df = parent;
                 idx = (uint16_t)ld->nfiles++;
                 set_ctx(ld, "file '%s'", name);
-                if (take_fields(ld, fy_node_pair_value(pair), where, "definition", file_fields, F_N,
+                if (take_fields(ld, fy_node_pair_value(pair), where, "fields", file_fields, F_N,
                                 e->v, e->kp) != 0)
                         return -1;
                 if (e->v[F_TYPE] == NULL)
@@ -1319,7 +1319,7 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
         }
         root = fy_document_root(ld->doc);
         top = node_pos(root, top);
-        if (take_fields(ld, root, top, "profile", top_fields, T_N, v, kp) != 0)
+        if (take_fields(ld, root, top, "profile fields", top_fields, T_N, v, kp) != 0)
                 goto fail;
         /* the MF: index 0, every top-level file and CHV/key lives there */
         snprintf(ld->files[0].name, sizeof(ld->files[0].name), "MF");
