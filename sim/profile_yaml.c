@@ -91,7 +91,6 @@ struct ent {
 };
 
 struct ld {
-        const char *source; /* file name for diagnostics */
         scsim_diag *diag;
         scsim_profile *p;
         char ctx[96];                     /* "chv 'pin'": prefixes messages about one object */
@@ -1061,6 +1060,110 @@ static int check_puk_chains(struct ld *ld)
         return 0;
 }
 
+/* A DF's own field: its AID, unique in the profile. */
+static int df_fields(struct ld *ld, const struct ent *e, size_t i, struct prof_file *f)
+{
+        if (e->v[F_AID] == NULL)
+                return 0;
+        if (get_hex(ld, e->v[F_AID], e->kp[F_AID], "aid", f->aid, 5, PROF_AID_MAX, &f->aid_len) !=
+            0)
+                return -1;
+        for (size_t j = 1; j < i; j++) {
+                const struct prof_file *o = &ld->p->files[j];
+                if (o->aid_len == f->aid_len && memcmp(o->aid, f->aid, f->aid_len) == 0)
+                        return err(ld, node_pos(e->v[F_AID], e->kp[F_AID]),
+                                   "aid is already used by DF '%s'", o->name);
+        }
+        return 0;
+}
+
+/*
+ * An EF's fields: SFI, size, content and rules. Hex content is decoded into
+ * *hex, which the caller frees; *content points at the bytes either way.
+ */
+static int ef_fields(struct ld *ld, const struct ent *e, size_t i, struct prof_file *f,
+                     uint8_t **hex, const uint8_t **content, size_t *content_len)
+{
+        struct pos cp = e->pos;
+        unsigned long v = 0;
+
+        if (e->v[F_SFI] != NULL) {
+                if (get_uint(ld, e->v[F_SFI], e->kp[F_SFI], "sfi", 1, 30, &v) != 0)
+                        return -1;
+                f->sfi = (uint8_t)v;
+                for (size_t j = 1; j < i; j++) {
+                        const struct prof_file *o = &ld->p->files[j];
+                        if (o->parent == f->parent && o->sfi == f->sfi)
+                                return err(ld, node_pos(e->v[F_SFI], e->kp[F_SFI]),
+                                           "sfi %u is already used by file '%s' in %s", f->sfi,
+                                           o->name, scope_name(ld, f->parent));
+                }
+        }
+        if (e->v[F_CONTENT] != NULL && e->v[F_CONTENT_HEX] != NULL)
+                return err(ld, e->kp[F_CONTENT_HEX], "give 'content' or 'content_hex', not both");
+        if (e->v[F_CONTENT] != NULL) {
+                const char *s;
+                cp = node_pos(e->v[F_CONTENT], e->kp[F_CONTENT]);
+                if (get_text(ld, e->v[F_CONTENT], e->kp[F_CONTENT], "content", &s, content_len) !=
+                    0)
+                        return -1;
+                *content = (const uint8_t *)s;
+        } else if (e->v[F_CONTENT_HEX] != NULL) {
+                cp = node_pos(e->v[F_CONTENT_HEX], e->kp[F_CONTENT_HEX]);
+                if ((*hex = malloc(PROF_EF_MAX_SIZE)) == NULL)
+                        return err(ld, cp, "out of memory");
+                if (get_hex(ld, e->v[F_CONTENT_HEX], e->kp[F_CONTENT_HEX], "content_hex", *hex, 0,
+                            PROF_EF_MAX_SIZE, content_len) != 0)
+                        return -1;
+                *content = *hex;
+        }
+        if (e->v[F_SIZE] != NULL) {
+                if (get_uint(ld, e->v[F_SIZE], e->kp[F_SIZE], "size", 0, PROF_EF_MAX_SIZE, &v) != 0)
+                        return -1;
+                f->size = v;
+        } else if (*content != NULL) {
+                f->size = *content_len;
+        } else {
+                return err(ld, e->pos, "missing 'size' (or content to take it from)");
+        }
+        if (*content_len > f->size)
+                return err(ld, cp, "content is %zu bytes but the file's size is %zu", *content_len,
+                           f->size);
+        if (e->v[F_READ] == NULL || e->v[F_UPDATE] == NULL)
+                return err(ld, e->pos, "missing '%s' access rule (always, never, {chv: NAME} ...)",
+                           e->v[F_READ] == NULL ? "read" : "update");
+        if (get_rule(ld, e->v[F_READ], e->kp[F_READ], "read", &f->read_rule) != 0)
+                return -1;
+        return get_rule(ld, e->v[F_UPDATE], e->kp[F_UPDATE], "update", &f->update_rule);
+}
+
+/* FIDs: not reserved, not the parent's own, unique among the parent's children. */
+static int file_fid(struct ld *ld, const struct ent *e, size_t i, struct prof_file *f)
+{
+        uint8_t fid[2];
+        size_t len = 0;
+        struct pos at;
+
+        if (e->v[F_FID] == NULL)
+                return err(ld, e->pos, "missing 'fid'");
+        if (get_hex(ld, e->v[F_FID], e->kp[F_FID], "fid", fid, 2, 2, &len) != 0)
+                return -1;
+        at = node_pos(e->v[F_FID], e->kp[F_FID]);
+        f->fid = (uint16_t)(fid[0] << 8 | fid[1]);
+        if (f->fid == 0x3f00 || f->fid == 0x3fff || f->fid == 0xffff)
+                return err(ld, at, "fid %04X is reserved (3F00 MF, 3FFF current DF, FFFF)", f->fid);
+        if (f->parent != 0 && ld->p->files[f->parent].fid == f->fid)
+                return err(ld, at, "fid %04X is the fid of its own DF '%s'", f->fid,
+                           ld->p->files[f->parent].name);
+        for (size_t j = 1; j < i; j++) {
+                const struct prof_file *o = &ld->p->files[j];
+                if (o->parent == f->parent && o->fid == f->fid)
+                        return err(ld, at, "fid %04X is already used by file '%s' in %s", f->fid,
+                                   o->name, scope_name(ld, f->parent));
+        }
+        return 0;
+}
+
 static int build_file(struct ld *ld, size_t i)
 {
         const struct ent *e = &ld->files[i];
@@ -1068,10 +1171,6 @@ static int build_file(struct ld *ld, size_t i)
         const uint8_t *content = NULL;
         uint8_t *hex = NULL;
         size_t content_len = 0;
-        unsigned long v = 0;
-        size_t len = 0;
-        uint8_t fid[2];
-        struct pos cp = e->pos;
         int ok = -1;
 
         memset(&f, 0, sizeof(f));
@@ -1079,106 +1178,12 @@ static int build_file(struct ld *ld, size_t i)
         memcpy(f.name, e->name, sizeof(f.name));
         f.type = e->is_df ? PROF_FILE_DF : PROF_FILE_EF;
         f.parent = e->df;
-        f.read_rule = PROF_RULE_NEVER_IDX;
+        f.read_rule = PROF_RULE_NEVER_IDX; /* DFs are never read or written as files */
         f.update_rule = PROF_RULE_NEVER_IDX;
-        if (e->v[F_FID] == NULL) {
-                err(ld, e->pos, "missing 'fid'");
+        if (file_fid(ld, e, i, &f) != 0)
                 goto fail;
-        }
-        if (get_hex(ld, e->v[F_FID], e->kp[F_FID], "fid", fid, 2, 2, &len) != 0)
-                goto fail;
-        f.fid = (uint16_t)(fid[0] << 8 | fid[1]);
-        if (f.fid == 0x3f00 || f.fid == 0x3fff || f.fid == 0xffff) {
-                err(ld, node_pos(e->v[F_FID], e->kp[F_FID]),
-                    "fid %04X is reserved (3F00 MF, 3FFF current DF, FFFF)", f.fid);
-                goto fail;
-        }
-        for (size_t j = 1; j < i; j++) {
-                if (ld->p->files[j].parent == f.parent && ld->p->files[j].fid == f.fid) {
-                        err(ld, node_pos(e->v[F_FID], e->kp[F_FID]),
-                            "fid %04X is already used by file '%s' in %s", f.fid,
-                            ld->p->files[j].name, scope_name(ld, f.parent));
-                        goto fail;
-                }
-        }
-        if (e->is_df) {
-                if (e->v[F_AID] != NULL) {
-                        if (get_hex(ld, e->v[F_AID], e->kp[F_AID], "aid", f.aid, 5, PROF_AID_MAX,
-                                    &f.aid_len) != 0)
-                                goto fail;
-                        for (size_t j = 1; j < i; j++) {
-                                const struct prof_file *o = &ld->p->files[j];
-                                if (o->aid_len == f.aid_len &&
-                                    memcmp(o->aid, f.aid, f.aid_len) == 0) {
-                                        err(ld, node_pos(e->v[F_AID], e->kp[F_AID]),
-                                            "aid is already used by DF '%s'", o->name);
-                                        goto fail;
-                                }
-                        }
-                }
-                if (prof_add_file(ld->p, &f, NULL, 0) != (int)i) {
-                        err(ld, e->pos, "too many files");
-                        goto fail;
-                }
-                ok = 0;
-                goto fail;
-        }
-        if (e->v[F_SFI] != NULL) {
-                if (get_uint(ld, e->v[F_SFI], e->kp[F_SFI], "sfi", 1, 30, &v) != 0)
-                        goto fail;
-                f.sfi = (uint8_t)v;
-                for (size_t j = 1; j < i; j++) {
-                        if (ld->p->files[j].parent == f.parent && ld->p->files[j].sfi == f.sfi) {
-                                err(ld, node_pos(e->v[F_SFI], e->kp[F_SFI]),
-                                    "sfi %u is already used by file '%s' in %s", f.sfi,
-                                    ld->p->files[j].name, scope_name(ld, f.parent));
-                                goto fail;
-                        }
-                }
-        }
-        if (e->v[F_CONTENT] != NULL && e->v[F_CONTENT_HEX] != NULL) {
-                err(ld, e->kp[F_CONTENT_HEX], "give 'content' or 'content_hex', not both");
-                goto fail;
-        }
-        if (e->v[F_CONTENT] != NULL) {
-                const char *s;
-                cp = node_pos(e->v[F_CONTENT], e->kp[F_CONTENT]);
-                if (get_text(ld, e->v[F_CONTENT], e->kp[F_CONTENT], "content", &s, &content_len) !=
-                    0)
-                        goto fail;
-                content = (const uint8_t *)s;
-        } else if (e->v[F_CONTENT_HEX] != NULL) {
-                cp = node_pos(e->v[F_CONTENT_HEX], e->kp[F_CONTENT_HEX]);
-                if ((hex = malloc(PROF_EF_MAX_SIZE + 1)) == NULL) {
-                        err(ld, cp, "out of memory");
-                        goto fail;
-                }
-                if (get_hex(ld, e->v[F_CONTENT_HEX], e->kp[F_CONTENT_HEX], "content_hex", hex, 0,
-                            PROF_EF_MAX_SIZE, &content_len) != 0)
-                        goto fail;
-                content = hex;
-        }
-        if (e->v[F_SIZE] != NULL) {
-                if (get_uint(ld, e->v[F_SIZE], e->kp[F_SIZE], "size", 0, PROF_EF_MAX_SIZE, &v) != 0)
-                        goto fail;
-                f.size = v;
-        } else if (content != NULL) {
-                f.size = content_len;
-        } else {
-                err(ld, e->pos, "missing 'size' (or content to take it from)");
-                goto fail;
-        }
-        if (content_len > f.size) {
-                err(ld, cp, "content is %zu bytes but the file's size is %zu", content_len, f.size);
-                goto fail;
-        }
-        if (e->v[F_READ] == NULL || e->v[F_UPDATE] == NULL) {
-                err(ld, e->pos, "missing '%s' access rule (always, never, {chv: NAME} ...)",
-                    e->v[F_READ] == NULL ? "read" : "update");
-                goto fail;
-        }
-        if (get_rule(ld, e->v[F_READ], e->kp[F_READ], "read", &f.read_rule) != 0 ||
-            get_rule(ld, e->v[F_UPDATE], e->kp[F_UPDATE], "update", &f.update_rule) != 0)
+        if (e->is_df ? df_fields(ld, e, i, &f) != 0
+                     : ef_fields(ld, e, i, &f, &hex, &content, &content_len) != 0)
                 goto fail;
         if (prof_add_file(ld->p, &f, content, content_len) != (int)i) {
                 err(ld, e->pos, "too many files or out of memory");
@@ -1305,7 +1310,6 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
         }
         if ((ld = calloc(1, sizeof(*ld))) == NULL)
                 return SCSIM_ERR_NO_MEMORY;
-        ld->source = source;
         ld->diag = diag;
         if (text == NULL && len != 0) {
                 err(ld, (struct pos){0, 0}, "no text");
