@@ -29,7 +29,7 @@ static int is_yaml(const struct dirent *d)
 /* Returns 0 when the file fails exactly as its first line says, else prints why. */
 static int run_case(const char *path)
 {
-        char first[1024], want[1400], got[1400];
+        char first[1024], want[4096 + 1024 + 8], got[sizeof(want)];
         scsim_profile *p = NULL;
         scsim_diag diag;
         FILE *f = fopen(path, "r");
