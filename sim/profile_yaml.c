@@ -652,8 +652,10 @@ static int intern_rule(struct ld *ld, const struct prof_rule *r, struct pos at, 
                 }
         }
         if ((idx = prof_add_rule(ld->p, r)) < 0)
-                return err(ld, at, "%s: too many distinct access rules in the profile (at most %d)",
-                           key, PROF_RULES_MAX);
+                return err(
+                    ld, at,
+                    "%s: too many distinct access rules (at most %d besides always and never)", key,
+                    PROF_RULES_MAX - 2);
         *out = (uint16_t)idx;
         return 0;
 }
