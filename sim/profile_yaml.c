@@ -1124,6 +1124,9 @@ static int ef_fields(struct ld *ld, const struct ent *e, size_t i, struct prof_f
                         return -1;
                 f->size = v;
         } else if (*content != NULL) {
+                if (*content_len > PROF_EF_MAX_SIZE)
+                        return err(ld, cp, "content is %zu bytes; an EF holds at most %d",
+                                   *content_len, PROF_EF_MAX_SIZE);
                 f->size = *content_len;
         } else {
                 return err(ld, e->pos, "missing 'size' (or content to take it from)");
