@@ -16,7 +16,7 @@
 #include <scsim/err.h>
 #include <scsim/profile.h>
 
-#include "card_helper.h"
+#include "card_steps.h"
 #include "profile_model.h"
 
 static const char full[] =
@@ -214,16 +214,16 @@ static void full_profile_behaves(void **state)
         assert_non_null(c);
         assert_int_equal(scsim_card_power_on(c, &atr, &atr_len), SCSIM_OK);
         /* pin starts with its requirement disabled: EF a reads without VERIFY */
-        assert_int_equal(tx(c, "00 A4 00 0C 02 2F00"), 0x9000);
-        assert_int_equal(tx(c, "00 B0 00 00 00"), 0x9000);
+        assert_int_equal(xmit(c, "00 A4 00 0C 02 2F00", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 B0 00 00 00", NULL, NULL), 0x9000);
         /* 12 bytes padded with FF; the value itself is 61 62 00 */
-        assert_int_equal(tx(c, "00 28 00 00 0C 616200FFFFFFFFFFFFFFFFFF"), 0x9000);
-        assert_int_equal(tx(c, "00 20 FF 00"), 0x9000);
-        assert_int_equal(tx(c, "00 B0 00 00 00"), 0x6982);
-        assert_int_equal(tx(c, "00 20 00 00 0C 616200FFFFFFFFFFFFFFFFFF"), 0x9000);
-        assert_int_equal(tx(c, "00 B0 00 00 00"), 0x9000);
+        assert_int_equal(xmit(c, "00 28 00 00 0C 616200FFFFFFFFFFFFFFFFFF", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 20 FF 00", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 B0 00 00 00", NULL, NULL), 0x6982);
+        assert_int_equal(xmit(c, "00 20 00 00 0C 616200FFFFFFFFFFFFFFFFFF", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 B0 00 00 00", NULL, NULL), 0x9000);
         /* puk has a reference but is not verifiable */
-        assert_int_equal(tx(c, "00 20 00 03 08 3939393939393939"), 0x6a88);
+        assert_int_equal(xmit(c, "00 20 00 03 08 3939393939393939", NULL, NULL), 0x6a88);
         scsim_card_free(&c);
         scsim_profile_free(&p);
 }
