@@ -1266,6 +1266,18 @@ static int parse(struct ld *ld, const char *text, size_t len)
         struct fy_diag_error *e;
         void *it = NULL;
 
+        /*
+         * Debian 12's libfyaml (0.7.12) can loop forever scanning a malformed
+         * directive (found by fuzz_profile). Profiles have no use for %YAML or
+         * %TAG, so a line starting with '%' is refused before libfyaml sees it.
+         */
+        for (size_t i = 0, line = 1; i < len; i++) {
+                if (text[i] == '%' && (i == 0 || text[i - 1] == '\n'))
+                        return err(ld, (struct pos){(unsigned)line, 1},
+                                   "YAML directives (%%YAML, %%TAG) are not supported in profiles");
+                if (text[i] == '\n')
+                        line++;
+        }
         fy_diag_cfg_default(&dcfg);
         dcfg.fp = NULL;
         dcfg.output_fn = NULL;
