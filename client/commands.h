@@ -19,5 +19,6 @@ struct verb {
 
 /* Each verb file defines one of these; scsim.c lists them. */
 extern const struct verb verb_version;
+extern const struct verb verb_run;
 
 #endif

@@ -18,6 +18,7 @@ const struct verb verb_version = {"version", "print the version", version_run};
 
 static const struct verb *const verbs[] = {
         &verb_version,
+        &verb_run,
 };
 
 static void usage(FILE *f)
