@@ -17,7 +17,9 @@ static int version_run(int argc, char **argv)
 const struct verb verb_version = {"version", "print the version", version_run};
 
 static const struct verb *const verbs[] = {
+        &verb_state,
         &verb_version,
+        &verb_profile,
         &verb_run,
 };
 
