@@ -1,10 +1,11 @@
 #!/bin/sh
 # Card present with the profile's ATR, seen by opensc-tool and pcsc_scan through a private pcscd.
-# Run as: scsim run -- test_present.sh (SCSIM_VPCD names the scsim-vpcd binary).
+# Run as: scsim run [--profile P] -- test_present.sh [P] (SCSIM_VPCD names the scsim-vpcd binary).
 set -eu
 fail() { echo "FAIL: $*" >&2; exit 1; }
+profile=${1:-iso7816-chv}
 
-want=$("$SCSIM_VPCD" --print-atr | tr -d ' ' | tr 'A-F' 'a-f')
+want=$("$SCSIM_VPCD" --profile "$profile" --print-atr | tr -d ' ' | tr 'A-F' 'a-f')
 got=$(opensc-tool -r "$SCSIM_READER" -a | tr -d ':' | tr 'A-F' 'a-f')
 [ -n "$want" ] || fail "scsim-vpcd --print-atr printed nothing"
 [ "$got" = "$want" ] || fail "opensc-tool ATR $got, profile ATR $want"
