@@ -54,6 +54,7 @@ struct run_opts {
         unsigned slots;
         const char *trace;
         bool trace_secrets;
+        const char *state; /* --state PATH: durable card state (PATH.n for slot n) */
         unsigned timeout_s;
         int verbose;
         const char *dir; /* --stop / --wait */
@@ -98,6 +99,7 @@ static void usage(FILE *f)
                 " 00 00\"... (1 or 2, default 1)\n"
                 "  -t, --trace FILE     APDU trace of every slot (see scsim-vpcd --trace)\n"
                 "      --trace-secrets  do not mask PINs and keys in the trace\n"
+                "  -s, --state PATH     keep card state in PATH (slot n: PATH.n), see docs/state.md\n"
                 "      --timeout SEC    how long to wait for the cards to appear (default 30)\n"
                 "      --start          start in the background; print the environment to export\n"
                 "      --stop           stop what --start started\n"
@@ -422,6 +424,7 @@ static int start_bridge(struct run_env *e)
                 cfg.slots = e->opts->slots;
                 cfg.trace = e->trace;
                 cfg.trace_secrets = e->opts->trace_secrets;
+                cfg.state_path = e->opts->state;
                 cfg.verbosity = 1;
                 cfg.log = stderr;
                 snprintf(err, sizeof(err), "127.0.0.1:%u", e->port);
@@ -716,6 +719,20 @@ static int setup(struct run_env *e)
                 scsim_diag_format(&diag, msg, sizeof(msg));
                 fprintf(stderr, "scsim run: profile '%s': %s\n", e->opts->profile, msg);
                 return EXIT_USAGE;
+        }
+        /* a bad state file stops us here, with its message, before any daemon starts */
+        for (unsigned i = 0; e->opts->state != NULL && i < e->opts->slots; i++) {
+                char path[PATH_MAX];
+                scsim_card *card = scsim_card_new(e->profile);
+                int rc = card == NULL ? SCSIM_ERR_NO_MEMORY : SCSIM_ERR_INVALID_ARGUMENT;
+                if (card != NULL && bridge_state_path(e->opts->state, i, path, sizeof(path)) == 0)
+                        rc = scsim_card_attach_state(card, path, &diag);
+                scsim_card_free(&card);
+                if (rc != SCSIM_OK) {
+                        scsim_diag_format(&diag, msg, sizeof(msg));
+                        fprintf(stderr, "scsim run: --state: %s\n", msg);
+                        return EXIT_RUNTIME;
+                }
         }
         if (e->opts->trace != NULL) {
                 if (strcmp(e->opts->trace, "-") == 0) {
@@ -1053,6 +1070,7 @@ static const struct option options[] = {
     {"profile", required_argument, NULL, 'p'},
     {"slots", required_argument, NULL, 'n'},
     {"trace", required_argument, NULL, 't'},
+    {"state", required_argument, NULL, 's'},
     {"trace-secrets", no_argument, NULL, OPT_TRACE_SECRETS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"start", no_argument, NULL, OPT_START},
@@ -1093,7 +1111,7 @@ static int run_main(int argc, char **argv)
         o.mode = MODE_FOREGROUND;
         optind = 1;
         /* '+': stop at the first non-option, so COMMAND's own options stay its own. */
-        while ((opt = getopt_long(argc, argv, "+p:n:t:vh", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, "+p:n:t:s:vh", options, NULL)) != -1) {
                 switch (opt) {
                 case 'p':
                         o.profile = optarg;
@@ -1104,6 +1122,9 @@ static int run_main(int argc, char **argv)
                         break;
                 case 't':
                         o.trace = optarg;
+                        break;
+                case 's':
+                        o.state = optarg;
                         break;
                 case OPT_TRACE_SECRETS:
                         o.trace_secrets = true;

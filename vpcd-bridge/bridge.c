@@ -2,6 +2,7 @@
 #include "bridge.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -406,6 +407,16 @@ static int bridge_setup(struct bridge *b)
                         blog(b, L_ERROR, "slot %u: cannot give the card its serial number", i);
                         return -1;
                 }
+                if (cfg->state_path != NULL) {
+                        char path[PATH_MAX], line[1024];
+                        scsim_diag diag;
+                        if (bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0 ||
+                            scsim_card_attach_state(s->card, path, &diag) != SCSIM_OK) {
+                                scsim_diag_format(&diag, line, sizeof(line));
+                                blog(b, L_ERROR, "slot %u: state: %s", i, line);
+                                return -1;
+                        }
+                }
                 if (vpcd_addr_with_port_offset(&cfg->addr, i, &s->addr) != 0) {
                         blog(b, L_ERROR, "slot %u: port beyond 65535", i);
                         return -1;
@@ -426,6 +437,13 @@ static int bridge_setup(struct bridge *b)
                 return -1;
         }
         return 0;
+}
+
+int bridge_state_path(const char *base, unsigned slot, char *buf, size_t cap)
+{
+        int n = slot == 0 ? snprintf(buf, cap, "%s", base) : snprintf(buf, cap, "%s.%u", base, slot);
+
+        return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
 /* Returns true when a stop signal arrived. */

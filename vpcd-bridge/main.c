@@ -31,6 +31,8 @@ static void usage(FILE *f)
             "      --allow-remote    allow a non-loopback address\n"
             "  -t, --trace FILE      one line per APDU to FILE ('-' for standard output)\n"
             "      --trace-secrets   show PIN, PUK and key bytes in the trace (masked otherwise)\n"
+            "  -s, --state PATH      keep card state (counters, codes, files) in PATH; slot n\n"
+            "                        uses PATH.n. Refuses a bad file. See docs/state.md\n"
             "      --print-atr       print the card's ATR in hex and exit\n"
             "  -v, --verbose         more diagnostics on standard error (repeat for card debug)\n"
             "  -h, --help            this text\n"
@@ -50,6 +52,7 @@ static const struct option options[] = {
     {"listen", required_argument, NULL, 'l'},
     {"allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE},
     {"trace", required_argument, NULL, 't'},
+    {"state", required_argument, NULL, 's'},
     {"trace-secrets", no_argument, NULL, OPT_TRACE_SECRETS},
     {"print-atr", no_argument, NULL, OPT_PRINT_ATR},
     {"verbose", no_argument, NULL, 'v'},
@@ -73,7 +76,7 @@ int main(int argc, char **argv)
         memset(&diag, 0, sizeof(diag));
         cfg.slots = 1;
         cfg.log = stderr;
-        while ((opt = getopt_long(argc, argv, "p:a:n:rl:t:vh", options, NULL)) != -1) {
+        while ((opt = getopt_long(argc, argv, "p:a:n:rl:t:s:vh", options, NULL)) != -1) {
                 switch (opt) {
                 case 'p':
                         profile_arg = optarg;
@@ -106,6 +109,9 @@ int main(int argc, char **argv)
                         break;
                 case 't':
                         trace_arg = optarg;
+                        break;
+                case 's':
+                        cfg.state_path = optarg;
                         break;
                 case OPT_TRACE_SECRETS:
                         cfg.trace_secrets = true;

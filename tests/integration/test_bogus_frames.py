@@ -11,30 +11,10 @@ import sys
 import tempfile
 
 from scsimtest import check, fail
+from vpcd_peer import accept, frame, recv_frame
 
 vpcd = sys.argv[1]
-TIMEOUT = 60
-
-
-def frame(payload):
-    return struct.pack(">H", len(payload)) + payload
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
-
-
-def recv_frame(s):
-    hdr = recv_exact(s, 2)
-    if hdr is None:
-        return None
-    return recv_exact(s, struct.unpack(">H", hdr)[0])
+from vpcd_peer import TIMEOUT
 
 
 def expect_closed(s, what):
@@ -45,12 +25,6 @@ def expect_closed(s, what):
         data = b""
     check(data == b"", "%s: the bridge closed the connection" % what)
     s.close()
-
-
-def accept(server):
-    conn, _ = server.accept()
-    conn.settimeout(TIMEOUT)
-    return conn
 
 
 log = tempfile.TemporaryFile(mode="w+")
