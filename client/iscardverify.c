@@ -4,6 +4,7 @@
  * functions and as a COM-style interface sharing one object.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -395,8 +396,7 @@ void scsim_scv_set_reader_name(scsim_scv *v, const char *name)
 {
         if (v == NULL || name == NULL)
                 return;
-        strncpy(v->reader, name, sizeof(v->reader) - 1);
-        v->reader[sizeof(v->reader) - 1] = '\0';
+        snprintf(v->reader, sizeof(v->reader), "%s", name);
 }
 
 /* ---- COM-style binding ---- */
@@ -436,8 +436,7 @@ static uint32_t com_release(scsim_iscardverify *This)
                 return v->refs;
         if (v->ops.close != NULL)
                 v->ops.close(v->ctx);
-        explicit_bzero(v, sizeof(*v));
-        free(v);
+        free(v); /* it holds no codes: those never outlive a call */
         return 0;
 }
 
