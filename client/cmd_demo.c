@@ -60,7 +60,7 @@ static int step(struct demo *d, const char *op, scsim_hresult hr, uint16_t want_
                         printf("null");
                 printf(",\"ok\":%s}", ok ? "true" : "false");
         } else {
-                printf("%2d  %-44s %-4s  %-30s 0x%08X  %s", d->n, op, swtxt, scsim_hresult_name(hr),
+                printf("%2d  %-48s %-4s  %-30s 0x%08X  %s", d->n, op, swtxt, scsim_hresult_name(hr),
                        hr, ok ? "ok" : "UNEXPECTED");
                 if (tries >= 0)
                         printf(" (%d tries left)", tries);
@@ -101,7 +101,10 @@ static int read_secret(struct demo *d, scsim_hresult want, uint16_t want_sw, cha
 
 static const char *method_name(int m)
 {
-        return m == 1 ? "by VERIFY P1=FF" : m == 2 ? "by warm reset" : "";
+        /* the SW shown for ResetSecurityState is the checking query's answer */
+        return m == 1   ? "by VERIFY P1=FF, checked by a query"
+               : m == 2 ? "by warm reset, checked by a query"
+                        : "";
 }
 
 static int session(struct demo *d)
@@ -198,7 +201,7 @@ static int demo_run(int argc, char **argv)
                 printf(",\"steps\":[");
         } else {
                 printf("ISCardVerify session on reader '%s'\n", scsim_scv_reader(d.v));
-                printf("%2s  %-44s %-4s  %-30s %-10s  %s\n", "#", "operation", "SW", "HRESULT",
+                printf("%2s  %-48s %-4s  %-30s %-10s  %s\n", "#", "operation", "SW", "HRESULT",
                        "value", "result");
         }
         session(&d);
