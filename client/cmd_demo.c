@@ -77,10 +77,13 @@ static int step(struct demo *d, const char *op, scsim_hresult hr, uint16_t want_
         return ok ? 0 : -1;
 }
 
-/* SELECT EF 0102 under the MF, then READ BINARY; the data goes to text. */
+/*
+ * SELECT EF 0102 by its path from the MF (another client may have left an
+ * application selected), then READ BINARY; the data goes to text.
+ */
 static int read_secret(struct demo *d, scsim_hresult want, uint16_t want_sw, char *text, size_t cap)
 {
-        static const uint8_t sel[] = {0x00, 0xa4, 0x00, 0x0c, 0x02, 0x01, 0x02};
+        static const uint8_t sel[] = {0x00, 0xa4, 0x08, 0x0c, 0x02, 0x01, 0x02};
         static const uint8_t rb[] = {0x00, 0xb0, 0x00, 0x00, 0x00};
         uint8_t buf[256];
         size_t n = 0, k = 0;
@@ -89,7 +92,8 @@ static int read_secret(struct demo *d, scsim_hresult want, uint16_t want_sw, cha
 
         text[0] = '\0';
         hr = scsim_scv_transmit(d->v, sel, sizeof(sel), buf, sizeof(buf), &n, &sw);
-        if (step(d, "SELECT EF 0102 (protected by ref 01)", hr, 0x9000, SCSIM_S_OK, "") != 0)
+        if (step(d, "SELECT EF 0102 by path (protected by ref 01)", hr, 0x9000, SCSIM_S_OK, "") !=
+            0)
                 return -1;
         hr = scsim_scv_transmit(d->v, rb, sizeof(rb), buf, sizeof(buf), &n, &sw);
         for (size_t i = 0; hr == SCSIM_S_OK && i < n && k + 1 < cap; i++)
