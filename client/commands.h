@@ -19,6 +19,7 @@ struct verb {
 
 /* Each verb file defines one of these; scsim.c lists them. */
 extern const struct verb verb_version;
+extern const struct verb verb_state;
 extern const struct verb verb_verify;
 extern const struct verb verb_change_code;
 extern const struct verb verb_unblock;

@@ -7,6 +7,7 @@
 #include <scsim/err.h>
 
 #include "card_internal.h"
+#include "state_file.h"
 #include "tlv.h"
 
 static uint16_t manage_channel(struct cmd *c);
@@ -45,8 +46,7 @@ static const struct cmd_def *find_command(uint8_t ins)
 
 int card_commit(struct scsim_card *card)
 {
-        (void)card; /* state lives in memory until a durable store is attached */
-        return 0;
+        return card->store != NULL ? state_store_commit(card) : 0;
 }
 
 static int state_init(struct card_state *st, const scsim_profile *p)
@@ -106,6 +106,7 @@ void scsim_card_free(scsim_card **cardp)
         if (cardp == NULL || (card = *cardp) == NULL)
                 return;
         rng_free(&card->rng);
+        state_store_free(&card->store);
         if (card->st.ef != NULL) {
                 OPENSSL_cleanse(card->st.ef, card->st.ef_len);
                 free(card->st.ef);

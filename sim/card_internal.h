@@ -54,6 +54,8 @@ struct channel {
         uint8_t challenge[CARD_CHALLENGE_LEN];
 };
 
+struct state_store;
+
 struct scsim_card {
         const scsim_profile *prof;
         bool powered;
@@ -78,6 +80,7 @@ struct scsim_card {
         size_t serial_len;
         struct rng rng;
         struct log_sink log;
+        struct state_store *store; /* NULL: state lives in memory only */
 };
 
 /* What a command handler sees: the decoded APDU, its channel, and where to write data. */

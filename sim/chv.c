@@ -72,6 +72,22 @@ static void set_verified(struct channel *ch, size_t idx, bool on)
                 ch->chv_verified &= ~(1u << idx);
 }
 
+/*
+ * Commit a change to reference idx; if the state cannot be made durable, put
+ * the reference back as it was, so memory never runs ahead of the file.
+ */
+static uint16_t commit_or_restore(struct scsim_card *card, size_t idx, struct chv_state *before)
+{
+        uint16_t sw = SW_OK;
+
+        if (card_commit(card) != 0) {
+                card->st.chv[idx] = *before;
+                sw = SW_MEMORY_FAILURE;
+        }
+        OPENSSL_cleanse(before, sizeof(*before));
+        return sw;
+}
+
 static void set_value(struct chv_state *st, const uint8_t *v, size_t len)
 {
         OPENSSL_cleanse(st->value, sizeof(st->value));
@@ -128,7 +144,7 @@ uint16_t chv_change_reference_data(struct cmd *c)
 {
         const struct apdu *a = c->apdu;
         const struct prof_chv *pc;
-        struct chv_state *st;
+        struct chv_state *st, before;
         size_t old_len;
         uint16_t sw;
         int idx, new_len;
@@ -146,8 +162,9 @@ uint16_t chv_change_reference_data(struct cmd *c)
                         return SW_SECURITY_STATUS;
                 if ((new_len = unpad(pc, a->data, a->nc)) < 0)
                         return SW_WRONG_DATA;
+                before = *st;
                 set_value(st, a->data, (size_t)new_len);
-                return card_commit(c->card) == 0 ? SW_OK : SW_MEMORY_FAILURE;
+                return commit_or_restore(c->card, (size_t)idx, &before);
         }
         old_len = presented_len(pc, st);
         if (a->nc <= old_len)
@@ -156,15 +173,16 @@ uint16_t chv_change_reference_data(struct cmd *c)
                 return SW_WRONG_DATA;
         if ((sw = verify_code(c, (size_t)idx, a->data, old_len)) != SW_OK)
                 return sw;
+        before = *st;
         set_value(st, a->data + old_len, (size_t)new_len);
-        return card_commit(c->card) == 0 ? SW_OK : SW_MEMORY_FAILURE;
+        return commit_or_restore(c->card, (size_t)idx, &before);
 }
 
 uint16_t chv_reset_retry_counter(struct cmd *c)
 {
         const struct apdu *a = c->apdu;
         const struct prof_chv *pc;
-        struct chv_state *st;
+        struct chv_state *st, before;
         size_t new_off = 0;
         uint16_t sw;
         int idx, new_len = -1;
@@ -210,16 +228,17 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
                         return SW_WRONG_LENGTH;
         }
         /* unblocked, not verified */
+        before = *st;
         if (new_len >= 0)
                 set_value(st, a->data + new_off, (size_t)new_len);
         st->tries = pc->retries;
-        return card_commit(c->card) == 0 ? SW_OK : SW_MEMORY_FAILURE;
+        return commit_or_restore(c->card, (size_t)idx, &before);
 }
 
 static uint16_t set_requirement(struct cmd *c, bool enabled)
 {
         const struct apdu *a = c->apdu;
-        struct chv_state *st;
+        struct chv_state *st, before;
         uint16_t sw;
         int idx;
 
@@ -244,8 +263,9 @@ static uint16_t set_requirement(struct cmd *c, bool enabled)
                 if ((c->ch->chv_verified & (1u << idx)) == 0)
                         return SW_SECURITY_STATUS;
         }
+        before = *st;
         st->enabled = enabled;
-        return card_commit(c->card) == 0 ? SW_OK : SW_MEMORY_FAILURE;
+        return commit_or_restore(c->card, (size_t)idx, &before);
 }
 
 uint16_t chv_disable_verification(struct cmd *c)

@@ -1,4 +1,5 @@
 /* The file system: SELECT (FID, path, DF name), FCP/FCI, READ BINARY and UPDATE BINARY. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "card_internal.h"
@@ -227,6 +228,28 @@ uint16_t fs_read_binary(struct cmd *c)
         return SW_OK;
 }
 
+/* Write and commit; if the state cannot be made durable the old bytes come back. */
+static uint16_t write_ef(struct scsim_card *card, uint16_t ef, size_t offset, const uint8_t *data,
+                         size_t n)
+{
+        uint8_t *at = card->st.ef + card->st.ef_off[ef] + offset;
+        uint8_t *old = NULL;
+        uint16_t sw = SW_OK;
+
+        if (card->store != NULL && (old = malloc(n)) == NULL)
+                return SW_MEMORY_FAILURE;
+        if (old != NULL)
+                memcpy(old, at, n);
+        memcpy(at, data, n);
+        if (card_commit(card) != 0) {
+                if (old != NULL)
+                        memcpy(at, old, n);
+                sw = SW_MEMORY_FAILURE;
+        }
+        free(old);
+        return sw;
+}
+
 uint16_t fs_update_binary(struct cmd *c)
 {
         const struct apdu *a = c->apdu;
@@ -245,8 +268,5 @@ uint16_t fs_update_binary(struct cmd *c)
                 return SW_WRONG_P1P2_OFFSET;
         if (a->nc > f->size - offset)
                 return SW_FILE_FULL;
-        memcpy(c->card->st.ef + c->card->st.ef_off[ef] + offset, a->data, a->nc);
-        if (card_commit(c->card) != 0)
-                return SW_MEMORY_FAILURE;
-        return SW_OK;
+        return write_ef(c->card, ef, offset, a->data, a->nc);
 }

@@ -6,6 +6,7 @@
 #include <scsim/log.h>
 #include <scsim/profile.h>
 #include <scsim/card.h>
+#include <scsim/state.h>
 
 #define SCSIM_VERSION "0.1.0"
 

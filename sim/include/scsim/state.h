@@ -1,0 +1,39 @@
+/* Durable card state: counters, codes and file contents that survive restarts. */
+#ifndef SCSIM_STATE_H
+#define SCSIM_STATE_H
+
+#include <scsim/card.h>
+#include <scsim/profile.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Attach a state file to a card (docs/state.md). If path exists it is
+ * loaded and must match the card's profile; otherwise it is created from the
+ * card's current state (directory 0700 if created, file 0600). From then on
+ * every change is written to path atomically before the card answers the
+ * command that made it. A corrupt, truncated, foreign, newer or mismatched
+ * file is refused with SCSIM_ERR_STATE and a diagnostic naming the file and
+ * the fault; the file and the card are left untouched.
+ */
+int scsim_card_attach_state(scsim_card *card, const char *path, scsim_diag *diag);
+
+/*
+ * Write path afresh with the profile's initial values (the card state a new
+ * card has), atomically. Used by `scsim state reset`.
+ */
+int scsim_state_reset(const scsim_profile *profile, const char *path, scsim_diag *diag);
+
+/*
+ * Print a state file's contents, secrets masked, to out (a FILE *). Checks
+ * integrity and format but needs no profile. Used by `scsim state show`.
+ */
+int scsim_state_print(const char *path, void *out, scsim_diag *diag);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
