@@ -392,7 +392,7 @@ const char *scsim_scv_reader(const scsim_scv *v)
         return v != NULL ? v->reader : "";
 }
 
-void scsim_scv_set_reader_name(scsim_scv *v, const char *name)
+static void set_reader_name(scsim_scv *v, const char *name)
 {
         if (v == NULL || name == NULL)
                 return;
@@ -562,7 +562,7 @@ scsim_hresult scsim_scv_attach(const char *reader, scsim_scv **out)
                 ops.close(ctx);
                 return res;
         }
-        scsim_scv_set_reader_name(*out, name);
+        set_reader_name(*out, name);
         return SCSIM_S_OK;
 }
 

@@ -97,7 +97,6 @@ void scsim_scv_free(scsim_scv **v);
 
 /* Name of the attached reader (borrowed), "" when the transport has none. */
 const char *scsim_scv_reader(const scsim_scv *v);
-void scsim_scv_set_reader_name(scsim_scv *v, const char *name);
 
 /*
  * The four methods. ref is 0..SCSIM_REF_MAX; flags are SCSIM_FL_*. Verify
