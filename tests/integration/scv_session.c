@@ -31,6 +31,34 @@ static void expect(const char *what, scsim_hresult got, scsim_hresult want)
 
 static const uint8_t pin[] = {'1', '2', '3', '4'};
 
+/*
+ * A second object that knows of no reference can only reset by a warm reset
+ * (SCardReconnect with SCARD_RESET_CARD); the first object then meets
+ * SCARD_W_RESET_CARD and finds its PIN no longer verified.
+ */
+static int warm_reset_through_pcsc(scsim_scv *v)
+{
+        scsim_scv *other = NULL;
+        scsim_hresult hr;
+
+        expect("Verify right PIN", scsim_scv_verify(v, pin, sizeof(pin), 0, 1), SCSIM_S_OK);
+        if ((hr = scsim_scv_attach(scsim_scv_reader(v), &other)) != SCSIM_S_OK) {
+                printf("second attach failed: %s\n", scsim_hresult_name(hr));
+                return 1;
+        }
+        expect("second object: ResetSecurityState", scsim_scv_reset_security_state(other),
+               SCSIM_S_OK);
+        if (scsim_scv_last_reset_method(other) != 2) {
+                printf("    expected a warm reset, got method %d\n",
+                       scsim_scv_last_reset_method(other));
+                failures++;
+        }
+        scsim_scv_free(&other);
+        expect("first object: Verify query, not verified", scsim_scv_verify(v, NULL, 0, 0, 1),
+               SCSIM_SCARD_W_CARD_NOT_AUTHENTICATED);
+        return failures > 0;
+}
+
 /* Another application resets the card under our feet. */
 static int reset_by_other(scsim_scv *v)
 {
@@ -69,7 +97,7 @@ static int reset_by_other(scsim_scv *v)
         expect("Verify right PIN, sent into a second reset",
                scsim_scv_verify(v, pin, sizeof(pin), 0, 1), SCSIM_S_OK);
         expect("ResetSecurityState", scsim_scv_reset_security_state(v), SCSIM_S_OK);
-        return failures > 0;
+        return warm_reset_through_pcsc(v);
 pcsc_fail:
         printf("PC/SC failed: 0x%08lX\n", (unsigned long)rc);
         return 1;
