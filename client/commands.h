@@ -19,6 +19,7 @@ struct verb {
 
 /* Each verb file defines one of these; scsim.c lists them. */
 extern const struct verb verb_version;
+extern const struct verb verb_profile;
 extern const struct verb verb_state;
 extern const struct verb verb_verify;
 extern const struct verb verb_change_code;
@@ -26,5 +27,6 @@ extern const struct verb verb_unblock;
 extern const struct verb verb_reset_security_state;
 extern const struct verb verb_status;
 extern const struct verb verb_demo;
+extern const struct verb verb_run;
 
 #endif

@@ -19,8 +19,9 @@ typedef struct scsim_diag {
 } scsim_diag;
 
 /*
- * The embedded default card "iso7816-chv" (docs/card-model.md). Each call
- * returns a new profile the caller frees with scsim_profile_free().
+ * The embedded default card "iso7816-chv" (docs/card-model.md), compiled in
+ * from profiles/iso7816-chv.yaml. Each call returns a new profile the caller
+ * frees with scsim_profile_free().
  */
 int scsim_profile_default(scsim_profile **out);
 
@@ -41,6 +42,12 @@ int scsim_profile_load_buffer(const char *name, const char *text, size_t len, sc
  * installed profile directory. Errors as for scsim_profile_load_file.
  */
 int scsim_profile_open(const char *name_or_path, scsim_profile **out, scsim_diag *diag);
+
+/*
+ * The directory installed profiles live in (${datadir}/scsim/profiles),
+ * searched by scsim_profile_open after $SCSIM_PROFILE_PATH.
+ */
+const char *scsim_profile_install_dir(void);
 
 /* "file:line:column: message" (or without position when unknown) into buf. */
 void scsim_diag_format(const scsim_diag *diag, char *buf, size_t cap);
