@@ -3,8 +3,8 @@
  * stage: the card reset by another PC/SC handle mid-session, and the card
  * removed mid-session. Run under `scsim run` (PCSCLITE_CSOCK_NAME and
  * SCSIM_READER set).
- *   scv_session reset-by-other
- *   scv_session removed CMD [ARGS...]   (CMD takes the card away)
+ *   scv_session reset-by-other          (on $SCSIM_READER)
+ *   scv_session removed READER CMD...   (CMD takes READER's card away)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +103,8 @@ pcsc_fail:
         return 1;
 }
 
-/* Wait (through PC/SC, no sleeping) until the reader shows no card. */
-static int wait_empty(const char *reader)
+/* Wait (through PC/SC, no sleeping) until the reader shows a card (present) or none. */
+static int wait_state(const char *reader, int present)
 {
         SCARDCONTEXT ctx;
         SCARD_READERSTATE st;
@@ -119,8 +119,10 @@ static int wait_empty(const char *reader)
                 LONG rc = SCardGetStatusChange(ctx, 1000, &st, 1);
                 if (rc != SCARD_S_SUCCESS && rc != SCARD_E_TIMEOUT)
                         break;
-                if ((st.dwEventState & SCARD_STATE_EMPTY) != 0 ||
-                    (st.dwEventState & SCARD_STATE_UNAVAILABLE) != 0) {
+                if (present ? (st.dwEventState & SCARD_STATE_PRESENT) != 0 &&
+                                  (st.dwEventState & SCARD_STATE_MUTE) == 0
+                            : (st.dwEventState & SCARD_STATE_EMPTY) != 0 ||
+                                  (st.dwEventState & SCARD_STATE_UNAVAILABLE) != 0) {
                         ok = 0;
                         break;
                 }
@@ -147,7 +149,7 @@ static int removed(scsim_scv *v, char **cmd)
                 printf("the command that takes the card away failed\n");
                 return 1;
         }
-        if (wait_empty(scsim_scv_reader(v)) != 0) {
+        if (wait_state(scsim_scv_reader(v), 0) != 0) {
                 printf("PC/SC never showed the card gone\n");
                 return 1;
         }
@@ -163,19 +165,27 @@ int main(int argc, char **argv)
 {
         scsim_scv *v = NULL;
         scsim_hresult hr;
+        const char *reader = NULL;
         int rc;
 
         if (argc < 2 || (strcmp(argv[1], "reset-by-other") != 0 &&
-                         (strcmp(argv[1], "removed") != 0 || argc < 3))) {
-                fprintf(stderr, "usage: scv_session reset-by-other | removed CMD [ARGS...]\n");
+                         (strcmp(argv[1], "removed") != 0 || argc < 4))) {
+                fprintf(stderr, "usage: scv_session reset-by-other | removed READER CMD...\n");
                 return 2;
         }
-        if ((hr = scsim_scv_attach(NULL, &v)) != SCSIM_S_OK) {
+        if (strcmp(argv[1], "removed") == 0) {
+                reader = argv[2];
+                if (wait_state(reader, 1) != 0) {
+                        fprintf(stderr, "scv_session: no card ever showed in '%s'\n", reader);
+                        return 3;
+                }
+        }
+        if ((hr = scsim_scv_attach(reader, &v)) != SCSIM_S_OK) {
                 fprintf(stderr, "scv_session: attach: %s (0x%08X)\n", scsim_hresult_name(hr), hr);
                 return 3;
         }
         printf("reader: %s\n", scsim_scv_reader(v));
-        rc = strcmp(argv[1], "removed") == 0 ? removed(v, argv + 2) : reset_by_other(v);
+        rc = reader != NULL ? removed(v, argv + 3) : reset_by_other(v);
         scsim_scv_free(&v);
         printf("%s\n", rc == 0 ? "all ok" : "FAILED");
         return rc;

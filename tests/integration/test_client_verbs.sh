@@ -1,9 +1,9 @@
 #!/bin/sh
 # Every ISCardVerify verb of `scsim` against the simulated default card,
 # through real pcscd and vpcd. Run under `scsim run` (it sets SCSIM_READER and
-# PCSCLITE_CSOCK_NAME) on a fresh card:  scsim run -- iscardverify_verbs.sh SCSIM
+# PCSCLITE_CSOCK_NAME) on a fresh card:  scsim run -- test_client_verbs.sh SCSIM
 set -u
-SCSIM=${1:?usage: iscardverify_verbs.sh PATH_TO_SCSIM}
+SCSIM=${1:?usage: test_client_verbs.sh PATH_TO_SCSIM}
 AID=F0534353494D01
 failures=0
 out=$(mktemp)
