@@ -14,6 +14,8 @@
 
 #define SHORT_MAX 255
 #define RBUF      (256 + 2)
+/* GET RESPONSE rounds for one command: 256 of them fill any buffer we take */
+#define GET_RESPONSE_MAX 256
 
 /* One bit per P2 value (reference number, b8 = local). */
 struct refset {
@@ -103,25 +105,29 @@ static scsim_hresult exchange(scsim_scv *v, const uint8_t *capdu, size_t clen, u
                         goto fail;
                 }
         }
-        for (;;) {
-                size_t body = n - 2;
-                if (body > cap - got) {
-                        res = SCSIM_SCARD_E_UNEXPECTED; /* more than the caller can hold */
+        /* a card that keeps saying 61xx without end is not followed forever */
+        for (unsigned round = 0;; round++) {
+                const size_t body = n - 2;
+                uint8_t gr[5];
+                if (body > cap - got || round == GET_RESPONSE_MAX) {
+                        res = SCSIM_SCARD_E_UNEXPECTED; /* more than the caller holds, or endless */
                         goto fail;
                 }
-                memcpy(resp + got, r, body);
+                if (body > 0)
+                        memcpy(resp + got, r, body);
                 got += body;
                 if (r[n - 2] != 0x61)
                         break;
-                {
-                        const uint8_t gr[5] = {(uint8_t)(capdu[0] & 0x03), 0xc0, 0x00, 0x00,
-                                               r[n - 1]};
-                        if ((res = xmit(v, gr, sizeof(gr), r, sizeof(r), &n)) != SCSIM_S_OK)
-                                goto fail;
-                        if (n < 2) {
-                                res = SCSIM_SCARD_E_UNEXPECTED;
-                                goto fail;
-                        }
+                gr[0] = (uint8_t)(capdu[0] & 0x03); /* same logical channel */
+                gr[1] = 0xc0;
+                gr[2] = 0x00;
+                gr[3] = 0x00;
+                gr[4] = r[n - 1];
+                if ((res = xmit(v, gr, sizeof(gr), r, sizeof(r), &n)) != SCSIM_S_OK)
+                        goto fail;
+                if (n < 2) {
+                        res = SCSIM_SCARD_E_UNEXPECTED;
+                        goto fail;
                 }
         }
         *sw = (uint16_t)(r[n - 2] << 8 | r[n - 1]);

@@ -128,6 +128,13 @@ static scsim_hresult fake_transmit(void *ctx, const uint8_t *c, size_t clen, uin
         *rlen = 0;
         if (f->fail != 0)
                 return f->fail;
+        if (f->endless) {
+                r[0] = 0x00;
+                r[1] = 0x61;
+                r[2] = 0x01;
+                *rlen = 3;
+                return SCSIM_S_OK;
+        }
         if (f->reset_by_other) {
                 f->reset_by_other = 0;
                 assert_int_equal(scsim_card_reset(f->card, NULL, NULL), 0);
@@ -569,6 +576,11 @@ static void test_get_response(void **state)
         assert_int_equal(scsim_scv_transmit(e->v, rb, sizeof(rb), r, 8, &n, &sw),
                          SCSIM_SCARD_E_UNEXPECTED);
         assert_int_equal(n, 0);
+        /* a card that never stops saying 61xx is not followed forever */
+        e->f.endless = 1;
+        assert_int_equal(scsim_scv_transmit(e->v, rb, sizeof(rb), r, sizeof(r), &n, &sw),
+                         SCSIM_SCARD_E_UNEXPECTED);
+        e->f.endless = 0;
 }
 
 /* ---- the COM-style binding ---- */
