@@ -107,6 +107,7 @@ struct fake {
         int ff_noop;        /* answer VERIFY P1=FF with 9000 and do nothing */
         int reset_by_other; /* next transmit: someone else reset the card */
         int split_at;       /* answers longer than this come as 61xx pieces */
+        int endless;        /* every answer is 6101 with one byte */
         scsim_hresult fail; /* every transmit fails with this */
         scsim_hresult reconnect_fail;
         int reconnect_leave, reconnect_reset, closes;
