@@ -6,10 +6,10 @@
  * Exit codes shared by every verb, so scripts can tell failures apart.
  * A verb that runs another program (scsim run) returns that program's code.
  */
-#define EXIT_OK        0
-#define EXIT_FAILED    1 /* the operation ran and failed (wrong PIN, card said no) */
-#define EXIT_USAGE     2 /* bad command line or bad profile */
-#define EXIT_RUNTIME   3 /* environment: no reader, pcscd failed to start, I/O */
+#define EXIT_OK      0
+#define EXIT_FAILED  1 /* the operation ran and failed (wrong PIN, card said no) */
+#define EXIT_USAGE   2 /* bad command line or bad profile */
+#define EXIT_RUNTIME 3 /* environment: no reader, pcscd failed to start, I/O */
 
 struct verb {
         const char *name;
@@ -21,6 +21,12 @@ struct verb {
 extern const struct verb verb_version;
 extern const struct verb verb_profile;
 extern const struct verb verb_state;
+extern const struct verb verb_verify;
+extern const struct verb verb_change_code;
+extern const struct verb verb_unblock;
+extern const struct verb verb_reset_security_state;
+extern const struct verb verb_status;
+extern const struct verb verb_demo;
 extern const struct verb verb_run;
 
 #endif

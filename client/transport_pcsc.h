@@ -1,0 +1,16 @@
+/* The PC/SC transport: the only part of the client that knows pcsc-lite. */
+#ifndef SCSIM_CLIENT_TRANSPORT_PCSC_H
+#define SCSIM_CLIENT_TRANSPORT_PCSC_H
+
+#include <stddef.h>
+
+#include <scsim/iscardverify.h>
+
+/*
+ * Connect to reader (NULL: $SCSIM_READER, else the first reader holding a
+ * card) and fill ops/ctx. The chosen reader's name goes to name.
+ */
+scsim_hresult scv_pcsc_open(const char *reader, struct scsim_scv_transport *ops, void **ctx,
+                            char *name, size_t name_cap);
+
+#endif
