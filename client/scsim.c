@@ -19,6 +19,7 @@ const struct verb verb_version = {"version", "print the version", version_run};
 static const struct verb *const verbs[] = {
         &verb_state,
         &verb_version,
+        &verb_profile,
 };
 
 static void usage(FILE *f)

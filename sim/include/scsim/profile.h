@@ -42,6 +42,12 @@ int scsim_profile_load_buffer(const char *name, const char *text, size_t len, sc
  */
 int scsim_profile_open(const char *name_or_path, scsim_profile **out, scsim_diag *diag);
 
+/*
+ * The directory installed profiles live in (${datadir}/scsim/profiles),
+ * searched by scsim_profile_open after $SCSIM_PROFILE_PATH.
+ */
+const char *scsim_profile_install_dir(void);
+
 /* "file:line:column: message" (or without position when unknown) into buf. */
 void scsim_diag_format(const scsim_diag *diag, char *buf, size_t cap);
 
