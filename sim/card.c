@@ -13,12 +13,6 @@
 static uint16_t manage_channel(struct cmd *c);
 static uint16_t get_data(struct cmd *c);
 
-struct cmd_def {
-        uint8_t ins;
-        bool chainable; /* accepts CLA b5 command chaining */
-        cmd_handler *fn;
-};
-
 static const struct cmd_def iso_commands[] = {
         {0x20, false, chv_verify},
         {0x24, false, chv_change_reference_data},
@@ -36,12 +30,43 @@ static const struct cmd_def iso_commands[] = {
 
 #define INS_GET_RESPONSE 0xc0
 
-static const struct cmd_def *find_command(uint8_t ins)
+/* The channel's application's command first, then the ISO one. */
+static const struct cmd_def *find_command(const struct card_app *app, uint8_t ins)
 {
+        if (app != NULL)
+                for (size_t i = 0; i < app->ncommands; i++)
+                        if (app->commands[i].ins == ins)
+                                return &app->commands[i];
         for (size_t i = 0; i < sizeof(iso_commands) / sizeof(iso_commands[0]); i++)
                 if (iso_commands[i].ins == ins)
                         return &iso_commands[i];
         return NULL;
+}
+
+/* Forget every application's volatile state of channel chno. */
+static void clear_app_channel(scsim_card *card, unsigned chno)
+{
+        for (unsigned i = 0; i < PROF_APPS; i++) {
+                const struct card_app *app = card_app_get((enum prof_app)i);
+                if (app != NULL && card->app[i] != NULL && app->clear_channel != NULL)
+                        app->clear_channel(card->app[i], chno);
+        }
+}
+
+/* Create the state of every application some DF of the profile names. */
+static int apps_init(scsim_card *card)
+{
+        const scsim_profile *p = card->prof;
+
+        for (size_t f = 0; f < p->nfiles; f++) {
+                enum prof_app id = p->files[f].app;
+                const struct card_app *app = card_app_get(id);
+                if (app == NULL || card->app[id] != NULL || app->init == NULL)
+                        continue;
+                if (app->init(card, &card->app[id]) != 0)
+                        return -1;
+        }
+        return 0;
 }
 
 int card_commit(struct scsim_card *card)
@@ -96,6 +121,10 @@ scsim_card *scsim_card_new(const scsim_profile *profile)
         }
         memcpy(card->serial, profile->serial, profile->serial_len);
         card->serial_len = profile->serial_len;
+        if (apps_init(card) != 0) {
+                scsim_card_free(&card);
+                return NULL;
+        }
         return card;
 }
 
@@ -105,6 +134,11 @@ void scsim_card_free(scsim_card **cardp)
 
         if (cardp == NULL || (card = *cardp) == NULL)
                 return;
+        for (unsigned i = 0; i < PROF_APPS; i++) {
+                const struct card_app *app = card_app_get((enum prof_app)i);
+                if (app != NULL && app->free != NULL)
+                        app->free(&card->app[i]);
+        }
         rng_free(&card->rng);
         state_store_free(&card->store);
         if (card->st.ef != NULL) {
@@ -142,6 +176,7 @@ static void clear_volatile(scsim_card *card)
 {
         for (unsigned i = 0; i < CARD_CHANNELS; i++) {
                 sec_clear_channel(&card->ch[i]);
+                clear_app_channel(card, i);
                 card->ch[i].open = i == 0;
                 card->ch[i].df = 0;
                 card->ch[i].ef = PROF_NONE;
@@ -251,6 +286,7 @@ static uint16_t manage_channel(struct cmd *c)
                                 return SW_CONDITIONS;
                 }
                 sec_clear_channel(&card->ch[target]);
+                clear_app_channel(card, target);
                 card->ch[target].open = true;
                 card->ch[target].df = c->chno == 0 ? 0 : c->ch->df;
                 card->ch[target].ef = PROF_NONE;
@@ -267,6 +303,7 @@ static uint16_t manage_channel(struct cmd *c)
                 if (!card->ch[target].open)
                         return SW_CHANNEL_UNSUPPORTED;
                 sec_clear_channel(&card->ch[target]);
+                clear_app_channel(card, target);
                 card->ch[target].open = false;
                 card->ch[target].df = 0;
                 card->ch[target].ef = PROF_NONE;
@@ -381,6 +418,7 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         struct apdu a;
         struct cla_info cla;
         const struct cmd_def *def;
+        enum prof_app app = PROF_APP_NONE;
         struct rbuf out;
         struct cmd c;
         uint16_t sw;
@@ -405,7 +443,8 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
                 goto done;
         }
         card->resp_len = card->resp_off = 0; /* any other command drops pending data */
-        if ((def = find_command(a.ins)) == NULL) {
+        app = card_app_of(card->prof, card->ch[cla.channel].df);
+        if ((def = find_command(card_app_get(app), a.ins)) == NULL) {
                 sw = card->chaining ? SW_LAST_CMD_EXPECTED : SW_INS_UNSUPPORTED;
                 card->chaining = false;
                 card->chain_len = 0;
@@ -424,6 +463,9 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         c.chno = cla.channel;
         c.out = &out;
         sw = def->fn(&c);
+        /* leaving an application (SELECT elsewhere) drops its security state on this channel */
+        if (app != PROF_APP_NONE && card_app_of(card->prof, c.ch->df) != app)
+                clear_app_channel(card, cla.channel);
         if (a.data == card->chain) {
                 OPENSSL_cleanse(card->chain, card->chain_len);
                 card->chain_len = 0;

@@ -54,9 +54,20 @@ struct prof_rule {
         uint16_t terms[PROF_RULE_TERMS_MAX]; /* rule indices, each smaller than this rule's */
 };
 
+/*
+ * An application implements a DF's commands beyond ISO 7816-4 (the card
+ * consults its command table first while a channel is in that DF).
+ */
+enum prof_app {
+        PROF_APP_NONE,
+        PROF_APP_PIV,
+        PROF_APPS,
+};
+
 struct prof_file {
         char name[PROF_NAME_MAX];
         enum prof_file_type type;
+        enum prof_app app; /* DFs only: the application behind this DF */
         uint16_t fid;
         uint16_t parent; /* file index; the MF (index 0) is its own parent */
         uint8_t aid[PROF_AID_MAX];
@@ -124,6 +135,38 @@ struct prof_key {
         bool keep_on_deselect;
 };
 
+/* PIV (NIST SP 800-73-4 with the YubiKey extensions): what the profile sets. */
+enum prof_piv_alg {
+        PROF_PIV_3DES = 0x03,
+        PROF_PIV_RSA1024 = 0x06,
+        PROF_PIV_RSA2048 = 0x07,
+        PROF_PIV_AES128 = 0x08,
+        PROF_PIV_AES192 = 0x0a,
+        PROF_PIV_AES256 = 0x0c,
+        PROF_PIV_ECCP256 = 0x11,
+        PROF_PIV_ECCP384 = 0x14,
+};
+#define PROF_PIV_KEYS_MAX 24 /* 9A 9C 9D 9E and the 20 retired slots */
+
+/* A key the card generates when it is created (a fresh card per start). */
+struct prof_piv_key {
+        uint8_t slot; /* 9A 9C 9D 9E 82..95 */
+        enum prof_piv_alg alg;
+        uint8_t pin_policy; /* 0 slot default, 1 never, 2 once, 3 always */
+};
+
+struct prof_piv {
+        uint16_t df; /* the PIV DF (file index); 0 when the profile has no PIV application */
+        enum prof_piv_alg mgm_alg;
+        uint8_t mgm_key[32];
+        size_t mgm_key_len;
+        uint8_t guid[16];  /* goes into the default CHUID */
+        uint8_t version[3]; /* GET VERSION (YubiKey firmware the clients see) */
+        uint32_t serial;    /* GET SERIAL */
+        struct prof_piv_key keys[PROF_PIV_KEYS_MAX];
+        size_t nkeys;
+};
+
 struct scsim_profile {
         char name[PROF_NAME_MAX];
         char label[64];
@@ -140,6 +183,8 @@ struct scsim_profile {
         size_t nkeys;
         struct prof_rule rules[PROF_RULES_MAX];
         size_t nrules;
+
+        struct prof_piv piv;
 
         uint8_t *blob; /* EF initial contents, owned */
         size_t blob_len;

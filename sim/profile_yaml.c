@@ -25,10 +25,18 @@ struct pos {
 };
 
 /* Fields of each kind of mapping, in the order the tables below index them. */
-enum { T_NAME, T_LABEL, T_ATR, T_HIST, T_SERIAL, T_CHVS, T_KEYS, T_FILES, T_N };
+enum { T_NAME, T_LABEL, T_ATR, T_HIST, T_SERIAL, T_CHVS, T_KEYS, T_FILES, T_PIV, T_N };
 static const char *const top_fields[T_N] = {
-    "name", "label", "atr", "historical_bytes", "serial", "chvs", "keys", "files",
+    "name", "label", "atr", "historical_bytes", "serial", "chvs", "keys", "files", "piv",
 };
+
+enum { P_MGM_KEY, P_MGM_ALG, P_GUID, P_VERSION, P_SERIAL, P_KEYS, P_N };
+static const char *const piv_fields[P_N] = {
+    "management_key", "management_key_algorithm", "guid", "version", "serial", "keys",
+};
+
+enum { PK_ALGORITHM, PK_PIN_POLICY, PK_N };
+static const char *const piv_key_fields[PK_N] = {"algorithm", "pin_policy"};
 
 enum {
         F_TYPE,
@@ -43,11 +51,12 @@ enum {
         F_CHVS,
         F_KEYS,
         F_FILES,
+        F_APPLICATION,
         F_N
 };
 static const char *const file_fields[F_N] = {
     "type",        "fid",  "aid",    "sfi",  "size", "content",
-    "content_hex", "read", "update", "chvs", "keys", "files",
+    "content_hex", "read", "update", "chvs", "keys", "files", "application",
 };
 
 enum {
@@ -601,7 +610,8 @@ static int collect_files(struct ld *ld, struct fy_node *map, struct pos at, uint
                                        e->v[F_FILES], e->kp[F_FILES], idx) != 0)
                                 return -1;
                 } else {
-                        static const int not_ef[] = {F_AID, F_CHVS, F_KEYS, F_FILES};
+                        static const int not_ef[] = {F_AID, F_CHVS, F_KEYS, F_FILES,
+                                                     F_APPLICATION};
                         for (size_t i = 0; i < sizeof(not_ef) / sizeof(not_ef[0]); i++)
                                 if (e->v[not_ef[i]] != NULL)
                                         return err(ld, e->kp[not_ef[i]],
@@ -1110,6 +1120,26 @@ static int build_file(struct ld *ld, size_t i)
                                 }
                         }
                 }
+                if (e->v[F_APPLICATION] != NULL) {
+                        static const char *const apps[] = {"none", "piv"};
+                        size_t app = 0;
+                        if (get_enum(ld, e->v[F_APPLICATION], e->kp[F_APPLICATION], "application",
+                                     apps, 2, &app) != 0)
+                                goto fail;
+                        f.app = app == 1 ? PROF_APP_PIV : PROF_APP_NONE;
+                        if (f.app == PROF_APP_PIV && ld->p->piv.df != 0) {
+                                err(ld, node_pos(e->v[F_APPLICATION], e->kp[F_APPLICATION]),
+                                    "DF '%s' already is the PIV application; a card has one",
+                                    ld->p->files[ld->p->piv.df].name);
+                                goto fail;
+                        }
+                        if (f.app == PROF_APP_PIV && f.aid_len == 0) {
+                                err(ld, e->kp[F_APPLICATION], "application piv needs an 'aid'");
+                                goto fail;
+                        }
+                        if (f.app == PROF_APP_PIV)
+                                ld->p->piv.df = (uint16_t)i;
+                }
                 if (prof_add_file(ld->p, &f, NULL, 0) != (int)i) {
                         err(ld, e->pos, "too many files");
                         goto fail;
@@ -1237,6 +1267,172 @@ static int build_top(struct ld *ld, struct fy_node **v, const struct pos *kp, st
                        &ld->p->serial_len);
 }
 
+/* "5.4.3": three numbers 0..255. */
+static int get_version(struct ld *ld, struct fy_node *n, struct pos at, uint8_t out[3])
+{
+        const char *s;
+        char buf[64];
+        size_t len = 0, i = 0;
+
+        if ((s = scalar(ld, n, at, "version", "a version like 5.4.3", &len)) == NULL)
+                return -1;
+        for (int part = 0; part < 3; part++) {
+                unsigned v = 0;
+                size_t start = i;
+                while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 3)
+                        v = v * 10 + (unsigned)(s[i++] - '0');
+                if (i == start || v > 255 || (part < 2 && (i >= len || s[i++] != '.')))
+                        goto bad;
+                out[part] = (uint8_t)v;
+        }
+        if (i == len)
+                return 0;
+bad:
+        return err(ld, node_pos(n, at), "version: expected three numbers 0..255 like 5.4.3, got '%s'",
+                   shown(s, len, buf, sizeof(buf)));
+}
+
+/* PIN 80 and PUK 81 must be in the PIV DF, shaped as PIV clients send them. */
+static int check_piv_chvs(struct ld *ld, struct pos at)
+{
+        const scsim_profile *p = ld->p;
+        bool pin = false, puk = false;
+
+        for (size_t i = 0; i < p->nchvs; i++) {
+                const struct prof_chv *c = &p->chvs[i];
+                if (c->df != p->piv.df || !c->has_ref || (c->ref != 0x80 && c->ref != 0x81))
+                        continue;
+                if (c->padding != PROF_PAD_FF || c->max_len != 8)
+                        return err(ld, ld->chvs[i].pos,
+                                   "chv '%s': PIV clients send %s padded with FF to 8 bytes: "
+                                   "give it length ..8 and padding: FF",
+                                   c->name, c->ref == 0x80 ? "the PIN" : "the PUK");
+                if (c->ref == 0x80)
+                        pin = c->verifiable && c->puk != PROF_NONE &&
+                              p->chvs[c->puk].has_ref && p->chvs[c->puk].ref == 0x81;
+                else
+                        puk = true;
+        }
+        if (!pin || !puk)
+                return err(ld, at,
+                           "application piv needs, in its DF, CHV 80 (the PIN, with puk: naming "
+                           "CHV 81) and CHV 81 (the PUK)");
+        return 0;
+}
+
+/* The piv section: management key, CHUID GUID, YubiKey version/serial, keys made at start. */
+static int build_piv(struct ld *ld, struct fy_node *n, struct pos at)
+{
+        static const char *const mgm_algs[] = {"3des", "aes128", "aes192", "aes256"};
+        static const enum prof_piv_alg mgm_ids[] = {PROF_PIV_3DES, PROF_PIV_AES128, PROF_PIV_AES192,
+                                                    PROF_PIV_AES256};
+        static const size_t mgm_lens[] = {24, 16, 24, 32};
+        static const char *const key_algs[] = {"rsa1024", "rsa2048", "eccp256", "eccp384"};
+        static const enum prof_piv_alg key_ids[] = {PROF_PIV_RSA1024, PROF_PIV_RSA2048,
+                                                    PROF_PIV_ECCP256, PROF_PIV_ECCP384};
+        static const char *const policies[] = {"default", "never", "once", "always"};
+        static const uint8_t default_mgm[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
+                                                5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+        struct prof_piv *pp = &ld->p->piv;
+        struct fy_node *v[P_N];
+        struct pos kp[P_N];
+        size_t alg = 0, len = 0;
+        unsigned long num = 0;
+
+        if (pp->df == 0) {
+                if (n != NULL)
+                        return err(ld, at, "piv: no DF has 'application: piv'");
+                return 0;
+        }
+        set_ctx(ld, "piv");
+        pp->mgm_alg = PROF_PIV_3DES;
+        memcpy(pp->mgm_key, default_mgm, sizeof(default_mgm));
+        pp->mgm_key_len = sizeof(default_mgm);
+        pp->version[0] = 5;
+        pp->version[1] = 4;
+        pp->version[2] = 3;
+        /* the GUID and serial default to the card's serial, so two profiles differ */
+        for (size_t i = 0; i < ld->p->serial_len && i < 16; i++)
+                pp->guid[16 - ld->p->serial_len + i] = ld->p->serial[i];
+        for (size_t i = ld->p->serial_len > 4 ? ld->p->serial_len - 4 : 0; i < ld->p->serial_len; i++)
+                pp->serial = pp->serial << 8 | ld->p->serial[i];
+        if (check_piv_chvs(ld, ld->files[pp->df].pos) != 0)
+                return -1;
+        if (n == NULL)
+                return 0;
+        if (take_fields(ld, n, at, "piv", piv_fields, P_N, v, kp) != 0)
+                return -1;
+        if (v[P_MGM_ALG] != NULL) {
+                if (get_enum(ld, v[P_MGM_ALG], kp[P_MGM_ALG], "management_key_algorithm", mgm_algs, 4,
+                             &alg) != 0)
+                        return -1;
+                pp->mgm_alg = mgm_ids[alg];
+        }
+        if (v[P_MGM_KEY] != NULL) {
+                if (get_hex(ld, v[P_MGM_KEY], kp[P_MGM_KEY], "management_key", pp->mgm_key,
+                            mgm_lens[alg], mgm_lens[alg], &pp->mgm_key_len) != 0)
+                        return -1;
+        } else if (v[P_MGM_ALG] != NULL && mgm_ids[alg] != PROF_PIV_3DES) {
+                return err(ld, kp[P_MGM_ALG], "an %s management key needs 'management_key'",
+                           mgm_algs[alg]);
+        }
+        if (v[P_GUID] != NULL &&
+            get_hex(ld, v[P_GUID], kp[P_GUID], "guid", pp->guid, 16, 16, &len) != 0)
+                return -1;
+        if (v[P_VERSION] != NULL && get_version(ld, v[P_VERSION], kp[P_VERSION], pp->version) != 0)
+                return -1;
+        if (v[P_SERIAL] != NULL) {
+                if (get_uint(ld, v[P_SERIAL], kp[P_SERIAL], "serial", 1, 999999999, &num) != 0)
+                        return -1;
+                pp->serial = (uint32_t)num;
+        }
+        if (v[P_KEYS] != NULL) {
+                struct fy_node_pair *pair;
+                void *it = NULL;
+                if (is_empty(v[P_KEYS]) || fy_node_get_type(v[P_KEYS]) != FYNT_MAPPING)
+                        return err(ld, node_pos(v[P_KEYS], kp[P_KEYS]),
+                                   "keys: expected a mapping of slots (9a, 9c, 9d, 9e, 82..95), got %s",
+                                   kind_name(v[P_KEYS]));
+                while ((pair = fy_node_mapping_iterate(v[P_KEYS], &it)) != NULL) {
+                        struct fy_node *k = fy_node_pair_key(pair), *kv[PK_N];
+                        struct pos kpos = node_pos(k, kp[P_KEYS]), kkp[PK_N];
+                        struct prof_piv_key *key = &pp->keys[pp->nkeys];
+                        uint8_t slot = 0;
+                        size_t pol = 0;
+                        if (get_hex(ld, k, kp[P_KEYS], "slot", &slot, 1, 1, &len) != 0)
+                                return -1;
+                        if (!(slot == 0x9a || slot == 0x9c || slot == 0x9d || slot == 0x9e ||
+                              (slot >= 0x82 && slot <= 0x95)))
+                                return err(ld, kpos, "slot %02X: expected 9a, 9c, 9d, 9e or 82..95",
+                                           slot);
+                        for (size_t i = 0; i < pp->nkeys; i++)
+                                if (pp->keys[i].slot == slot)
+                                        return err(ld, kpos, "slot %02X is given twice", slot);
+                        if (pp->nkeys >= PROF_PIV_KEYS_MAX)
+                                return err(ld, kpos, "too many keys");
+                        if (take_fields(ld, fy_node_pair_value(pair), kpos, "key", piv_key_fields,
+                                        PK_N, kv, kkp) != 0)
+                                return -1;
+                        if (kv[PK_ALGORITHM] == NULL)
+                                return err(ld, kpos, "slot %02X: missing 'algorithm' (%s)", slot,
+                                           "rsa1024, rsa2048, eccp256 or eccp384");
+                        if (get_enum(ld, kv[PK_ALGORITHM], kkp[PK_ALGORITHM], "algorithm", key_algs,
+                                     4, &alg) != 0)
+                                return -1;
+                        if (kv[PK_PIN_POLICY] != NULL &&
+                            get_enum(ld, kv[PK_PIN_POLICY], kkp[PK_PIN_POLICY], "pin_policy",
+                                     policies, 4, &pol) != 0)
+                                return -1;
+                        key->slot = slot;
+                        key->alg = key_ids[alg];
+                        key->pin_policy = (uint8_t)pol;
+                        pp->nkeys++;
+                }
+        }
+        ld->ctx[0] = '\0';
+        return 0;
+}
+
 /*
  * Parse errors come from libfyaml's collected diagnostics (1-based already);
  * the first one is the one the user needs. The parser stays alive as long
@@ -1343,6 +1539,8 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
                 if (build_file(ld, i) != 0)
                         goto fail;
         ld->ctx[0] = '\0';
+        if (build_piv(ld, v[T_PIV], kp[T_PIV]) != 0)
+                goto fail;
         if (prof_check(ld->p, msg, sizeof(msg)) != 0) {
                 /* the loader should have caught it with a position: a loader bug */
                 err(ld, (struct pos){0, 0}, "inconsistent profile: %s", msg);
