@@ -783,5 +783,6 @@ const struct card_app app_piv = {
     .init = piv_init,
     .free = piv_free,
     .clear_channel = piv_clear_channel,
+    .implicit_le = true,
     .select_answer = piv_select_answer,
 };

@@ -43,6 +43,13 @@ static const struct cmd_def *find_command(const struct card_app *app, uint8_t in
         return NULL;
 }
 
+static bool implicit_le(enum prof_app id)
+{
+        const struct card_app *app = card_app_get(id);
+
+        return app != NULL && app->implicit_le;
+}
+
 /* Forget every application's volatile state of channel chno. */
 static void clear_app_channel(scsim_card *card, unsigned chno)
 {
@@ -418,8 +425,9 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         struct apdu a;
         struct cla_info cla;
         const struct cmd_def *def;
-        enum prof_app app = PROF_APP_NONE;
+        enum prof_app app = PROF_APP_NONE, app_after;
         struct rbuf out;
+        size_t ne;
         struct cmd c;
         uint16_t sw;
         size_t n = 0;
@@ -463,18 +471,22 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         c.chno = cla.channel;
         c.out = &out;
         sw = def->fn(&c);
+        app_after = card_app_of(card->prof, c.ch->df);
         /* leaving an application (SELECT elsewhere) drops its security state on this channel */
-        if (app != PROF_APP_NONE && card_app_of(card->prof, c.ch->df) != app)
+        if (app != PROF_APP_NONE && app_after != app)
                 clear_app_channel(card, cla.channel);
         if (a.data == card->chain) {
                 OPENSSL_cleanse(card->chain, card->chain_len);
                 card->chain_len = 0;
         }
-        if (out.len > 0 && (sw == SW_OK || out.len > a.ne)) {
+        ne = a.ne;
+        if (ne == 0 && (implicit_le(app) || implicit_le(app_after)))
+                ne = a.extended ? 65536 : 256;
+        if (out.len > 0 && (sw == SW_OK || out.len > ne)) {
                 card->resp_len = out.len;
                 card->resp_off = 0;
                 card->resp_channel = cla.channel;
-                n = send_pending(card, a.ne, rapdu, &sw);
+                n = send_pending(card, ne, rapdu, &sw);
         } else if (out.len > 0) {
                 memcpy(rapdu, out.p, out.len);
                 n = out.len;

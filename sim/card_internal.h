@@ -115,6 +115,11 @@ struct card_app {
         void (*free)(void **state);
         /* Forget channel chno's volatile state (reset, channel closed, DF left). */
         void (*clear_channel)(void *state, unsigned chno);
+        /*
+         * Answer data to commands without Le as if Le were 00, the way T=1
+         * tokens such as YubiKeys do (yubico-piv-tool never sends Le).
+         */
+        bool implicit_le;
         /* The answer to SELECT of its DF with P2 asking for the FCI; NULL: the ISO FCI. */
         uint16_t (*select_answer)(struct cmd *c);
 };
