@@ -443,7 +443,13 @@ static uint16_t mgm_auth(struct cmd *c, const struct dyn_auth *d)
         bool was_witness = pc->witness_valid, was_challenge = pc->challenge_valid;
         uint16_t sw = SW_WRONG_DATA;
 
-        if (c->apdu->p1 != piv->mgm_alg)
+        /*
+         * 00 is 3DES in SP 800-73-1; OpenSC also sends it when it only wants
+         * a challenge as a random source, whatever the key's algorithm.
+         */
+        bool challenge_only = d->has[1] && d->len[1] == 0 && !d->has[0] && !d->has[2];
+        if (c->apdu->p1 != piv->mgm_alg &&
+            !(c->apdu->p1 == 0x00 && (piv->mgm_alg == PROF_PIV_3DES || challenge_only)))
                 return SW_WRONG_P1P2;
         /* any attempt spends the outstanding witness/challenge and the old status */
         pc->witness_valid = pc->challenge_valid = false;
