@@ -21,5 +21,6 @@ struct verb {
 extern const struct verb verb_version;
 extern const struct verb verb_state;
 extern const struct verb verb_profile;
+extern const struct verb verb_run;
 
 #endif

@@ -20,6 +20,7 @@ static const struct verb *const verbs[] = {
         &verb_state,
         &verb_version,
         &verb_profile,
+        &verb_run,
 };
 
 static void usage(FILE *f)
