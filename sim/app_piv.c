@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
 
 #include "card_internal.h"
 #include "piv_crypto.h"
@@ -335,6 +337,30 @@ static uint16_t piv_get_data(struct cmd *c)
         return rbuf_put(c->out, o->data, o->len) ? SW_OK : SW_MEMORY_FAILURE;
 }
 
+/* Store and commit; if the state cannot be made durable the old object comes back. */
+static uint16_t store_obj(struct cmd *c, uint32_t tag, const uint8_t *tlv, size_t len)
+{
+        struct piv *piv = piv_of(c);
+        const struct piv_obj *o = find_obj(piv, tag);
+        uint8_t *old = NULL;
+        size_t old_len = o != NULL ? o->len : 0;
+        uint16_t sw = SW_OK;
+
+        if (o != NULL && (old = malloc(old_len)) == NULL)
+                return SW_MEMORY_FAILURE;
+        if (o != NULL)
+                memcpy(old, o->data, old_len);
+        if (set_obj(piv, tag, tlv, len) != 0) {
+                sw = SW_FILE_FULL;
+        } else if (card_commit(c->card) != 0) {
+                /* the old object fits where the new one was: set_obj cannot fail here */
+                set_obj(piv, tag, old, old_len);
+                sw = SW_MEMORY_FAILURE;
+        }
+        free(old);
+        return sw;
+}
+
 static uint16_t piv_put_data(struct cmd *c)
 {
         const struct apdu *a = c->apdu;
@@ -359,9 +385,7 @@ static uint16_t piv_put_data(struct cmd *c)
                 return SW_WRONG_DATA;
         if ((size_t)(p - obj) > PIV_OBJ_MAX_LEN)
                 return SW_FILE_FULL;
-        if (set_obj(piv_of(c), tag, obj, vlen == 0 ? 0 : (size_t)(p - obj)) != 0)
-                return SW_FILE_FULL;
-        return SW_OK;
+        return store_obj(c, tag, obj, vlen == 0 ? 0 : (size_t)(p - obj));
 }
 
 /* GENERAL AUTHENTICATE ---------------------------------------------------------------------- */
@@ -583,7 +607,7 @@ static uint16_t piv_generate_key(struct cmd *c)
         uint32_t tag;
         enum prof_piv_alg alg = 0;
         uint8_t policy = POLICY_DEFAULT;
-        struct piv_slot *s;
+        struct piv_slot *s, old;
         EVP_PKEY *key = NULL;
         size_t mark;
         int idx;
@@ -622,11 +646,17 @@ static uint16_t piv_generate_key(struct cmd *c)
                 return SW_MEMORY_FAILURE;
         }
         s = &piv_of(c)->slots[idx];
-        EVP_PKEY_free(s->key);
+        old = *s;
         s->key = key;
         s->alg = alg;
         s->pin_policy = policy != POLICY_DEFAULT ? policy : default_policy(a->p2);
         s->origin = ORIGIN_GENERATED;
+        if (card_commit(c->card) != 0) {
+                *s = old;
+                EVP_PKEY_free(key);
+                return SW_MEMORY_FAILURE;
+        }
+        EVP_PKEY_free(old.key);
         return SW_OK;
 }
 
@@ -714,7 +744,9 @@ static uint16_t piv_set_mgm_key(struct cmd *c)
 {
         const struct apdu *a = c->apdu;
         struct piv *piv = piv_of(c);
-        enum prof_piv_alg alg;
+        enum prof_piv_alg alg, old_alg;
+        uint8_t old_key[sizeof(piv->mgm_key)];
+        uint16_t sw = SW_OK;
         size_t klen;
 
         if (a->p1 != 0xff || (a->p2 != 0xff && a->p2 != 0xfe))
@@ -727,10 +759,18 @@ static uint16_t piv_set_mgm_key(struct cmd *c)
         klen = piv_sym_key_len(alg);
         if (klen == 0 || a->data[1] != PIV_REF_MGM || a->data[2] != klen || a->nc != 3 + klen)
                 return SW_WRONG_DATA;
+        memcpy(old_key, piv->mgm_key, sizeof(old_key));
+        old_alg = piv->mgm_alg;
         OPENSSL_cleanse(piv->mgm_key, sizeof(piv->mgm_key));
         memcpy(piv->mgm_key, a->data + 3, klen);
         piv->mgm_alg = alg;
-        return SW_OK;
+        if (card_commit(c->card) != 0) {
+                memcpy(piv->mgm_key, old_key, sizeof(old_key));
+                piv->mgm_alg = old_alg;
+                sw = SW_MEMORY_FAILURE;
+        }
+        OPENSSL_cleanse(old_key, sizeof(old_key));
+        return sw;
 }
 
 /* RESET 00 FB: back to the profile, allowed only when PIN and PUK are both blocked. */
@@ -739,7 +779,9 @@ static uint16_t piv_reset(struct cmd *c)
         struct scsim_card *card = c->card;
         int pin = chv_index(c, PIV_REF_PIN), puk = chv_index(c, PIV_REF_PUK);
         struct piv *piv = piv_of(c);
-        struct piv fresh;
+        struct piv fresh, old;
+        struct chv_state old_pin, old_puk;
+        uint16_t sw = SW_OK;
 
         if (c->apdu->p1 != 0 || c->apdu->p2 != 0)
                 return SW_WRONG_P1P2;
@@ -751,9 +793,10 @@ static uint16_t piv_reset(struct cmd *c)
                 free_contents(&fresh);
                 return SW_MEMORY_FAILURE;
         }
-        free_contents(piv);
+        old = *piv;
         *piv = fresh;
-        OPENSSL_cleanse(&fresh, sizeof(fresh));
+        old_pin = card->st.chv[pin];
+        old_puk = card->st.chv[puk];
         for (int i = 0; i < 2; i++) {
                 int idx = i == 0 ? pin : puk;
                 const struct prof_chv *pc = &card->prof->chvs[idx];
@@ -764,9 +807,249 @@ static uint16_t piv_reset(struct cmd *c)
                 st->tries = pc->retries;
                 st->enabled = pc->enabled;
         }
-        for (unsigned i = 0; i < CARD_CHANNELS; i++)
-                card->ch[i].chv_verified &= ~(1u << pin);
-        return card_commit(card) == 0 ? SW_OK : SW_MEMORY_FAILURE;
+        if (card_commit(card) != 0) {
+                free_contents(piv);
+                *piv = old;
+                card->st.chv[pin] = old_pin;
+                card->st.chv[puk] = old_puk;
+                sw = SW_MEMORY_FAILURE;
+        } else {
+                free_contents(&old);
+                for (unsigned i = 0; i < CARD_CHANNELS; i++)
+                        card->ch[i].chv_verified &= ~(1u << pin);
+        }
+        OPENSSL_cleanse(&fresh, sizeof(fresh));
+        OPENSSL_cleanse(&old_pin, sizeof(old_pin));
+        OPENSSL_cleanse(&old_puk, sizeof(old_puk));
+        return sw;
+}
+
+/* Durable state ----------------------------------------------------------------------------- */
+
+/*
+ * The PIV record of the state file (docs/state.md): format 1, the management
+ * key, the filled key slots (private keys DER-encoded) and the data objects.
+ * Integers are big-endian.
+ */
+#define PIV_STATE_FORMAT 1
+
+struct wbuf {
+        uint8_t *p;
+        size_t len, cap;
+        bool failed;
+};
+
+static void w_put(struct wbuf *w, const void *data, size_t n)
+{
+        if (w->failed || n == 0)
+                return;
+        if (w->cap - w->len < n) {
+                size_t cap = w->cap * 2 + n;
+                uint8_t *np = malloc(cap);
+                if (np == NULL) {
+                        w->failed = true;
+                        return;
+                }
+                if (w->p != NULL) {
+                        memcpy(np, w->p, w->len);
+                        OPENSSL_cleanse(w->p, w->cap);
+                        free(w->p);
+                }
+                w->p = np;
+                w->cap = cap;
+        }
+        memcpy(w->p + w->len, data, n);
+        w->len += n;
+}
+
+static void w_u8(struct wbuf *w, uint8_t v)
+{
+        w_put(w, &v, 1);
+}
+
+static void w_u16(struct wbuf *w, size_t v)
+{
+        uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+        w_put(w, b, 2);
+}
+
+static int piv_save(const void *state, uint8_t **buf, size_t *len)
+{
+        const struct piv *piv = state;
+        struct wbuf w = {NULL, 0, 0, false};
+        size_t n = 0, klen = piv_sym_key_len(piv->mgm_alg);
+
+        *buf = NULL;
+        *len = 0;
+        w_u8(&w, PIV_STATE_FORMAT);
+        w_u8(&w, (uint8_t)piv->mgm_alg);
+        w_u8(&w, (uint8_t)klen);
+        w_put(&w, piv->mgm_key, klen);
+        for (size_t i = 0; i < PROF_PIV_KEYS_MAX; i++)
+                n += piv->slots[i].key != NULL;
+        w_u8(&w, (uint8_t)n);
+        for (size_t i = 0; i < PROF_PIV_KEYS_MAX; i++) {
+                const struct piv_slot *sl = &piv->slots[i];
+                uint8_t *der = NULL;
+                int dlen;
+                if (sl->key == NULL)
+                        continue;
+                dlen = i2d_PrivateKey(sl->key, &der);
+                if (dlen <= 0 || dlen > 0xffff) {
+                        OPENSSL_free(der);
+                        w.failed = true;
+                        break;
+                }
+                w_u8(&w, i < 4 ? (uint8_t[]){0x9a, 0x9c, 0x9d, 0x9e}[i] : (uint8_t)(0x82 + i - 4));
+                w_u8(&w, (uint8_t)sl->alg);
+                w_u8(&w, sl->pin_policy);
+                w_u8(&w, sl->origin);
+                w_u16(&w, (size_t)dlen);
+                w_put(&w, der, (size_t)dlen);
+                OPENSSL_clear_free(der, (size_t)dlen);
+        }
+        n = 0;
+        for (size_t i = 0; i < PIV_OBJS_MAX; i++)
+                n += piv->objs[i].tag != 0;
+        w_u8(&w, (uint8_t)n);
+        for (size_t i = 0; i < PIV_OBJS_MAX; i++) {
+                const struct piv_obj *o = &piv->objs[i];
+                uint8_t tag[3] = {(uint8_t)(o->tag >> 16), (uint8_t)(o->tag >> 8), (uint8_t)o->tag};
+                if (o->tag == 0)
+                        continue;
+                w_put(&w, tag, 3);
+                w_u16(&w, o->len);
+                w_put(&w, o->data, o->len);
+        }
+        if (w.failed) {
+                if (w.p != NULL)
+                        OPENSSL_cleanse(w.p, w.cap);
+                free(w.p);
+                return -1;
+        }
+        *buf = w.p;
+        *len = w.len;
+        return 0;
+}
+
+struct rcur {
+        const uint8_t *p;
+        size_t left;
+};
+
+static int r_take(struct rcur *r, const uint8_t **out, size_t n)
+{
+        if (r->left < n)
+                return -1;
+        *out = r->p;
+        r->p += n;
+        r->left -= n;
+        return 0;
+}
+
+static int r_u8(struct rcur *r, uint8_t *v)
+{
+        const uint8_t *b;
+
+        if (r_take(r, &b, 1) != 0)
+                return -1;
+        *v = b[0];
+        return 0;
+}
+
+static int r_u16(struct rcur *r, size_t *v)
+{
+        const uint8_t *b;
+
+        if (r_take(r, &b, 2) != 0)
+                return -1;
+        *v = (size_t)(b[0] << 8 | b[1]);
+        return 0;
+}
+
+/* Does the decoded key have the type and size the slot's algorithm says? */
+static bool key_matches(const EVP_PKEY *key, enum prof_piv_alg alg)
+{
+        if (piv_is_ec(alg)) {
+                char group[32];
+                size_t glen = 0;
+                if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
+                    EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                                   sizeof(group), &glen) != 1)
+                        return false;
+                return strcmp(group, alg == PROF_PIV_ECCP256 ? "prime256v1" : "secp384r1") == 0;
+        }
+        return EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
+               (size_t)EVP_PKEY_get_bits(key) == piv_key_size(alg) * 8;
+}
+
+static int piv_load(const struct scsim_card *card, const uint8_t *buf, size_t len, void **state)
+{
+        struct piv *piv = calloc(1, sizeof(*piv));
+        struct rcur r = {buf, len};
+        const uint8_t *v;
+        uint8_t fmt, alg, klen, n;
+        int ok = -1;
+
+        (void)card;
+        if (piv == NULL)
+                return -1;
+        if (r_u8(&r, &fmt) != 0 || fmt != PIV_STATE_FORMAT || r_u8(&r, &alg) != 0 ||
+            r_u8(&r, &klen) != 0 || piv_sym_key_len(alg) == 0 || klen != piv_sym_key_len(alg) ||
+            r_take(&r, &v, klen) != 0)
+                goto fail;
+        piv->mgm_alg = alg;
+        memcpy(piv->mgm_key, v, klen);
+        if (r_u8(&r, &n) != 0)
+                goto fail;
+        for (unsigned i = 0; i < n; i++) {
+                uint8_t slot, kalg, policy, origin;
+                size_t dlen;
+                struct piv_slot *sl;
+                const unsigned char *dp;
+                int idx;
+                if (r_u8(&r, &slot) != 0 || r_u8(&r, &kalg) != 0 || r_u8(&r, &policy) != 0 ||
+                    r_u8(&r, &origin) != 0 || r_u16(&r, &dlen) != 0 || r_take(&r, &v, dlen) != 0)
+                        goto fail;
+                if ((idx = slot_index(slot)) < 0 || !piv_asym_alg(kalg) ||
+                    policy == POLICY_DEFAULT || policy > POLICY_ALWAYS ||
+                    (origin != ORIGIN_GENERATED && origin != ORIGIN_IMPORTED))
+                        goto fail;
+                sl = &piv->slots[idx];
+                if (sl->key != NULL)
+                        goto fail;
+                dp = v;
+                sl->key = d2i_AutoPrivateKey(NULL, &dp, (long)dlen);
+                if (sl->key == NULL || dp != v + dlen || !key_matches(sl->key, kalg))
+                        goto fail;
+                sl->alg = kalg;
+                sl->pin_policy = policy;
+                sl->origin = origin;
+        }
+        if (r_u8(&r, &n) != 0 || n > PIV_OBJS_MAX)
+                goto fail;
+        for (unsigned i = 0; i < n; i++) {
+                const uint8_t *t;
+                size_t olen;
+                uint32_t tag;
+                if (r_take(&r, &t, 3) != 0 || r_u16(&r, &olen) != 0 || r_take(&r, &v, olen) != 0)
+                        goto fail;
+                tag = (uint32_t)t[0] << 16 | (uint32_t)t[1] << 8 | t[2];
+                if (!valid_tag(tag) || olen == 0 || olen > PIV_OBJ_MAX_LEN ||
+                    find_obj(piv, tag) != NULL || set_obj(piv, tag, v, olen) != 0)
+                        goto fail;
+        }
+        if (r.left != 0)
+                goto fail;
+        *state = piv;
+        piv = NULL;
+        ok = 0;
+fail:
+        if (piv != NULL) {
+                free_contents(piv);
+                free(piv);
+        }
+        return ok;
 }
 
 static const struct cmd_def piv_commands[] = {
@@ -791,4 +1074,6 @@ const struct card_app app_piv = {
     .clear_channel = piv_clear_channel,
     .implicit_le = true,
     .select_answer = piv_select_answer,
+    .save = piv_save,
+    .load = piv_load,
 };

@@ -120,6 +120,14 @@ struct card_app {
          * tokens such as YubiKeys do (yubico-piv-tool never sends Le).
          */
         bool implicit_le;
+        /*
+         * Durable state for the state file (docs/state.md): save encodes it
+         * into a new buffer (*len bytes, freed by the caller after cleansing);
+         * load builds a new state from such bytes, or fails with -1 for bytes
+         * it cannot use, leaving *state untouched. NULL: nothing durable.
+         */
+        int (*save)(const void *state, uint8_t **buf, size_t *len);
+        int (*load)(const struct scsim_card *card, const uint8_t *buf, size_t len, void **state);
         /* The answer to SELECT of its DF with P2 asking for the FCI; NULL: the ISO FCI. */
         uint16_t (*select_answer)(struct cmd *c);
 };

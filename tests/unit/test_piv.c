@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -17,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 
 #include "card_steps.h"
 
@@ -608,6 +610,100 @@ static void test_put_data_chained(void **state)
         assert_memory_equal(back, obj + 5, got);
 }
 
+/* Card with a state file at path, powered on and with PIV selected. */
+static scsim_card *durable_card(const scsim_profile *p, const char *path, int expect)
+{
+        scsim_card *card = scsim_card_new(p);
+        scsim_diag diag;
+        int rc;
+
+        assert_non_null(card);
+        rc = scsim_card_attach_state(card, path, &diag);
+        if (rc != expect)
+                fail_msg("attach %s: %d (%s), expected %d", path, rc, diag.message, expect);
+        assert_int_equal(scsim_card_power_on(card, NULL, NULL), SCSIM_OK);
+        if (rc != SCSIM_OK) {
+                scsim_card_free(&card);
+                return NULL;
+        }
+        select_piv(card);
+        return card;
+}
+
+/* Generated keys, objects, the management key and PIN changes survive a restart. */
+static void test_durable_state(void **state)
+{
+        struct fx *f = *state;
+        static const uint8_t aes_key[16] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+                                            0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf};
+        static const uint8_t hash[32] = "durable PIV key, after restart";
+        char dir[] = "/tmp/scsim-piv-XXXXXX", path[64], cmd[128];
+        uint8_t set_key[5 + 3 + 16] = {0x00, 0xff, 0xff, 0xff, 19, 0x08, 0x9b, 16};
+        uint8_t sig[128], *file = NULL;
+        size_t n = 0, flen = 0;
+        EVP_PKEY *pub;
+        EVP_PKEY_CTX *ctx;
+        scsim_card *card;
+        FILE *fp;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/piv.state", dir);
+        card = durable_card(f->p, path, SCSIM_OK);
+        assert_int_equal(mutual_auth(card, 0x03, mgm_default, 8, des3, false), 0x9000);
+        pub = generate(card, 0x9a, 0x11, -1);
+        run_steps(card, (const char *const[]){
+                            "00DB3FFF 0B 5C035FC105 5304 7002 CAFE -> 9000",
+                            "00240080 10 313233343536FFFF 373737373737FFFF -> 9000", NULL});
+        memcpy(set_key + 8, aes_key, 16);
+        assert_int_equal(send(card, set_key, sizeof(set_key), NULL, NULL), 0x9000);
+        scsim_card_free(&card);
+
+        card = durable_card(f->p, path, SCSIM_OK);
+        run_steps(card, (const char *const[]){"00CB3FFF 05 5C035FC105 00 -> 53047002CAFE 9000",
+                                              "00CB3FFF 05 5C035FC102 00 -> *9000",
+                                              "00F7009B00 -> 010108 02020001 050100 9000",
+                                              "00200080 08 373737373737FFFF -> 9000", NULL});
+        /* P-256, PIN once, touch never, generated */
+        assert_int_equal(xmit(card, "00F7009A00", sig, &n), 0x9000);
+        assert_memory_equal(sig, "\x01\x01\x11\x02\x02\x02\x01\x03\x01\x01", 10);
+        assert_int_equal(sign(card, 0x11, 0x9a, hash, 32, sig, &n), 0x9000);
+        ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL);
+        assert_int_equal(EVP_PKEY_verify_init(ctx), 1);
+        assert_int_equal(EVP_PKEY_verify(ctx, sig, n, hash, 32), 1);
+        assert_int_equal(mutual_auth(card, 0x03, mgm_default, 8, des3, false), 0x6A86);
+        assert_int_equal(mutual_auth(card, 0x08, aes_key, 16, aes128, false), 0x9000);
+        scsim_card_free(&card);
+
+        /* a state whose PIV record is damaged (resealed, so only the record is wrong) is refused */
+        fp = fopen(path, "rb");
+        assert_non_null(fp);
+        file = malloc(65536);
+        flen = fread(file, 1, 65536, fp);
+        fclose(fp);
+        assert_true(flen > 100);
+        assert_int_equal(file[9], 2); /* format 2: with application records */
+        {
+                /* the PIV record starts with its format byte 01 then alg 08 and key length 10 */
+                uint8_t *at = NULL;
+                for (size_t i = 0; i + 3 < flen && at == NULL; i++)
+                        if (memcmp(file + i, "\x01\x08\x10\xa0\xa1", 5) == 0)
+                                at = file + i;
+                assert_non_null(at);
+                at[2] = 0x11; /* a key length that does not fit AES-128 */
+                SHA256(file, flen - 32, file + flen - 32);
+        }
+        fp = fopen(path, "wb");
+        assert_non_null(fp);
+        assert_int_equal(fwrite(file, 1, flen, fp), flen);
+        fclose(fp);
+        assert_null(durable_card(f->p, path, SCSIM_ERR_STATE));
+        free(file);
+        EVP_PKEY_CTX_free(ctx);
+        EVP_PKEY_free(pub);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 static void test_profile_errors(void **state)
 {
         static const struct {
@@ -693,6 +789,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_pin_always_9c_rsa, setup, teardown),
             cmocka_unit_test_setup_teardown(test_ecdh_and_never_policy, setup, teardown),
             cmocka_unit_test_setup_teardown(test_put_data_chained, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_durable_state, setup, teardown),
             cmocka_unit_test(test_profile_errors),
             cmocka_unit_test(test_profile_key_errors),
         };
