@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/bn.h>
@@ -704,6 +706,42 @@ static void test_durable_state(void **state)
         assert_int_equal(system(cmd), 0);
 }
 
+/* A state that cannot be written: PUT DATA, GENERATE, SET MANAGEMENT KEY answer 6581 and undo. */
+static void test_durable_rollback(void **state)
+{
+        struct fx *f = *state;
+        char dir[] = "/tmp/scsim-piv-XXXXXX", path[64], tmp[80], cmd[128];
+        uint8_t set_key[5 + 3 + 24] = {0x00, 0xff, 0xff, 0xff, 27, 0x03, 0x9b, 24};
+        uint8_t gen[] = {0x00, 0x47, 0x00, 0x9e, 0x05, 0xac, 0x03, 0x80, 0x01, 0x11, 0x00};
+        scsim_card *card;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/piv.state", dir);
+        snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+        card = durable_card(f->p, path, SCSIM_OK);
+        assert_int_equal(mutual_auth(card, 0x03, mgm_default, 8, des3, false), 0x9000);
+        run_steps(card, (const char *const[]){"00DB3FFF 09 5C035FC105 5302 7000 -> 9000", NULL});
+        assert_int_equal(mkdir(tmp, 0700), 0); /* the temporary file cannot be created */
+        run_steps(card, (const char *const[]){"00DB3FFF 09 5C035FC105 5302 7001 -> 6581",
+                                              "00DB3FFF 09 5C035FC10A 5302 7001 -> 6581", NULL});
+        assert_int_equal(send(card, gen, sizeof(gen), NULL, NULL), 0x6581);
+        memset(set_key + 8, 0x42, 24);
+        assert_int_equal(send(card, set_key, sizeof(set_key), NULL, NULL), 0x6581);
+        assert_int_equal(rmdir(tmp), 0);
+        run_steps(card,
+                  (const char *const[]){"00CB3FFF 05 5C035FC105 00 -> 53027000 9000",
+                                        "00CB3FFF 05 5C035FC10A 00 -> 6A82", "00F7009E00 -> 6A88",
+                                        "00F7009B00 -> 010103 02020001 050101 9000", NULL});
+        scsim_card_free(&card);
+        card = durable_card(f->p, path, SCSIM_OK);
+        run_steps(card, (const char *const[]){"00CB3FFF 05 5C035FC105 00 -> 53027000 9000",
+                                              "00F7009E00 -> 6A88", NULL});
+        assert_int_equal(mutual_auth(card, 0x03, mgm_default, 8, des3, false), 0x9000);
+        scsim_card_free(&card);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 static void test_profile_errors(void **state)
 {
         static const struct {
@@ -790,6 +828,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_ecdh_and_never_policy, setup, teardown),
             cmocka_unit_test_setup_teardown(test_put_data_chained, setup, teardown),
             cmocka_unit_test_setup_teardown(test_durable_state, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_durable_rollback, setup, teardown),
             cmocka_unit_test(test_profile_errors),
             cmocka_unit_test(test_profile_key_errors),
         };
