@@ -139,6 +139,12 @@ static const struct transcript cases[] = {
      {SEL, "0087039B 16 7C14 8008 0001020304050607 8108 0001020304050607 -> 6985",
       "0087089B 04 7C028000 -> 6A86", "0087039B 04 7C029900 -> 6A80", "0087039B 02 7C00 -> 6A80",
       NULL}},
+    {"malformed templates are 6A80, never a crash",
+     {SEL, "0087039B 03 7C0280 -> 6A80", "0087039B 04 7C038000 -> 6A80",
+      "0087039B 06 7C028000 8000 -> 6A80", "0087039B 06 7C04 80008000 -> 6A80",
+      "0087039B 04 7C848000 -> 6A80", "0087039B -> 6700", "0087119A 04 7C028200 -> 6A82",
+      "00CB3FFF 02 5C00 00 -> 6A80", "00CB3FFF 01 5C 00 -> 6A80", "00CB3FFF 00 -> 6700",
+      "00CB3FFF -> 6700", "00F7019A00 -> 6A86", "0047009A 03 AC0180 -> 6982", NULL}},
     {"GENERAL AUTHENTICATE with an empty slot is 6A82",
      {SEL, "00200080" PIN " -> 9000",
       "0087119A 26 7C24 8200 8120 0000000000000000000000000000000000000000000000000000000000000000 "
@@ -385,18 +391,35 @@ static EVP_PKEY *generate(scsim_card *card, uint8_t slot, uint8_t alg, int polic
                          0x9000);
         assert_int_equal(resp[0], 0x7f);
         assert_int_equal(resp[1], 0x49);
-        if (alg == 0x11) {
-                assert_memory_equal(resp + 2, "\x43\x86\x41\x04", 4);
-                OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0);
-                OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, resp + 5, 65);
+        if (alg == 0x11 || alg == 0x14) {
+                /* 7F49 L 86 L 04 X Y */
+                size_t plen = alg == 0x11 ? 65 : 97;
+                assert_int_equal(n, 2 + 1 + 2 + plen);
+                assert_int_equal(resp[2], plen + 2);
+                assert_int_equal(resp[3], 0x86);
+                assert_int_equal(resp[4], plen);
+                OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+                                                alg == 0x11 ? "P-256" : "P-384", 0);
+                OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, resp + 5, plen);
                 ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-        } else {
+        } else if (alg == 0x07) {
                 /* 7F49 82 0109 81 82 0100 n(256) 82 03 010001 */
                 assert_int_equal(n, 2 + 3 + 4 + 256 + 5);
                 assert_memory_equal(resp + 2, "\x82\x01\x09\x81\x82\x01\x00", 7);
                 assert_memory_equal(resp + 9 + 256, "\x82\x03\x01\x00\x01", 5);
                 bn_n = BN_bin2bn(resp + 9, 256, NULL);
                 bn_e = BN_bin2bn(resp + 9 + 256 + 2, 3, NULL);
+                OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n);
+                OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e);
+                ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+        } else {
+                /* 7F49 81 88 81 81 80 n(128) 82 03 010001 */
+                assert_int_equal(alg, 0x06);
+                assert_int_equal(n, 2 + 2 + 3 + 128 + 5);
+                assert_memory_equal(resp + 2, "\x81\x88\x81\x81\x80", 5);
+                assert_memory_equal(resp + 7 + 128, "\x82\x03\x01\x00\x01", 5);
+                bn_n = BN_bin2bn(resp + 7, 128, NULL);
+                bn_e = BN_bin2bn(resp + 7 + 128 + 2, 3, NULL);
                 OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n);
                 OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e);
                 ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
@@ -742,6 +765,50 @@ static void test_durable_rollback(void **state)
         assert_int_equal(system(cmd), 0);
 }
 
+/* Every algorithm in retired slots: GENERATE, then a signature that libcrypto verifies. */
+static void test_all_algorithms(void **state)
+{
+        static const struct {
+                uint8_t slot, alg;
+                size_t in_len;
+        } rows[] = {{0x82, 0x06, 128}, {0x83, 0x07, 256}, {0x84, 0x11, 32}, {0x85, 0x14, 48}};
+        struct fx *f = *state;
+
+        select_piv(f->card);
+        assert_int_equal(mutual_auth(f->card, 0x03, mgm_default, 8, des3, false), 0x9000);
+        run_steps(f->card, (const char *const[]){"00200080" PIN " -> 9000", NULL});
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+                uint8_t in[256], sig[512], rec[256];
+                size_t n = 0, rn = sizeof(rec);
+                EVP_PKEY *pub = generate(f->card, rows[i].slot, rows[i].alg, -1);
+                EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL);
+
+                for (size_t k = 0; k < rows[i].in_len; k++)
+                        in[k] = (uint8_t)(k * 7 + i);
+                in[0] = 0x00; /* an RSA block below the modulus */
+                assert_int_equal(
+                    sign(f->card, rows[i].alg, rows[i].slot, in, rows[i].in_len, sig, &n), 0x9000);
+                if (rows[i].alg == 0x11 || rows[i].alg == 0x14) {
+                        assert_int_equal(EVP_PKEY_verify_init(ctx), 1);
+                        assert_int_equal(EVP_PKEY_verify(ctx, sig, n, in, rows[i].in_len), 1);
+                } else {
+                        /* raw RSA: the public operation gives the block back */
+                        assert_int_equal(n, rows[i].in_len);
+                        assert_int_equal(EVP_PKEY_verify_recover_init(ctx), 1);
+                        assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_NO_PADDING), 1);
+                        assert_int_equal(EVP_PKEY_verify_recover(ctx, rec, &rn, sig, n), 1);
+                        assert_int_equal(rn, rows[i].in_len);
+                        assert_memory_equal(rec, in, rn);
+                }
+                /* an ECDSA hash longer than the field, or an RSA block of the wrong size */
+                assert_int_equal(
+                    sign(f->card, rows[i].alg, rows[i].slot, in, rows[i].in_len + 1, sig, &n),
+                    0x6A80);
+                EVP_PKEY_CTX_free(ctx);
+                EVP_PKEY_free(pub);
+        }
+}
+
 static void test_profile_errors(void **state)
 {
         static const struct {
@@ -827,6 +894,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_pin_always_9c_rsa, setup, teardown),
             cmocka_unit_test_setup_teardown(test_ecdh_and_never_policy, setup, teardown),
             cmocka_unit_test_setup_teardown(test_put_data_chained, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_all_algorithms, setup, teardown),
             cmocka_unit_test_setup_teardown(test_durable_state, setup, teardown),
             cmocka_unit_test_setup_teardown(test_durable_rollback, setup, teardown),
             cmocka_unit_test(test_profile_errors),
