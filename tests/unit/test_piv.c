@@ -778,7 +778,7 @@ static void test_all_algorithms(void **state)
         assert_int_equal(mutual_auth(f->card, 0x03, mgm_default, 8, des3, false), 0x9000);
         run_steps(f->card, (const char *const[]){"00200080" PIN " -> 9000", NULL});
         for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-                uint8_t in[256], sig[512], rec[256];
+                uint8_t in[257] = {0}, sig[512], rec[256];
                 size_t n = 0, rn = sizeof(rec);
                 EVP_PKEY *pub = generate(f->card, rows[i].slot, rows[i].alg, -1);
                 EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL);
