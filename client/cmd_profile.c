@@ -64,12 +64,43 @@ static int check(int argc, char **argv)
         return worst;
 }
 
+static void indent(int depth)
+{
+        printf("%*s", depth * 2, "");
+}
+
 static void print_hex(const uint8_t *b, size_t n)
 {
         putchar('"');
         for (size_t i = 0; i < n; i++)
                 printf(i ? " %02X" : "%02X", b[i]);
         putchar('"');
+}
+
+/* Content that is text is shown as text (a YAML double-quoted string), the rest as hex. */
+static void print_content(int depth, const uint8_t *b, size_t n)
+{
+        bool text = true;
+
+        for (size_t i = 0; i < n; i++)
+                text = text && ((b[i] >= 0x20 && b[i] < 0x7f) || b[i] == '\n');
+        indent(depth);
+        if (!text) {
+                printf("content_hex: ");
+                print_hex(b, n);
+                printf("\n");
+                return;
+        }
+        printf("content: \"");
+        for (size_t i = 0; i < n; i++) {
+                if (b[i] == '\n')
+                        printf("\\n");
+                else if (b[i] == '"' || b[i] == '\\')
+                        printf("\\%c", b[i]);
+                else
+                        putchar(b[i]);
+        }
+        printf("\"\n");
 }
 
 static void print_rule(const scsim_profile *p, uint16_t idx)
@@ -100,11 +131,6 @@ static void print_rule(const scsim_profile *p, uint16_t idx)
                 printf("]}");
                 break;
         }
-}
-
-static void indent(int depth)
-{
-        printf("%*s", depth * 2, "");
 }
 
 static void show_chvs(const scsim_profile *p, uint16_t df, int depth)
@@ -242,12 +268,8 @@ static void show_files(const scsim_profile *p, uint16_t df, int depth)
                 }
                 indent(depth + 2);
                 printf("size: %zu\n", f->size);
-                if (f->content_len > 0) {
-                        indent(depth + 2);
-                        printf("content_hex: ");
-                        print_hex(p->blob + f->content_off, f->content_len);
-                        printf("\n");
-                }
+                if (f->content_len > 0)
+                        print_content(depth + 2, p->blob + f->content_off, f->content_len);
                 indent(depth + 2);
                 printf("read: ");
                 print_rule(p, f->read_rule);

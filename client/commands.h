@@ -19,8 +19,8 @@ struct verb {
 
 /* Each verb file defines one of these; scsim.c lists them. */
 extern const struct verb verb_version;
-extern const struct verb verb_state;
 extern const struct verb verb_profile;
+extern const struct verb verb_state;
 extern const struct verb verb_run;
 
 #endif

@@ -5,3 +5,9 @@ if(SCSIM_SANITIZE)
   add_compile_options(${_san})
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# Fuzzing needs coverage instrumentation in the library too, not only in the
+# target, or libFuzzer explores blind.
+if(SCSIM_BUILD_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

@@ -96,7 +96,7 @@ static int state_init(struct card_state *st, const scsim_profile *p)
                 return -1;
         st->ef_len = total;
         for (size_t i = 0; i < p->nfiles; i++)
-                if (p->files[i].type == PROF_FILE_EF)
+                if (p->files[i].type == PROF_FILE_EF && p->files[i].content_len > 0)
                         memcpy(st->ef + st->ef_off[i], p->blob + p->files[i].content_off,
                                p->files[i].content_len);
         for (size_t i = 0; i < p->nchvs; i++) {

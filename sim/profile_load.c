@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
+
 #include <scsim/err.h>
 #include <scsim/profile.h>
 
@@ -75,7 +77,10 @@ int scsim_profile_load_file(const char *path, scsim_profile **out, scsim_diag *d
 fail:
         if (f != NULL)
                 fclose(f);
-        free(text);
+        if (text != NULL) {
+                OPENSSL_cleanse(text, len); /* the file holds PINs and keys */
+                free(text);
+        }
         return rc;
 }
 

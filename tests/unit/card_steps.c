@@ -67,19 +67,26 @@ scsim_card *default_card(scsim_profile **profile)
         return card;
 }
 
+uint16_t xmit_bytes(scsim_card *card, const uint8_t *capdu, size_t len, uint8_t *out,
+                    size_t *out_len)
+{
+        static uint8_t rsp[SCSIM_RAPDU_MAX];
+        size_t rlen = 0;
+
+        assert_int_equal(scsim_card_transmit(card, capdu, len, rsp, sizeof(rsp), &rlen), SCSIM_OK);
+        assert_true(rlen >= 2);
+        if (out != NULL)
+                memcpy(out, rsp, rlen - 2);
+        if (out_len != NULL)
+                *out_len = rlen - 2;
+        return (uint16_t)(rsp[rlen - 2] << 8 | rsp[rlen - 1]);
+}
+
 uint16_t xmit(scsim_card *card, const char *hex, uint8_t *out, size_t *out_len)
 {
         static uint8_t cmd[SCSIM_CAPDU_MAX];
-        static uint8_t rsp[SCSIM_RAPDU_MAX];
-        size_t n = hex_parse(hex, cmd, sizeof(cmd)), rlen = 0;
 
-        assert_int_equal(scsim_card_transmit(card, cmd, n, rsp, sizeof(rsp), &rlen), SCSIM_OK);
-        assert_true(rlen >= 2);
-        if (out != NULL) {
-                memcpy(out, rsp, rlen - 2);
-                *out_len = rlen - 2;
-        }
-        return (uint16_t)(rsp[rlen - 2] << 8 | rsp[rlen - 1]);
+        return xmit_bytes(card, cmd, hex_parse(hex, cmd, sizeof(cmd)), out, out_len);
 }
 
 void run_steps(scsim_card *card, const char *const *steps)

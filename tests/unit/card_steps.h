@@ -21,6 +21,10 @@ scsim_card *default_card(scsim_profile **profile);
 /* Parse hex (spaces allowed) into buf; returns length, fails the test on bad hex. */
 size_t hex_parse(const char *hex, uint8_t *buf, size_t cap);
 
+/* Send one APDU, return the status word; data copied to out when not NULL. */
+uint16_t xmit_bytes(scsim_card *card, const uint8_t *capdu, size_t len, uint8_t *out,
+                    size_t *out_len);
+
 /* Send one APDU given as hex, return the status word; data copied to out when not NULL. */
 uint16_t xmit(scsim_card *card, const char *hex, uint8_t *out, size_t *out_len);
 

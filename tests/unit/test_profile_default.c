@@ -15,7 +15,7 @@
 #include <scsim/err.h>
 #include <scsim/profile.h>
 
-#include "card_helper.h"
+#include "card_steps.h"
 #include "profile_model.h"
 
 struct fx {
@@ -164,46 +164,46 @@ static void global_pin_and_puk(void **state)
 {
         scsim_card *c = ((struct fx *)*state)->card;
 
-        assert_int_equal(tx(c, "00 A4 00 0C 02 0101"), 0x9000);
-        assert_int_equal(tx(c, "00 B0 00 00 00"), 0x9000);
-        assert_int_equal(tx(c, "00 A4 00 0C 02 0102"), 0x9000);
-        assert_int_equal(tx(c, "00 B0 00 00 00"), 0x6982);
-        assert_int_equal(tx(c, "00 20 00 01 04 31313131"), 0x63c2);
-        assert_int_equal(tx(c, "00 20 00 01 04 31323334"), 0x9000);
-        assert_int_equal(tx(c, "00 B0 00 00 00"), 0x9000);
+        assert_int_equal(xmit(c, "00 A4 00 0C 02 0101", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 B0 00 00 00", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 A4 00 0C 02 0102", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 B0 00 00 00", NULL, NULL), 0x6982);
+        assert_int_equal(xmit(c, "00 20 00 01 04 31313131", NULL, NULL), 0x63c2);
+        assert_int_equal(xmit(c, "00 20 00 01 04 31323334", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 B0 00 00 00", NULL, NULL), 0x9000);
         /* block it, then unblock with the PUK and a new value */
-        assert_int_equal(tx(c, "00 20 00 01 04 30303030"), 0x63c2);
-        assert_int_equal(tx(c, "00 20 00 01 04 30303030"), 0x63c1);
-        assert_int_equal(tx(c, "00 20 00 01 04 30303030"), 0x63c0);
-        assert_int_equal(tx(c, "00 20 00 01 04 31323334"), 0x6983);
-        assert_int_equal(tx(c, "00 2C 00 01 0C 3837363534333231 34333231"), 0x63c9);
-        assert_int_equal(tx(c, "00 2C 00 01 0C 3132333435363738 34333231"), 0x9000);
-        assert_int_equal(tx(c, "00 20 00 01 04 34333231"), 0x9000);
+        assert_int_equal(xmit(c, "00 20 00 01 04 30303030", NULL, NULL), 0x63c2);
+        assert_int_equal(xmit(c, "00 20 00 01 04 30303030", NULL, NULL), 0x63c1);
+        assert_int_equal(xmit(c, "00 20 00 01 04 30303030", NULL, NULL), 0x63c0);
+        assert_int_equal(xmit(c, "00 20 00 01 04 31323334", NULL, NULL), 0x6983);
+        assert_int_equal(xmit(c, "00 2C 00 01 0C 3837363534333231 34333231", NULL, NULL), 0x63c9);
+        assert_int_equal(xmit(c, "00 2C 00 01 0C 3132333435363738 34333231", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 20 00 01 04 34333231", NULL, NULL), 0x9000);
         /* the app PIN has no unblock code and no reset condition */
-        assert_int_equal(tx(c, "00 A4 04 0C 07 F0534353494D01"), 0x9000);
-        assert_int_equal(tx(c, "00 2C 01 81 08 3132333435363738"), 0x6985);
-        assert_int_equal(tx(c, "00 2C 03 81"), 0x6985);
+        assert_int_equal(xmit(c, "00 A4 04 0C 07 F0534353494D01", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 2C 01 81 08 3132333435363738", NULL, NULL), 0x6985);
+        assert_int_equal(xmit(c, "00 2C 03 81", NULL, NULL), 0x6985);
         /* the global PIN may be disabled */
-        assert_int_equal(tx(c, "00 26 00 01 04 34333231"), 0x9000);
+        assert_int_equal(xmit(c, "00 26 00 01 04 34333231", NULL, NULL), 0x9000);
 }
 
 static void app_pin_is_specific(void **state)
 {
         scsim_card *c = ((struct fx *)*state)->card;
 
-        assert_int_equal(tx(c, "00 A4 04 0C 07 F0534353494D01"), 0x9000);
-        assert_int_equal(tx(c, "00 A4 02 0C 02 5001"), 0x9000);
-        assert_int_equal(tx(c, "00 B0 00 00 00"), 0x6982);
-        assert_int_equal(tx(c, "00 20 00 81 06 303030303030"), 0x9000);
-        assert_int_equal(tx(c, "00 B0 00 00 00"), 0x9000);
+        assert_int_equal(xmit(c, "00 A4 04 0C 07 F0534353494D01", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 A4 02 0C 02 5001", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 B0 00 00 00", NULL, NULL), 0x6982);
+        assert_int_equal(xmit(c, "00 20 00 81 06 303030303030", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 B0 00 00 00", NULL, NULL), 0x9000);
         /* leaving the DF clears the specific PIN */
-        assert_int_equal(tx(c, "00 A4 00 0C 02 3F00"), 0x9000);
-        assert_int_equal(tx(c, "00 A4 04 0C 07 F0534353494D01"), 0x9000);
-        assert_int_equal(tx(c, "00 A4 02 0C 02 5001"), 0x9000);
-        assert_int_equal(tx(c, "00 B0 00 00 00"), 0x6982);
+        assert_int_equal(xmit(c, "00 A4 00 0C 02 3F00", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 A4 04 0C 07 F0534353494D01", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 A4 02 0C 02 5001", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 B0 00 00 00", NULL, NULL), 0x6982);
         /* reference 81 does not exist outside the DF */
-        assert_int_equal(tx(c, "00 A4 00 0C 02 3F00"), 0x9000);
-        assert_int_equal(tx(c, "00 20 00 81 06 303030303030"), 0x6a88);
+        assert_int_equal(xmit(c, "00 A4 00 0C 02 3F00", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 20 00 81 06 303030303030", NULL, NULL), 0x6a88);
 }
 
 static void admin_key_resets_pin(void **state)
@@ -216,12 +216,12 @@ static void admin_key_resets_pin(void **state)
         int outl = 0;
         EVP_CIPHER_CTX *ctx;
 
-        assert_int_equal(tx(c, "00 2C 03 01"), 0x6982);
-        assert_int_equal(tx(c, "00 A4 00 0C 02 0101"), 0x9000);
-        assert_int_equal(tx(c, "00 D6 00 00 01 41"), 0x6982);
+        assert_int_equal(xmit(c, "00 2C 03 01", NULL, NULL), 0x6982);
+        assert_int_equal(xmit(c, "00 A4 00 0C 02 0101", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 D6 00 00 01 41", NULL, NULL), 0x6982);
         {
                 uint8_t gc[] = {0x00, 0x84, 0x00, 0x00, 0x10};
-                assert_int_equal(tx_bytes(c, gc, sizeof(gc), chal, &clen), 0x9000);
+                assert_int_equal(xmit_bytes(c, gc, sizeof(gc), chal, &clen), 0x9000);
         }
         assert_int_equal(clen, 16);
         ctx = EVP_CIPHER_CTX_new();
@@ -231,11 +231,11 @@ static void admin_key_resets_pin(void **state)
         assert_int_equal(EVP_EncryptUpdate(ctx, ext + 5, &outl, chal, 16), 1);
         assert_int_equal(outl, 16);
         EVP_CIPHER_CTX_free(ctx);
-        assert_int_equal(tx_bytes(c, ext, sizeof(ext), NULL, NULL), 0x9000);
-        assert_int_equal(tx(c, "00 D6 00 00 01 41"), 0x9000);
-        assert_int_equal(tx(c, "00 2C 03 01"), 0x9000);
-        assert_int_equal(tx(c, "00 2C 02 01 05 3131313131"), 0x9000);
-        assert_int_equal(tx(c, "00 20 00 01 05 3131313131"), 0x9000);
+        assert_int_equal(xmit_bytes(c, ext, sizeof(ext), NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 D6 00 00 01 41", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 2C 03 01", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 2C 02 01 05 3131313131", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 20 00 01 05 3131313131", NULL, NULL), 0x9000);
 }
 
 int main(void)

@@ -19,8 +19,9 @@ typedef struct scsim_diag {
 } scsim_diag;
 
 /*
- * The embedded default card "iso7816-chv" (docs/card-model.md). Each call
- * returns a new profile the caller frees with scsim_profile_free().
+ * The embedded default card "iso7816-chv" (docs/card-model.md), compiled in
+ * from profiles/iso7816-chv.yaml. Each call returns a new profile the caller
+ * frees with scsim_profile_free().
  */
 int scsim_profile_default(scsim_profile **out);
 

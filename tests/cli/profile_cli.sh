@@ -1,0 +1,54 @@
+#!/bin/sh
+# scsim profile check|show|list through the real binary: exit codes, messages, masking.
+# usage: profile_cli.sh SCSIM SOURCE_DIR
+set -u
+scsim=$1
+src=$2
+out=$(mktemp)
+err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+fail() { echo "FAIL: $*"; echo "--- stdout"; cat "$out"; echo "--- stderr"; cat "$err"; exit 1; }
+
+"$scsim" profile check "$src/profiles/iso7816-chv.yaml" "$src/profiles/two-apps.yaml" iso7816-chv \
+        >"$out" 2>"$err" || fail "check of good profiles exited $?"
+[ "$(grep -c ': ok' "$out")" = 3 ] || fail "check did not report 3 good profiles"
+
+bad=$src/tests/profiles/bad
+"$scsim" profile check "$src/profiles/two-apps.yaml" "$bad/chv-retries-range.yaml" \
+        "$bad/rule-unknown-chv.yaml" >"$out" 2>"$err"
+rc=$?
+[ $rc = 2 ] || fail "check with bad profiles exited $rc, want 2"
+grep -qx "$bad/chv-retries-range.yaml:10:14: chv 'pin': retries must be 1..15, got 40" "$err" ||
+        fail "first bad file's message missing"
+grep -qx "$bad/rule-unknown-chv.yaml:16:17: file 'data': read: no chv named 'pn'" "$err" ||
+        fail "second bad file's message missing (every bad file must be reported)"
+grep -q "two-apps.yaml: ok" "$out" || fail "good file among bad ones not reported ok"
+
+"$scsim" profile check /nonexistent/p.yaml >"$out" 2>"$err"
+[ $? = 2 ] || fail "missing file must exit 2"
+
+"$scsim" profile show iso7816-chv >"$out" 2>"$err" || fail "show exited $?"
+grep -q 'atr: "3B 8B 80 01 80 73 F4 01 DB 55 53 43 53 49 4D C5"' "$out" || fail "show: ATR"
+grep -q 'reference: "81"' "$out" || fail "show: app PIN reference"
+if grep -q -e '1234' -e '31 32 33 34' -e '4041' -e '40 41 42' "$out"; then
+        fail "show printed a secret"
+fi
+"$scsim" profile show "$bad/empty.yaml" >"$out" 2>"$err"
+[ $? = 2 ] || fail "show of a bad profile must exit 2"
+
+SCSIM_PROFILE_PATH=$src/profiles "$scsim" profile list >"$out" 2>"$err" || fail "list exited $?"
+grep -q '^iso7816-chv .*(embedded)' "$out" || fail "list: embedded default"
+grep -q '^two-apps ' "$out" || fail "list: two-apps from SCSIM_PROFILE_PATH"
+SCSIM_PROFILE_PATH=$bad "$scsim" profile list >"$out" 2>"$err"
+[ $? = 2 ] || fail "list with a bad profile on the path must exit 2"
+
+"$scsim" profile --help >"$out" 2>"$err" || fail "--help exited $?"
+"$scsim" profile frobnicate >"$out" 2>"$err"
+[ $? = 2 ] || fail "unknown subcommand must exit 2"
+# the complete example in docs/profiles.md is a valid profile
+sed -n '/^## Complete example/,$p' "$src/docs/profiles.md" | sed -n '/^```yaml$/,/^```$/p' |
+        sed '1d;$d' >"$out.yaml"
+[ -s "$out.yaml" ] || fail "no example found in docs/profiles.md"
+"$scsim" profile check "$out.yaml" >"$out" 2>"$err" || fail "docs example: $(cat "$err")"
+rm -f "$out.yaml"
+echo "ok"

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus for fuzz_apdu: card sessions in the target's record format.
+
+A record is one op byte then, unless it is F0 (power cycle) or F1 (warm reset),
+that many bytes of C-APDU. Run from the repository root; seeds are committed.
+"""
+import os
+
+SESSIONS = {
+    "verify": ["00200001", "002000010431323334", "00200001", "0020FF01", "002000010431313131"],
+    "block-unblock": ["002000010431313131"] * 3 + ["00200001", "002C0001 0C 3132333435363738 39393939",
+                                                   "002000010439393939"],
+    "reset-between": ["002000010431313131", "F1", "002000010431313131", "F0", "00200001"],
+    "app-pin": ["00A4040C07F0534353494D01", "0020008106303030303030", "00A4020C025001",
+                "00B0000000", "00A4000C023F00", "00B0000000"],
+    "change": ["00240001083132333435363738", "0024010104 39393939", "0020000104 39393939"],
+    "channels": ["0070000001", "01200001 04 31323334", "01A4000C020102", "01B0000000",
+                 "01708001", "0070000200", "02A4040C07F0534353494D01"],
+    "challenge": ["0084000010", "0082000110 00000000000000000000000000000000", "002C0301"],
+    "chaining": ["002000010431323334", "00A4000C020102", "10D60000024142", "00D600020143",
+                 "00B0000003", "10D600000141", "00200001"],
+    "get-response": ["00A40004020101", "00C0000005", "00C0000000", "00A40000020101"],
+    "extended": ["00A4000C0000020101", "00B00000000010", "00A4000400000201010000"],
+    "select": ["00A4080C0450005001", "00A4030C", "00A4090C025000", "00A4040E05F053435349",
+               "00CA005A00"],
+    "disable": ["002600010431323334", "00A4000C020102", "00B0000000", "0028000104 31323334"],
+}
+
+out = "tests/fuzz/corpus/fuzz_apdu"
+os.makedirs(out, exist_ok=True)
+for name, apdus in SESSIONS.items():
+    data = bytearray()
+    for a in apdus:
+        b = bytes.fromhex(a.replace(" ", ""))
+        if a in ("F0", "F1"):
+            data += b
+        else:
+            data.append(len(b))
+            data += b
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(data)
+print(f"{len(SESSIONS)} seeds in {out}")
