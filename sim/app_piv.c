@@ -17,7 +17,7 @@
 #include "tlv.h"
 
 #define PIV_OBJS_MAX      48
-#define PIV_OBJ_MAX_LEN   4096 /* a certificate with room to spare; YubiKeys take ~3 KB */
+#define PIV_OBJ_MAX_LEN   PROF_PIV_OBJ_MAX_LEN
 #define PIV_REF_PIN       0x80
 #define PIV_REF_PUK       0x81
 #define PIV_REF_MGM       0x9b
@@ -208,14 +208,25 @@ static int load_profile(struct piv *piv, const scsim_profile *p)
                         return -1;
                 s = &piv->slots[idx];
                 EVP_PKEY_free(s->key);
-                if ((s->key = piv_generate(pp->keys[i].alg)) == NULL)
+                if (pp->keys[i].der_len > 0) {
+                        const unsigned char *der = p->blob + pp->keys[i].der_off;
+                        s->key = d2i_AutoPrivateKey(NULL, &der, (long)pp->keys[i].der_len);
+                        s->origin = ORIGIN_IMPORTED;
+                } else {
+                        s->key = piv_generate(pp->keys[i].alg);
+                        s->origin = ORIGIN_GENERATED;
+                }
+                if (s->key == NULL)
                         return -1;
                 s->alg = pp->keys[i].alg;
                 s->pin_policy = pp->keys[i].pin_policy != POLICY_DEFAULT
                                     ? pp->keys[i].pin_policy
                                     : default_policy(pp->keys[i].slot);
-                s->origin = ORIGIN_GENERATED;
         }
+        /* the profile's objects come last: a CHUID or discovery object there wins */
+        for (size_t i = 0; i < pp->nobjs; i++)
+                if (set_obj(piv, pp->objs[i].tag, p->blob + pp->objs[i].off, pp->objs[i].len) != 0)
+                        return -1;
         return 0;
 }
 

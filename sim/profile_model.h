@@ -148,12 +148,23 @@ enum prof_piv_alg {
 };
 #define PROF_PIV_KEYS_MAX 24 /* 9A 9C 9D 9E and the 20 retired slots */
 
-/* A key the card generates when it is created (a fresh card per start). */
+/* A key the card has when it is created: generated then, or given (DER in the blob). */
 struct prof_piv_key {
         uint8_t slot; /* 9A 9C 9D 9E 82..95 */
         enum prof_piv_alg alg;
         uint8_t pin_policy; /* 0 slot default, 1 never, 2 once, 3 always */
+        size_t der_off;     /* private key, DER, in profile->blob; der_len 0: generate */
+        size_t der_len;
 };
+
+/* A data object the card starts with: the TLV GET DATA answers, in the blob. */
+struct prof_piv_obj {
+        uint32_t tag; /* 5FC1xx, 5FFFxx, 7E, 7F61 */
+        size_t off;
+        size_t len;
+};
+#define PROF_PIV_OBJS_MAX 40
+#define PROF_PIV_OBJ_MAX_LEN 4096 /* a certificate with room to spare; YubiKeys take ~3 KB */
 
 struct prof_piv {
         uint16_t df; /* the PIV DF (file index); 0 when the profile has no PIV application */
@@ -165,6 +176,8 @@ struct prof_piv {
         uint32_t serial;    /* GET SERIAL */
         struct prof_piv_key keys[PROF_PIV_KEYS_MAX];
         size_t nkeys;
+        struct prof_piv_obj objs[PROF_PIV_OBJS_MAX];
+        size_t nobjs;
 };
 
 struct scsim_profile {
@@ -201,6 +214,8 @@ int prof_add_rule(scsim_profile *p, const struct prof_rule *rule);
 int prof_add_file(scsim_profile *p, const struct prof_file *file, const uint8_t *content,
                   size_t content_len);
 int prof_add_chv(scsim_profile *p, const struct prof_chv *chv);
+/* Append bytes to the profile's blob (applications' initial data); *off is where. 0 or -1. */
+int prof_add_blob(scsim_profile *p, const uint8_t *data, size_t len, size_t *off);
 int prof_add_key(scsim_profile *p, const struct prof_key *key);
 
 /*

@@ -19,6 +19,8 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
 
@@ -809,6 +811,151 @@ static void test_all_algorithms(void **state)
         }
 }
 
+/* PEM of a fresh P-256 key and of a self-signed certificate for it (or for other_key). */
+static void make_pem(EVP_PKEY **key, char *key_pem, size_t kcap, char *cert_pem, size_t ccap,
+                     EVP_PKEY *other_key)
+{
+        X509 *x = X509_new();
+        BIO *b = BIO_new(BIO_s_mem());
+        EVP_PKEY *cert_key;
+        char *data = NULL;
+        long n;
+
+        *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        assert_non_null(*key);
+        cert_key = other_key != NULL ? other_key : *key;
+        assert_int_equal(PEM_write_bio_PrivateKey(b, *key, NULL, NULL, 0, NULL, NULL), 1);
+        n = BIO_get_mem_data(b, &data);
+        assert_true(n > 0 && (size_t)n < kcap);
+        memcpy(key_pem, data, (size_t)n);
+        key_pem[n] = '\0';
+        BIO_reset(b);
+        ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+        X509_gmtime_adj(X509_getm_notBefore(x), 0);
+        X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+        X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                                   (const unsigned char *)"scsim profile cert", -1, -1, 0);
+        X509_set_issuer_name(x, X509_get_subject_name(x));
+        X509_set_pubkey(x, cert_key);
+        assert_true(X509_sign(x, cert_key, EVP_sha256()) > 0);
+        assert_int_equal(PEM_write_bio_X509(b, x), 1);
+        n = BIO_get_mem_data(b, &data);
+        assert_true(n > 0 && (size_t)n < ccap);
+        memcpy(cert_pem, data, (size_t)n);
+        cert_pem[n] = '\0';
+        BIO_free(b);
+        X509_free(x);
+}
+
+/* YAML block scalar: every line indented by ind spaces. */
+static void indent(char *out, size_t cap, const char *text, int ind)
+{
+        size_t o = 0;
+
+        for (const char *p = text; *p != '\0' && o + (size_t)ind + 2 < cap; p++) {
+                if (p == text || p[-1] == '\n') {
+                        memset(out + o, ' ', (size_t)ind);
+                        o += (size_t)ind;
+                }
+                out[o++] = *p;
+        }
+        out[o] = '\0';
+}
+
+#define PIV_HEAD                                                                                   \
+        "name: p\nhistorical_bytes: \"80\"\nserial: \"01\"\n"                                      \
+        "files:\n  piv:\n    type: df\n    fid: \"7F10\"\n"                                        \
+        "    aid: \"A0 00 00 03 08 00 00 10 00 01 00\"\n    application: piv\n"                    \
+        "    chvs:\n      pin: {reference: \"80\", value: \"123456\", length: 6..8, "              \
+        "padding: FF, retries: 3, puk: puk}\n"                                                     \
+        "      puk: {reference: \"81\", verifiable: false, value: \"12345678\", "                  \
+        "length: 6..8, format: bytes, padding: FF, retries: 3}\n"
+
+/* Keys and certificates given in the profile: the card has them from the start. */
+static void test_profile_keys_and_certs(void **state)
+{
+        struct fx *f = *state;
+        static char key_pem[2048], cert_pem[4096], ki[2600], ci[5000], yaml[16384];
+        static const uint8_t hash[32] = "a key the profile gave the card";
+        uint8_t resp[2048], sig[128];
+        size_t n = 0;
+        EVP_PKEY *key = NULL, *other = NULL;
+        EVP_PKEY_CTX *ctx;
+        scsim_profile *p = NULL;
+        scsim_diag diag;
+        char msg[600];
+
+        make_pem(&key, key_pem, sizeof(key_pem), cert_pem, sizeof(cert_pem), NULL);
+        indent(ki, sizeof(ki), key_pem, 8);
+        indent(ci, sizeof(ci), cert_pem, 6);
+        snprintf(yaml, sizeof(yaml),
+                 PIV_HEAD
+                 "piv:\n  keys:\n    9a:\n      algorithm: eccp256\n      private_key: |\n%s"
+                 "  certificates:\n    9a: |\n%s  objects:\n    5fc109: \"01 02 03\"\n",
+                 ki, ci);
+        teardown(state);
+        assert_int_equal(open_piv(f, yaml), 0);
+        select_piv(f->card);
+        /* metadata: P-256, imported */
+        assert_int_equal(xmit(f->card, "00F7009A00", resp, &n), 0x9000);
+        assert_memory_equal(resp, "\x01\x01\x11\x02\x02\x02\x01\x03\x01\x02", 10);
+        /* the certificate container: 53 { 70 DER, 71 00, FE } */
+        assert_int_equal(xmit(f->card, "00CB3FFF 000005 5C035FC105 0000", resp, &n), 0x9000);
+        assert_int_equal(resp[0], 0x53);
+        assert_memory_equal(resp + n - 5, "\x71\x01\x00\xfe\x00", 5);
+        run_steps(f->card,
+                  (const char *const[]){"00200080" PIN " -> 9000",
+                                        "00CB3FFF 05 5C035FC109 00 -> 5303010203 9000", NULL});
+        assert_int_equal(sign(f->card, 0x11, 0x9a, hash, 32, sig, &n), 0x9000);
+        ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+        assert_int_equal(EVP_PKEY_verify_init(ctx), 1);
+        assert_int_equal(EVP_PKEY_verify(ctx, sig, n, hash, 32), 1);
+        EVP_PKEY_CTX_free(ctx);
+
+        /* a certificate for another key is refused where it is written */
+        make_pem(&other, key_pem, sizeof(key_pem), cert_pem, sizeof(cert_pem), key);
+        indent(ki, sizeof(ki), key_pem, 8);
+        indent(ci, sizeof(ci), cert_pem, 6);
+        snprintf(yaml, sizeof(yaml),
+                 PIV_HEAD
+                 "piv:\n  keys:\n    9c:\n      algorithm: eccp256\n      private_key: |\n%s"
+                 "  certificates:\n    9c: |\n%s",
+                 ki, ci);
+        assert_int_equal(scsim_profile_load_buffer("t.yaml", yaml, strlen(yaml), &p, &diag),
+                         SCSIM_ERR_PROFILE);
+        scsim_diag_format(&diag, msg, sizeof(msg));
+        assert_non_null(
+            strstr(msg, "certificate for slot 9C: its public key is not the slot's key"));
+        assert_non_null(strstr(msg, "t.yaml:"));
+        /* a certificate without the slot's private key */
+        snprintf(yaml, sizeof(yaml), PIV_HEAD "piv:\n  certificates:\n    9d: |\n%s", ci);
+        assert_int_equal(scsim_profile_load_buffer("t.yaml", yaml, strlen(yaml), &p, &diag),
+                         SCSIM_ERR_PROFILE);
+        scsim_diag_format(&diag, msg, sizeof(msg));
+        if (strstr(msg, "t.yaml:15:5: piv: certificate for slot 9D: give the slot's private_key") ==
+            NULL)
+                fail_msg("got: %s", msg);
+        /* a key of the wrong algorithm, and something that is not a key */
+        snprintf(yaml, sizeof(yaml),
+                 PIV_HEAD
+                 "piv:\n  keys:\n    9c:\n      algorithm: rsa2048\n      private_key: |\n%s",
+                 ki);
+        assert_int_equal(scsim_profile_load_buffer("t.yaml", yaml, strlen(yaml), &p, &diag),
+                         SCSIM_ERR_PROFILE);
+        scsim_diag_format(&diag, msg, sizeof(msg));
+        assert_non_null(strstr(msg, "private_key: slot 9C is rsa2048; this key is not"));
+        snprintf(yaml, sizeof(yaml),
+                 PIV_HEAD
+                 "piv:\n  keys:\n    9c:\n      algorithm: eccp256\n      private_key: |\n%s",
+                 ci);
+        assert_int_equal(scsim_profile_load_buffer("t.yaml", yaml, strlen(yaml), &p, &diag),
+                         SCSIM_ERR_PROFILE);
+        scsim_diag_format(&diag, msg, sizeof(msg));
+        assert_non_null(strstr(msg, "private_key: not an unencrypted PEM private key"));
+        EVP_PKEY_free(other);
+        EVP_PKEY_free(key);
+}
+
 static void test_profile_errors(void **state)
 {
         static const struct {
@@ -865,7 +1012,7 @@ static void test_profile_key_errors(void **state)
              "'5.4'"},
             {"  pin: \"123456\"\n",
              "test.yaml:14:3: piv: unknown key 'pin' (expected one of: management_key, "
-             "management_key_algorithm, guid, version, serial, keys)"},
+             "management_key_algorithm, guid, version, serial, keys, certificates, objects)"},
         };
         (void)state;
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -897,6 +1044,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_all_algorithms, setup, teardown),
             cmocka_unit_test_setup_teardown(test_durable_state, setup, teardown),
             cmocka_unit_test_setup_teardown(test_durable_rollback, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_profile_keys_and_certs, setup, teardown),
             cmocka_unit_test(test_profile_errors),
             cmocka_unit_test(test_profile_key_errors),
         };
