@@ -956,6 +956,81 @@ static void test_profile_keys_and_certs(void **state)
         EVP_PKEY_free(key);
 }
 
+/*
+ * Mutated PIV commands, deterministic: every answer is a status word the card
+ * documents, and the card keeps working (sanitizer builds catch the rest).
+ */
+static void test_mutated_commands(void **state)
+{
+        static const char *const seeds[] = {
+            "00A4040009A0000003080000100000",
+            "00200080 08 313233343536FFFF",
+            "0087039B 04 7C028000 00",
+            "0087039B 16 7C14 8008 0001020304050607 8108 0001020304050607 00",
+            "0087119A 26 7C24 8200 8120 00000000000000000000000000000000000000000000000000000000"
+            "00000000 00",
+            "0087119D 47 7C45 8200 8541 04000000000000000000000000000000000000000000000000000000"
+            "000000000000000000000000000000000000000000000000000000000000000000000000 00",
+            "00CB3FFF 05 5C035FC102 00",
+            "00DB3FFF 0B 5C035FC105 5304 7002 CAFE",
+            "0047009A 05 AC03 800111 00",
+            "00F7009B 00",
+            "00FFFFFF 1B 039B18 010203040506070801020304050607080102030405060708",
+            "00240080 10 313233343536FFFF 363534333231FFFF",
+            "002C0080 10 3132333435363738 313233343536FFFF",
+            "00FB0000",
+        };
+        static const uint16_t ok_sw[] = {0x9000, 0x6581, 0x6700, 0x6881, 0x6882, 0x6883, 0x6884,
+                                         0x6982, 0x6983, 0x6985, 0x6a80, 0x6a82, 0x6a84, 0x6a86,
+                                         0x6a88, 0x6b00, 0x6d00, 0x6e00, 0x6986, 0x6a81, 0x6282};
+        struct fx *f = *state;
+        uint32_t rng = 0x5c51u;
+        uint8_t apdu[300], out[SCSIM_RAPDU_MAX];
+
+        for (unsigned iter = 0; iter < 20000; iter++) {
+                const char *seed;
+                size_t n, rn = 0;
+                uint16_t sw;
+                bool known = false;
+
+                rng = rng * 1103515245u + 12345u;
+                seed = seeds[(rng >> 8) % (sizeof(seeds) / sizeof(seeds[0]))];
+                n = hex_parse(seed, apdu, sizeof(apdu));
+                for (unsigned m = 0; m < 1 + (rng >> 28) % 4; m++) {
+                        rng = rng * 1103515245u + 12345u;
+                        switch ((rng >> 12) % 4) {
+                        case 0: /* flip a byte */
+                                apdu[(rng >> 16) % n] ^= (uint8_t)(1u << ((rng >> 4) % 8));
+                                break;
+                        case 1: /* a random byte */
+                                apdu[(rng >> 16) % n] = (uint8_t)(rng >> 24);
+                                break;
+                        case 2: /* truncate */
+                                if (n > 4)
+                                        n -= 1 + (rng >> 16) % (n - 4);
+                                break;
+                        default: /* never touch INS: keep the command a PIV one */
+                                break;
+                        }
+                }
+                if (apdu[1] == 0x47 || (apdu[0] & 0x0c) != 0)
+                        apdu[0] &= 0x13; /* no key generation storms, no SM */
+                if (apdu[1] == 0x47)
+                        apdu[1] = 0x87;
+                if ((rng >> 20) % 64 == 0)
+                        assert_int_equal(scsim_card_reset(f->card, NULL, NULL), SCSIM_OK);
+                sw = send(f->card, apdu, n, out, &rn);
+                for (size_t i = 0; i < sizeof(ok_sw) / sizeof(ok_sw[0]); i++)
+                        known = known || ok_sw[i] == sw;
+                known = known || (sw & 0xfff0) == 0x63c0 || (sw & 0xff00) == 0x6100 ||
+                        (sw & 0xff00) == 0x6c00;
+                if (!known)
+                        fail_msg("iteration %u: SW %04X", iter, sw);
+        }
+        /* still a working PIV card */
+        run_steps(f->card, (const char *const[]){"!reset", SEL, "00FD000000 -> 050403 9000", NULL});
+}
+
 static void test_profile_errors(void **state)
 {
         static const struct {
@@ -1045,6 +1120,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_durable_state, setup, teardown),
             cmocka_unit_test_setup_teardown(test_durable_rollback, setup, teardown),
             cmocka_unit_test_setup_teardown(test_profile_keys_and_certs, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_mutated_commands, setup, teardown),
             cmocka_unit_test(test_profile_errors),
             cmocka_unit_test(test_profile_key_errors),
         };
