@@ -671,6 +671,59 @@ static uint16_t piv_generate_key(struct cmd *c)
         return SW_OK;
 }
 
+/* IMPORT KEY 00 FE alg slot: the key's private parts (01..05 RSA, 06 EC), AA/AB policies. */
+static uint16_t piv_import_key(struct cmd *c)
+{
+        const struct apdu *a = c->apdu;
+        const uint8_t *p = a->data, *comp[5] = {NULL};
+        size_t left = a->nc, len[5] = {0};
+        enum prof_piv_alg alg = a->p1;
+        uint8_t policy = POLICY_DEFAULT;
+        struct piv_slot *s, old;
+        EVP_PKEY *key;
+        int idx;
+
+        if ((idx = slot_index(a->p2)) < 0 || !piv_asym_alg(alg))
+                return SW_WRONG_P1P2;
+        if (!mgm_authenticated(c))
+                return SW_SECURITY_STATUS;
+        if (a->nc == 0)
+                return SW_WRONG_LENGTH;
+        while (left > 0) {
+                const uint8_t *v;
+                size_t vlen;
+                uint32_t tag;
+                if (tlv_next(&p, &left, &tag, &v, &vlen) != 0)
+                        return SW_WRONG_DATA;
+                if (tag >= 0x01 && tag <= 0x05 && !piv_is_ec(alg) && comp[tag - 1] == NULL) {
+                        comp[tag - 1] = v;
+                        len[tag - 1] = vlen;
+                } else if (tag == 0x06 && piv_is_ec(alg) && comp[0] == NULL) {
+                        comp[0] = v;
+                        len[0] = vlen;
+                } else if (tag == 0xaa && vlen == 1 && v[0] <= POLICY_ALWAYS) {
+                        policy = v[0];
+                } else if (tag != 0xab || vlen != 1) { /* touch policy: accepted, ignored */
+                        return SW_WRONG_DATA;
+                }
+        }
+        if ((key = piv_import(alg, comp, len)) == NULL)
+                return SW_WRONG_DATA;
+        s = &piv_of(c)->slots[idx];
+        old = *s;
+        s->key = key;
+        s->alg = alg;
+        s->pin_policy = policy != POLICY_DEFAULT ? policy : default_policy(a->p2);
+        s->origin = ORIGIN_IMPORTED;
+        if (card_commit(c->card) != 0) {
+                *s = old;
+                EVP_PKEY_free(key);
+                return SW_MEMORY_FAILURE;
+        }
+        EVP_PKEY_free(old.key);
+        return SW_OK;
+}
+
 /* YubiKey extensions ----------------------------------------------------------------------- */
 
 static uint16_t piv_get_version(struct cmd *c)
@@ -1073,6 +1126,7 @@ static const struct cmd_def piv_commands[] = {
     {0xf8, false, piv_get_serial},
     {0xfb, false, piv_reset},
     {0xfd, false, piv_get_version},
+    {0xfe, true, piv_import_key},
     {0xff, false, piv_set_mgm_key},
 };
 

@@ -4,6 +4,8 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
@@ -134,6 +136,118 @@ EVP_PKEY *piv_generate(enum prof_piv_alg alg)
 fail:
         EVP_PKEY_CTX_free(ctx);
         return key;
+}
+
+static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
+{
+        OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL), *check = NULL;
+        EVP_PKEY *key = NULL;
+
+        if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+            EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1)
+                goto fail;
+        /* the parts must belong together: a key that fails its pairwise check is refused */
+        if ((check = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) == NULL ||
+            EVP_PKEY_pairwise_check(check) != 1) {
+                EVP_PKEY_free(key);
+                key = NULL;
+        }
+fail:
+        EVP_PKEY_CTX_free(check);
+        EVP_PKEY_CTX_free(ctx);
+        OSSL_PARAM_free(params);
+        return key;
+}
+
+static EVP_PKEY *import_rsa(const uint8_t *const comp[5], const size_t len[5], size_t bits)
+{
+        BIGNUM *bn[5] = {NULL}, *n = BN_new(), *e = BN_new(), *d = BN_new(), *p1 = BN_new(),
+               *q1 = BN_new(), *phi = BN_new();
+        BN_CTX *bctx = BN_CTX_new();
+        OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+        EVP_PKEY *key = NULL;
+
+        if (n == NULL || e == NULL || d == NULL || p1 == NULL || q1 == NULL || phi == NULL ||
+            bctx == NULL || bld == NULL)
+                goto fail;
+        for (int i = 0; i < 5; i++)
+                if ((bn[i] = BN_bin2bn(comp[i], (int)len[i], NULL)) == NULL)
+                        goto fail;
+        /* n = pq, e = 65537, d = e^-1 mod (p-1)(q-1) */
+        if (BN_mul(n, bn[0], bn[1], bctx) != 1 || (size_t)BN_num_bits(n) != bits ||
+            BN_set_word(e, 65537) != 1 || BN_sub(p1, bn[0], BN_value_one()) != 1 ||
+            BN_sub(q1, bn[1], BN_value_one()) != 1 || BN_mul(phi, p1, q1, bctx) != 1 ||
+            BN_mod_inverse(d, e, phi, bctx) == NULL)
+                goto fail;
+        if (OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
+            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1 ||
+            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, d) != 1 ||
+            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR1, bn[0]) != 1 ||
+            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR2, bn[1]) != 1 ||
+            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT1, bn[2]) != 1 ||
+            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT2, bn[3]) != 1 ||
+            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, bn[4]) != 1)
+                goto fail;
+        key = from_params("RSA", bld);
+fail:
+        for (int i = 0; i < 5; i++)
+                BN_clear_free(bn[i]);
+        BN_free(n);
+        BN_free(e);
+        BN_clear_free(d);
+        BN_clear_free(p1);
+        BN_clear_free(q1);
+        BN_clear_free(phi);
+        BN_CTX_free(bctx);
+        OSSL_PARAM_BLD_free(bld);
+        return key;
+}
+
+static EVP_PKEY *import_ec(enum prof_piv_alg alg, const uint8_t *scalar, size_t len)
+{
+        EC_GROUP *group = EC_GROUP_new_by_curve_name(alg == PROF_PIV_ECCP256 ? NID_X9_62_prime256v1
+                                                                             : NID_secp384r1);
+        EC_POINT *pub = NULL;
+        BIGNUM *priv = BN_bin2bn(scalar, (int)len, NULL);
+        OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+        uint8_t point[1 + 2 * 48];
+        size_t plen;
+        EVP_PKEY *key = NULL;
+
+        if (group == NULL || priv == NULL || bld == NULL || len != piv_key_size(alg) ||
+            BN_is_zero(priv) || BN_cmp(priv, EC_GROUP_get0_order(group)) >= 0)
+                goto fail;
+        /* the public point is the scalar times the generator */
+        if ((pub = EC_POINT_new(group)) == NULL ||
+            EC_POINT_mul(group, pub, priv, NULL, NULL, NULL) != 1 ||
+            (plen = EC_POINT_point2oct(group, pub, POINT_CONVERSION_UNCOMPRESSED, point,
+                                       sizeof(point), NULL)) == 0)
+                goto fail;
+        if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, curve_name(alg), 0) !=
+                1 ||
+            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1 ||
+            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, plen) != 1)
+                goto fail;
+        key = from_params("EC", bld);
+fail:
+        EC_POINT_free(pub);
+        BN_clear_free(priv);
+        EC_GROUP_free(group);
+        OSSL_PARAM_BLD_free(bld);
+        return key;
+}
+
+EVP_PKEY *piv_import(enum prof_piv_alg alg, const uint8_t *const comp[5], const size_t len[5])
+{
+        if (piv_is_ec(alg))
+                return comp[0] != NULL ? import_ec(alg, comp[0], len[0]) : NULL;
+        if (alg != PROF_PIV_RSA1024 && alg != PROF_PIV_RSA2048)
+                return NULL;
+        for (int i = 0; i < 5; i++)
+                if (comp[i] == NULL || len[i] == 0 || len[i] > piv_key_size(alg))
+                        return NULL;
+        return import_rsa(comp, len, piv_key_size(alg) * 8);
 }
 
 /* An RSA component, big-endian without leading zeros. */

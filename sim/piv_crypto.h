@@ -28,6 +28,13 @@ size_t piv_key_size(enum prof_piv_alg alg);
 /* A new key pair; NULL on failure. */
 EVP_PKEY *piv_generate(enum prof_piv_alg alg);
 
+/*
+ * A key from its private components, as IMPORT KEY sends them: RSA p, q,
+ * dP, dQ, qInv (public exponent 65537); EC the private scalar. NULL when the
+ * components do not make a consistent key of that algorithm.
+ */
+EVP_PKEY *piv_import(enum prof_piv_alg alg, const uint8_t *const comp[5], const size_t len[5]);
+
 /* The public key as GENERATE answers it inside 7F49: 81 n, 82 e; or 86 point. */
 bool piv_put_public(struct rbuf *r, const EVP_PKEY *key, enum prof_piv_alg alg);
 

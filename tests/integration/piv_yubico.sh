@@ -103,6 +103,26 @@ done
 ok y -a status
 has "Subject DN:	CN=9e RSA2048"
 
+# import-key: keys made by openssl, one per algorithm, in retired slots
+i=0
+for spec in "RSA2048 rsa -pkeyopt rsa_keygen_bits:2048" "RSA1024 rsa -pkeyopt rsa_keygen_bits:1024" \
+        "ECCP256 ec -pkeyopt ec_paramgen_curve:P-256" "ECCP384 ec -pkeyopt ec_paramgen_curve:P-384"; do
+        set -- $spec
+        alg=$1
+        shift
+        slot=$((0x82 + i))
+        slot=$(printf '%x' "$slot")
+        i=$((i + 1))
+        openssl genpkey -algorithm "$@" -out "$W/imp.key" >/dev/null 2>&1 ||
+                fail "openssl could not make a $alg key"
+        openssl req -x509 -key "$W/imp.key" -subj "/CN=imported $alg" -days 1 \
+                -out "$W/imp.pem" >/dev/null 2>&1 || fail "openssl could not certify the $alg key"
+        ok y -a import-key -s "$slot" -i "$W/imp.key"
+        has "Successfully imported a new private key"
+        ok y -a verify-pin -P 123456 -a test-signature -s "$slot" -i "$W/imp.pem"
+        has "Successful"
+done
+
 # 9e needs no PIN; 9a needs the PIN; 9c needs a VERIFY right before each use
 ok y -a test-signature -s 9e -i "$W/cert-9e.pem"
 has "Successful"

@@ -1031,6 +1031,62 @@ static void test_mutated_commands(void **state)
         run_steps(f->card, (const char *const[]){"!reset", SEL, "00FD000000 -> 050403 9000", NULL});
 }
 
+/* IMPORT KEY: an EC scalar and RSA CRT parts; inconsistent parts are 6A80. */
+static void test_import_key(void **state)
+{
+        static const char *const rsa_parts[5] = {
+            OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
+            OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
+        struct fx *f = *state;
+        EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+        uint8_t data[400], resp[300], point[65];
+        size_t n = 0, plen = 0, off = 0;
+        BIGNUM *bn = NULL;
+
+        assert_non_null(ec);
+        assert_non_null(rsa);
+        select_piv(f->card);
+        data[0] = 0x06;
+        data[1] = 0x20;
+        assert_int_equal(EVP_PKEY_get_bn_param(ec, OSSL_PKEY_PARAM_PRIV_KEY, &bn), 1);
+        assert_int_equal(BN_bn2binpad(bn, data + 2, 32), 32);
+        BN_clear_free(bn);
+        bn = NULL;
+        assert_int_equal(send_ext(f->card, 0xfe, 0x11, 0x9a, data, 34, resp, &n), 0x6982);
+        assert_int_equal(mutual_auth(f->card, 0x03, mgm_default, 8, des3, false), 0x9000);
+        assert_int_equal(send_ext(f->card, 0xfe, 0x11, 0x9a, data, 34, resp, &n), 0x9000);
+        assert_int_equal(send_ext(f->card, 0xfe, 0x14, 0x9a, data, 34, resp, &n), 0x6A80);
+        /* metadata: P-256, imported, and the public point the scalar makes */
+        assert_int_equal(xmit(f->card, "00F7009A00", resp, &n), 0x9000);
+        assert_memory_equal(resp, "\x01\x01\x11\x02\x02\x02\x01\x03\x01\x02\x04\x43\x86\x41", 14);
+        assert_int_equal(EVP_PKEY_get_octet_string_param(ec, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                                         point, sizeof(point), &plen),
+                         1);
+        assert_memory_equal(resp + 14, point, 65);
+
+        /* RSA 1024: 01 p 02 q 03 dP 04 dQ 05 qInv, 64 bytes each */
+        for (int i = 0; i < 5; i++) {
+                data[off++] = (uint8_t)(i + 1);
+                data[off++] = 0x40;
+                assert_int_equal(EVP_PKEY_get_bn_param(rsa, rsa_parts[i], &bn), 1);
+                assert_int_equal(BN_bn2binpad(bn, data + off, 64), 64);
+                BN_clear_free(bn);
+                bn = NULL;
+                off += 64;
+        }
+        data[off++] = 0xaa;
+        data[off++] = 0x01;
+        data[off++] = 0x01; /* PIN never */
+        assert_int_equal(send_ext(f->card, 0xfe, 0x06, 0x9d, data, off, resp, &n), 0x9000);
+        assert_int_equal(xmit(f->card, "00F7009D00", resp, &n), 0x9000);
+        assert_memory_equal(resp, "\x01\x01\x06\x02\x02\x01\x01\x03\x01\x02", 10);
+        data[off - 4] ^= 1; /* qInv no longer fits p and q */
+        assert_int_equal(send_ext(f->card, 0xfe, 0x06, 0x9d, data, off, resp, &n), 0x6A80);
+        EVP_PKEY_free(ec);
+        EVP_PKEY_free(rsa);
+}
+
 static void test_profile_errors(void **state)
 {
         static const struct {
@@ -1121,6 +1177,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_durable_rollback, setup, teardown),
             cmocka_unit_test_setup_teardown(test_profile_keys_and_certs, setup, teardown),
             cmocka_unit_test_setup_teardown(test_mutated_commands, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_import_key, setup, teardown),
             cmocka_unit_test(test_profile_errors),
             cmocka_unit_test(test_profile_key_errors),
         };
