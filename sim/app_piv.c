@@ -19,6 +19,7 @@
 #define PIV_OBJS_MAX      48
 #define PIV_OBJ_MAX_LEN   PROF_PIV_OBJ_MAX_LEN
 #define PIV_REF_PIN       0x80
+#define PIV_REF_GLOBAL    0x00 /* the card's global PIN, when the profile has one */
 #define PIV_REF_PUK       0x81
 #define PIV_REF_MGM       0x9b
 #define PIV_TAG_DISCOVERY 0x7e
@@ -162,10 +163,23 @@ static int default_chuid(struct piv *piv, const uint8_t guid[16])
         return set_obj(piv, 0x5fc102, buf, r.len);
 }
 
-/* Discovery object: the AID and a PIN usage policy of "PIV PIN only". */
-static int default_discovery(struct piv *piv)
+/* A global PIN (reference 00 in the MF) that VERIFY accepts, or -1. */
+static int global_pin(const scsim_profile *p)
 {
-        static const uint8_t policy[2] = {0x40, 0x00};
+        for (size_t i = 0; i < p->nchvs; i++)
+                if (p->chvs[i].has_ref && p->chvs[i].ref == PIV_REF_GLOBAL && p->chvs[i].df == 0 &&
+                    p->chvs[i].verifiable)
+                        return (int)i;
+        return -1;
+}
+
+/*
+ * Discovery object: the AID and the PIN usage policy: "PIV PIN only", or
+ * with a global PIN "PIV PIN and global PIN both satisfy, PIV PIN primary".
+ */
+static int default_discovery(struct piv *piv, bool global)
+{
+        const uint8_t policy[2] = {global ? 0x60 : 0x40, global ? 0x10 : 0x00};
         uint8_t buf[32];
         struct rbuf r = {buf, sizeof(buf), 0, false};
         size_t mark;
@@ -199,7 +213,7 @@ static int load_profile(struct piv *piv, const scsim_profile *p)
         memset(piv, 0, sizeof(*piv));
         piv->mgm_alg = pp->mgm_alg;
         memcpy(piv->mgm_key, pp->mgm_key, pp->mgm_key_len);
-        if (default_chuid(piv, pp->guid) != 0 || default_discovery(piv) != 0)
+        if (default_chuid(piv, pp->guid) != 0 || default_discovery(piv, global_pin(p) >= 0) != 0)
                 return -1;
         for (size_t i = 0; i < pp->nkeys; i++) {
                 int idx = slot_index(pp->keys[i].slot);
@@ -263,11 +277,13 @@ static int chv_index(const struct cmd *c, uint8_t ref)
         return sec_find_chv(c->card, c->ch, ref);
 }
 
+/* The PIV PIN, or the global PIN the discovery object lets stand in for it. */
 static bool pin_verified(const struct cmd *c)
 {
-        int idx = chv_index(c, PIV_REF_PIN);
+        int idx = chv_index(c, PIV_REF_PIN), global = global_pin(c->card->prof);
 
-        return idx >= 0 && (c->ch->chv_verified & (1u << idx)) != 0;
+        return (idx >= 0 && (c->ch->chv_verified & (1u << idx)) != 0) ||
+               (global >= 0 && (c->ch->chv_verified & (1u << global)) != 0);
 }
 
 static bool mgm_authenticated(const struct cmd *c)
@@ -296,7 +312,7 @@ static uint16_t piv_verify(struct cmd *c)
         struct piv_chan *pc = &piv_of(c)->ch[c->chno];
         uint16_t sw = chv_verify(c);
 
-        if (c->apdu->p2 != PIV_REF_PIN)
+        if (c->apdu->p2 != PIV_REF_PIN && c->apdu->p2 != PIV_REF_GLOBAL)
                 return sw;
         if (c->apdu->p1 == 0xff || (c->apdu->nc > 0 && sw != SW_OK))
                 pc->pin_always = false;

@@ -1329,6 +1329,13 @@ static int check_piv_chvs(struct ld *ld, struct pos at)
 
         for (size_t i = 0; i < p->nchvs; i++) {
                 const struct prof_chv *c = &p->chvs[i];
+                /* a global PIN 00 is PIV's global PIN: sent the same way */
+                if (c->has_ref && c->ref == 0x00 && c->df == 0 &&
+                    (c->padding != PROF_PAD_FF || c->max_len != 8))
+                        return err(ld, ld->chvs[i].pos,
+                                   "chv '%s': PIV clients send the global PIN padded with FF to "
+                                   "8 bytes: give it length ..8 and padding: FF",
+                                   c->name);
                 if (c->df != p->piv.df || !c->has_ref || (c->ref != 0x80 && c->ref != 0x81))
                         continue;
                 if (c->padding != PROF_PAD_FF || c->max_len != 8)

@@ -866,6 +866,14 @@ static void indent(char *out, size_t cap, const char *text, int ind)
         out[o] = '\0';
 }
 
+#define PIV_TAIL                                                                                   \
+        "files:\n  piv:\n    type: df\n    fid: \"7F10\"\n"                                        \
+        "    aid: \"A0 00 00 03 08 00 00 10 00 01 00\"\n    application: piv\n"                    \
+        "    chvs:\n      pin: {reference: \"80\", value: \"123456\", length: 6..8, "              \
+        "padding: FF, retries: 3, puk: puk}\n"                                                     \
+        "      puk: {reference: \"81\", verifiable: false, value: \"12345678\", "                  \
+        "length: 6..8, format: bytes, padding: FF, retries: 3}\n"
+
 #define PIV_HEAD                                                                                   \
         "name: p\nhistorical_bytes: \"80\"\nserial: \"01\"\n"                                      \
         "files:\n  piv:\n    type: df\n    fid: \"7F10\"\n"                                        \
@@ -1091,6 +1099,36 @@ static void test_import_key(void **state)
         EVP_PKEY_free(rsa);
 }
 
+/* A global PIN 00: the discovery object says it also satisfies; VERIFY 00 opens 9A and 9C. */
+static void test_global_pin(void **state)
+{
+        static const char yaml[] = "name: p\nhistorical_bytes: \"80\"\nserial: \"01\"\n"
+                                   "chvs:\n  global: {reference: \"00\", value: \"111111\", "
+                                   "length: 6..8, padding: FF, retries: 5}\n" PIV_TAIL;
+        static const uint8_t hash[32] = "global PIN signs too";
+        struct fx *f = *state;
+        uint8_t sig[128];
+        size_t n = 0;
+
+        teardown(state);
+        assert_int_equal(open_piv(f, yaml), 0);
+        select_piv(f->card);
+        run_steps(
+            f->card,
+            (const char *const[]){
+                "00CB3FFF 03 5C017E 00 -> 7E12 4F0BA0000003080000100001 00 5F2F026010 9000", NULL});
+        assert_int_equal(mutual_auth(f->card, 0x03, mgm_default, 8, des3, false), 0x9000);
+        EVP_PKEY_free(generate(f->card, 0x9a, 0x11, -1));
+        EVP_PKEY_free(generate(f->card, 0x9c, 0x11, -1));
+        assert_int_equal(sign(f->card, 0x11, 0x9a, hash, 32, sig, &n), 0x6982);
+        run_steps(f->card, (const char *const[]){"00200000 08 313131313131FFFF -> 9000", NULL});
+        assert_int_equal(sign(f->card, 0x11, 0x9a, hash, 32, sig, &n), 0x9000);
+        assert_int_equal(sign(f->card, 0x11, 0x9c, hash, 32, sig, &n), 0x9000);
+        assert_int_equal(sign(f->card, 0x11, 0x9c, hash, 32, sig, &n), 0x6982);
+        run_steps(f->card, (const char *const[]){"0020FF00 -> 9000", "00200000 -> 63C5", NULL});
+        assert_int_equal(sign(f->card, 0x11, 0x9a, hash, 32, sig, &n), 0x6982);
+}
+
 static void test_profile_errors(void **state)
 {
         static const struct {
@@ -1182,6 +1220,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_profile_keys_and_certs, setup, teardown),
             cmocka_unit_test_setup_teardown(test_mutated_commands, setup, teardown),
             cmocka_unit_test_setup_teardown(test_import_key, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_global_pin, setup, teardown),
             cmocka_unit_test(test_profile_errors),
             cmocka_unit_test(test_profile_key_errors),
         };
