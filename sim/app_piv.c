@@ -14,51 +14,10 @@
 
 #include "card_internal.h"
 #include "piv_crypto.h"
+#include "piv_internal.h"
 #include "tlv.h"
 
-#define PIV_OBJS_MAX      48
-#define PIV_OBJ_MAX_LEN   PROF_PIV_OBJ_MAX_LEN
-#define PIV_REF_PIN       0x80
-#define PIV_REF_GLOBAL    0x00 /* the card's global PIN, when the profile has one */
-#define PIV_REF_PUK       0x81
-#define PIV_REF_MGM       0x9b
-#define PIV_TAG_DISCOVERY 0x7e
-
-enum { POLICY_DEFAULT, POLICY_NEVER, POLICY_ONCE, POLICY_ALWAYS };
-enum { ORIGIN_GENERATED = 1, ORIGIN_IMPORTED = 2 };
-
 static const uint8_t piv_aid[] = {0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00};
-
-struct piv_slot {
-        EVP_PKEY *key; /* NULL: empty slot */
-        enum prof_piv_alg alg;
-        uint8_t pin_policy; /* never, once or always (default resolved at generation) */
-        uint8_t origin;
-};
-
-struct piv_obj {
-        uint32_t tag;  /* 0: free entry */
-        uint8_t *data; /* the whole TLV GET DATA answers (53 ... or 7E ...) */
-        size_t len;
-};
-
-/* Volatile, per logical channel. */
-struct piv_chan {
-        bool mgm_auth;
-        bool pin_always; /* a VERIFY of the PIN not yet spent on a PIN-always slot */
-        bool witness_valid;
-        bool challenge_valid;
-        uint8_t witness[16];
-        uint8_t challenge[16];
-};
-
-struct piv {
-        enum prof_piv_alg mgm_alg;
-        uint8_t mgm_key[32];
-        struct piv_slot slots[PROF_PIV_KEYS_MAX];
-        struct piv_obj objs[PIV_OBJS_MAX];
-        struct piv_chan ch[CARD_CHANNELS];
-};
 
 static struct piv *piv_of(const struct cmd *c)
 {
@@ -66,7 +25,7 @@ static struct piv *piv_of(const struct cmd *c)
 }
 
 /* 9A 9C 9D 9E, then the retired slots 82..95. */
-static int slot_index(uint8_t slot)
+int piv_slot_index(uint8_t slot)
 {
         switch (slot) {
         case 0x9a:
@@ -102,7 +61,7 @@ static void piv_clear_channel(void *state, unsigned chno)
 
 /* Data objects ------------------------------------------------------------------------- */
 
-static bool valid_tag(uint32_t tag)
+bool piv_valid_tag(uint32_t tag)
 {
         if ((tag & 0xffff00) == 0x5fc100)
                 return (tag & 0xff) >= 0x01 && (tag & 0xff) <= 0x23;
@@ -115,7 +74,7 @@ static bool needs_pin(uint32_t tag)
         return tag == 0x5fc103 || tag == 0x5fc108 || tag == 0x5fc109 || tag == 0x5fc121;
 }
 
-static struct piv_obj *find_obj(struct piv *piv, uint32_t tag)
+struct piv_obj *piv_find_obj(struct piv *piv, uint32_t tag)
 {
         for (size_t i = 0; i < PIV_OBJS_MAX; i++)
                 if (piv->objs[i].tag == tag)
@@ -124,13 +83,13 @@ static struct piv_obj *find_obj(struct piv *piv, uint32_t tag)
 }
 
 /* Store a copy of the TLV; len 0 deletes. Returns 0 or -1 (no room). */
-static int set_obj(struct piv *piv, uint32_t tag, const uint8_t *tlv, size_t len)
+int piv_set_obj(struct piv *piv, uint32_t tag, const uint8_t *tlv, size_t len)
 {
-        struct piv_obj *o = find_obj(piv, tag);
+        struct piv_obj *o = piv_find_obj(piv, tag);
         uint8_t *copy = NULL;
 
         if (len > 0) {
-                if (o == NULL && (o = find_obj(piv, 0)) == NULL)
+                if (o == NULL && (o = piv_find_obj(piv, 0)) == NULL)
                         return -1;
                 if ((copy = malloc(len)) == NULL)
                         return -1;
@@ -160,7 +119,7 @@ static int default_chuid(struct piv *piv, const uint8_t guid[16])
             !tlv_put(&r, 0x34, guid, 16) || !tlv_put(&r, 0x35, expiry, sizeof(expiry)) ||
             !tlv_put(&r, 0x3e, NULL, 0) || !tlv_put(&r, 0xfe, NULL, 0) || !tlv_close(&r, mark))
                 return -1;
-        return set_obj(piv, 0x5fc102, buf, r.len);
+        return piv_set_obj(piv, 0x5fc102, buf, r.len);
 }
 
 /* A global PIN (reference 00 in the MF) that VERIFY accepts, or -1. */
@@ -188,12 +147,12 @@ static int default_discovery(struct piv *piv, bool global)
             !tlv_put(&r, 0x4f, piv_aid, sizeof(piv_aid)) ||
             !tlv_put(&r, 0x5f2f, policy, sizeof(policy)) || !tlv_close(&r, mark))
                 return -1;
-        return set_obj(piv, PIV_TAG_DISCOVERY, buf, r.len);
+        return piv_set_obj(piv, PIV_TAG_DISCOVERY, buf, r.len);
 }
 
 /* Lifecycle ------------------------------------------------------------------------------ */
 
-static void free_contents(struct piv *piv)
+void piv_free_contents(struct piv *piv)
 {
         for (size_t i = 0; i < PROF_PIV_KEYS_MAX; i++)
                 EVP_PKEY_free(piv->slots[i].key);
@@ -216,7 +175,7 @@ static int load_profile(struct piv *piv, const scsim_profile *p)
         if (default_chuid(piv, pp->guid) != 0 || default_discovery(piv, global_pin(p) >= 0) != 0)
                 return -1;
         for (size_t i = 0; i < pp->nkeys; i++) {
-                int idx = slot_index(pp->keys[i].slot);
+                int idx = piv_slot_index(pp->keys[i].slot);
                 struct piv_slot *s;
                 if (idx < 0)
                         return -1;
@@ -239,7 +198,8 @@ static int load_profile(struct piv *piv, const scsim_profile *p)
         }
         /* the profile's objects come last: a CHUID or discovery object there wins */
         for (size_t i = 0; i < pp->nobjs; i++)
-                if (set_obj(piv, pp->objs[i].tag, p->blob + pp->objs[i].off, pp->objs[i].len) != 0)
+                if (piv_set_obj(piv, pp->objs[i].tag, p->blob + pp->objs[i].off, pp->objs[i].len) !=
+                    0)
                         return -1;
         return 0;
 }
@@ -251,7 +211,7 @@ static int piv_init(struct scsim_card *card, void **state)
         if (piv == NULL)
                 return -1;
         if (load_profile(piv, card->prof) != 0) {
-                free_contents(piv);
+                piv_free_contents(piv);
                 free(piv);
                 return -1;
         }
@@ -265,7 +225,7 @@ static void piv_free(void **state)
 
         if (state == NULL || (piv = *state) == NULL)
                 return;
-        free_contents(piv);
+        piv_free_contents(piv);
         free(piv);
         *state = NULL;
 }
@@ -334,7 +294,7 @@ static uint16_t object_tag(const uint8_t **p, size_t *left, uint32_t *out)
                 return SW_WRONG_DATA;
         for (size_t i = 0; i < len; i++)
                 id = id << 8 | v[i];
-        if (!valid_tag(id))
+        if (!piv_valid_tag(id))
                 return SW_NOT_FOUND;
         *out = id;
         return 0;
@@ -359,7 +319,7 @@ static uint16_t piv_get_data(struct cmd *c)
                 return SW_WRONG_DATA;
         if (needs_pin(tag) && !pin_verified(c))
                 return SW_SECURITY_STATUS;
-        if ((o = find_obj(piv_of(c), tag)) == NULL)
+        if ((o = piv_find_obj(piv_of(c), tag)) == NULL)
                 return SW_NOT_FOUND;
         return rbuf_put(c->out, o->data, o->len) ? SW_OK : SW_MEMORY_FAILURE;
 }
@@ -368,7 +328,7 @@ static uint16_t piv_get_data(struct cmd *c)
 static uint16_t store_obj(struct cmd *c, uint32_t tag, const uint8_t *tlv, size_t len)
 {
         struct piv *piv = piv_of(c);
-        const struct piv_obj *o = find_obj(piv, tag);
+        const struct piv_obj *o = piv_find_obj(piv, tag);
         uint8_t *old = NULL;
         size_t old_len = o != NULL ? o->len : 0;
         uint16_t sw = SW_OK;
@@ -377,11 +337,11 @@ static uint16_t store_obj(struct cmd *c, uint32_t tag, const uint8_t *tlv, size_
                 return SW_MEMORY_FAILURE;
         if (o != NULL)
                 memcpy(old, o->data, old_len);
-        if (set_obj(piv, tag, tlv, len) != 0) {
+        if (piv_set_obj(piv, tag, tlv, len) != 0) {
                 sw = SW_FILE_FULL;
         } else if (card_commit(c->card) != 0) {
                 /* the old object fits where the new one was: set_obj cannot fail here */
-                set_obj(piv, tag, old, old_len);
+                piv_set_obj(piv, tag, old, old_len);
                 sw = SW_MEMORY_FAILURE;
         }
         free(old);
@@ -588,7 +548,7 @@ static uint16_t key_auth(struct cmd *c, const struct dyn_auth *d)
         uint8_t out[512];
         size_t n = 0;
         uint16_t sw;
-        int idx = slot_index(c->apdu->p2);
+        int idx = piv_slot_index(c->apdu->p2);
         int rc;
 
         if (idx < 0)
@@ -639,7 +599,7 @@ static uint16_t piv_generate_key(struct cmd *c)
         size_t mark;
         int idx;
 
-        if (a->p1 != 0x00 || (idx = slot_index(a->p2)) < 0)
+        if (a->p1 != 0x00 || (idx = piv_slot_index(a->p2)) < 0)
                 return SW_WRONG_P1P2;
         if (!mgm_authenticated(c))
                 return SW_SECURITY_STATUS;
@@ -699,7 +659,7 @@ static uint16_t piv_import_key(struct cmd *c)
         EVP_PKEY *key;
         int idx;
 
-        if ((idx = slot_index(a->p2)) < 0 || !piv_asym_alg(alg))
+        if ((idx = piv_slot_index(a->p2)) < 0 || !piv_asym_alg(alg))
                 return SW_WRONG_P1P2;
         if (!mgm_authenticated(c))
                 return SW_SECURITY_STATUS;
@@ -801,7 +761,7 @@ static uint16_t piv_get_metadata(struct cmd *c)
                 ok = put_u8(c->out, 0x01, (uint8_t)piv->mgm_alg) &&
                      tlv_put(c->out, 0x02, policy, 2) && put_u8(c->out, 0x05, is_default);
         } else {
-                int idx = slot_index(a->p2);
+                int idx = piv_slot_index(a->p2);
                 const struct piv_slot *s;
                 uint8_t policy[2];
                 size_t mark;
@@ -870,7 +830,7 @@ static uint16_t piv_reset(struct cmd *c)
         if (pin < 0 || puk < 0 || card->st.chv[pin].tries != 0 || card->st.chv[puk].tries != 0)
                 return SW_CONDITIONS;
         if (load_profile(&fresh, card->prof) != 0) {
-                free_contents(&fresh);
+                piv_free_contents(&fresh);
                 return SW_MEMORY_FAILURE;
         }
         old = *piv;
@@ -888,13 +848,13 @@ static uint16_t piv_reset(struct cmd *c)
                 st->enabled = pc->enabled;
         }
         if (card_commit(card) != 0) {
-                free_contents(piv);
+                piv_free_contents(piv);
                 *piv = old;
                 card->st.chv[pin] = old_pin;
                 card->st.chv[puk] = old_puk;
                 sw = SW_MEMORY_FAILURE;
         } else {
-                free_contents(&old);
+                piv_free_contents(&old);
                 for (unsigned i = 0; i < CARD_CHANNELS; i++)
                         card->ch[i].chv_verified &= ~(1u << pin);
         }
@@ -902,234 +862,6 @@ static uint16_t piv_reset(struct cmd *c)
         OPENSSL_cleanse(&old_pin, sizeof(old_pin));
         OPENSSL_cleanse(&old_puk, sizeof(old_puk));
         return sw;
-}
-
-/* Durable state ----------------------------------------------------------------------------- */
-
-/*
- * The PIV record of the state file (docs/state.md): format 1, the management
- * key, the filled key slots (private keys DER-encoded) and the data objects.
- * Integers are big-endian.
- */
-#define PIV_STATE_FORMAT 1
-
-struct wbuf {
-        uint8_t *p;
-        size_t len, cap;
-        bool failed;
-};
-
-static void w_put(struct wbuf *w, const void *data, size_t n)
-{
-        if (w->failed || n == 0)
-                return;
-        if (w->cap - w->len < n) {
-                size_t cap = w->cap * 2 + n;
-                uint8_t *np = malloc(cap);
-                if (np == NULL) {
-                        w->failed = true;
-                        return;
-                }
-                if (w->p != NULL) {
-                        memcpy(np, w->p, w->len);
-                        OPENSSL_cleanse(w->p, w->cap);
-                        free(w->p);
-                }
-                w->p = np;
-                w->cap = cap;
-        }
-        memcpy(w->p + w->len, data, n);
-        w->len += n;
-}
-
-static void w_u8(struct wbuf *w, uint8_t v)
-{
-        w_put(w, &v, 1);
-}
-
-static void w_u16(struct wbuf *w, size_t v)
-{
-        uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
-        w_put(w, b, 2);
-}
-
-static int piv_save(const void *state, uint8_t **buf, size_t *len)
-{
-        const struct piv *piv = state;
-        struct wbuf w = {NULL, 0, 0, false};
-        size_t n = 0, klen = piv_sym_key_len(piv->mgm_alg);
-
-        *buf = NULL;
-        *len = 0;
-        w_u8(&w, PIV_STATE_FORMAT);
-        w_u8(&w, (uint8_t)piv->mgm_alg);
-        w_u8(&w, (uint8_t)klen);
-        w_put(&w, piv->mgm_key, klen);
-        for (size_t i = 0; i < PROF_PIV_KEYS_MAX; i++)
-                n += piv->slots[i].key != NULL;
-        w_u8(&w, (uint8_t)n);
-        for (size_t i = 0; i < PROF_PIV_KEYS_MAX; i++) {
-                const struct piv_slot *sl = &piv->slots[i];
-                uint8_t *der = NULL;
-                int dlen;
-                if (sl->key == NULL)
-                        continue;
-                dlen = i2d_PrivateKey(sl->key, &der);
-                if (dlen <= 0 || dlen > 0xffff) {
-                        OPENSSL_free(der);
-                        w.failed = true;
-                        break;
-                }
-                w_u8(&w, i < 4 ? (uint8_t[]){0x9a, 0x9c, 0x9d, 0x9e}[i] : (uint8_t)(0x82 + i - 4));
-                w_u8(&w, (uint8_t)sl->alg);
-                w_u8(&w, sl->pin_policy);
-                w_u8(&w, sl->origin);
-                w_u16(&w, (size_t)dlen);
-                w_put(&w, der, (size_t)dlen);
-                OPENSSL_clear_free(der, (size_t)dlen);
-        }
-        n = 0;
-        for (size_t i = 0; i < PIV_OBJS_MAX; i++)
-                n += piv->objs[i].tag != 0;
-        w_u8(&w, (uint8_t)n);
-        for (size_t i = 0; i < PIV_OBJS_MAX; i++) {
-                const struct piv_obj *o = &piv->objs[i];
-                uint8_t tag[3] = {(uint8_t)(o->tag >> 16), (uint8_t)(o->tag >> 8), (uint8_t)o->tag};
-                if (o->tag == 0)
-                        continue;
-                w_put(&w, tag, 3);
-                w_u16(&w, o->len);
-                w_put(&w, o->data, o->len);
-        }
-        if (w.failed) {
-                if (w.p != NULL)
-                        OPENSSL_cleanse(w.p, w.cap);
-                free(w.p);
-                return -1;
-        }
-        *buf = w.p;
-        *len = w.len;
-        return 0;
-}
-
-struct rcur {
-        const uint8_t *p;
-        size_t left;
-};
-
-static int r_take(struct rcur *r, const uint8_t **out, size_t n)
-{
-        if (r->left < n)
-                return -1;
-        *out = r->p;
-        r->p += n;
-        r->left -= n;
-        return 0;
-}
-
-static int r_u8(struct rcur *r, uint8_t *v)
-{
-        const uint8_t *b;
-
-        if (r_take(r, &b, 1) != 0)
-                return -1;
-        *v = b[0];
-        return 0;
-}
-
-static int r_u16(struct rcur *r, size_t *v)
-{
-        const uint8_t *b;
-
-        if (r_take(r, &b, 2) != 0)
-                return -1;
-        *v = (size_t)(b[0] << 8 | b[1]);
-        return 0;
-}
-
-/* Does the decoded key have the type and size the slot's algorithm says? */
-static bool key_matches(const EVP_PKEY *key, enum prof_piv_alg alg)
-{
-        if (piv_is_ec(alg)) {
-                char group[32];
-                size_t glen = 0;
-                if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
-                    EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                                   sizeof(group), &glen) != 1)
-                        return false;
-                return strcmp(group, alg == PROF_PIV_ECCP256 ? "prime256v1" : "secp384r1") == 0;
-        }
-        return EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
-               (size_t)EVP_PKEY_get_bits(key) == piv_key_size(alg) * 8;
-}
-
-static int piv_load(const struct scsim_card *card, const uint8_t *buf, size_t len, void **state)
-{
-        struct piv *piv = calloc(1, sizeof(*piv));
-        struct rcur r = {buf, len};
-        const uint8_t *v;
-        uint8_t fmt, alg, klen, n;
-        int ok = -1;
-
-        (void)card;
-        if (piv == NULL)
-                return -1;
-        if (r_u8(&r, &fmt) != 0 || fmt != PIV_STATE_FORMAT || r_u8(&r, &alg) != 0 ||
-            r_u8(&r, &klen) != 0 || piv_sym_key_len(alg) == 0 || klen != piv_sym_key_len(alg) ||
-            r_take(&r, &v, klen) != 0)
-                goto fail;
-        piv->mgm_alg = alg;
-        memcpy(piv->mgm_key, v, klen);
-        if (r_u8(&r, &n) != 0)
-                goto fail;
-        for (unsigned i = 0; i < n; i++) {
-                uint8_t slot, kalg, policy, origin;
-                size_t dlen;
-                struct piv_slot *sl;
-                const unsigned char *dp;
-                int idx;
-                if (r_u8(&r, &slot) != 0 || r_u8(&r, &kalg) != 0 || r_u8(&r, &policy) != 0 ||
-                    r_u8(&r, &origin) != 0 || r_u16(&r, &dlen) != 0 || r_take(&r, &v, dlen) != 0)
-                        goto fail;
-                if ((idx = slot_index(slot)) < 0 || !piv_asym_alg(kalg) ||
-                    policy == POLICY_DEFAULT || policy > POLICY_ALWAYS ||
-                    (origin != ORIGIN_GENERATED && origin != ORIGIN_IMPORTED))
-                        goto fail;
-                sl = &piv->slots[idx];
-                if (sl->key != NULL)
-                        goto fail;
-                dp = v;
-                sl->key = d2i_AutoPrivateKey(NULL, &dp, (long)dlen);
-                if (sl->key == NULL || dp != v + dlen || !key_matches(sl->key, kalg))
-                        goto fail;
-                sl->alg = kalg;
-                sl->pin_policy = policy;
-                sl->origin = origin;
-        }
-        if (r_u8(&r, &n) != 0 || n > PIV_OBJS_MAX)
-                goto fail;
-        for (unsigned i = 0; i < n; i++) {
-                const uint8_t *t;
-                size_t olen;
-                uint32_t tag;
-                if (r_take(&r, &t, 3) != 0 || r_u16(&r, &olen) != 0 || r_take(&r, &v, olen) != 0)
-                        goto fail;
-                tag = (uint32_t)t[0] << 16 | (uint32_t)t[1] << 8 | t[2];
-                if (!valid_tag(tag) || olen == 0 || olen > PIV_OBJ_MAX_LEN ||
-                    find_obj(piv, tag) != NULL || set_obj(piv, tag, v, olen) != 0)
-                        goto fail;
-        }
-        if (r.left != 0)
-                goto fail;
-        *state = piv;
-        piv = NULL;
-        ok = 0;
-fail:
-        if (piv != NULL) {
-                free_contents(piv);
-                free(piv);
-        }
-        return ok;
 }
 
 static const struct cmd_def piv_commands[] = {
