@@ -368,6 +368,13 @@ static int start_pcscd(struct run_env *e)
                         stage = "bind-mounting the private run directory on /run/pcscd";
                         goto child_fail;
                 }
+                /*
+                 * Keep our pcscd's hands off real USB readers, which belong to the
+                 * system's pcscd: an empty, read-only /dev/bus/usb in our namespace.
+                 */
+                if (access("/dev/bus/usb", F_OK) == 0)
+                        (void)mount("scsim-nousb", "/dev/bus/usb", "tmpfs",
+                                    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k");
                 execvp("pcscd", argv);
                 stage = "starting pcscd";
         child_fail:

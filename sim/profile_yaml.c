@@ -1750,11 +1750,17 @@ static int parse(struct ld *ld, const char *text, size_t len)
          * directive (found by fuzz_profile). Profiles have no use for %YAML or
          * %TAG, so a line starting with '%' is refused before libfyaml sees it.
          */
-        for (size_t i = 0, line = 1; i < len; i++) {
-                if (text[i] == '%' && (i == 0 || text[i - 1] == '\n'))
+        for (size_t i = 0, line = 1, start = 1; i < len; i++) {
+                /* YAML breaks lines at LF, CR and CR LF; a BOM may open the text */
+                if (i == 0 && len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+                        i = 2;
+                        continue;
+                }
+                if (text[i] == '%' && start)
                         return err(ld, (struct pos){(unsigned)line, 1},
                                    "YAML directives (%%YAML, %%TAG) are not supported in profiles");
-                if (text[i] == '\n')
+                start = text[i] == '\n' || text[i] == '\r';
+                if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n')))
                         line++;
         }
         fy_diag_cfg_default(&dcfg);

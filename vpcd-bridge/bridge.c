@@ -434,13 +434,11 @@ static bool read_signals(struct bridge *b)
         struct signalfd_siginfo si;
         bool stop = false;
 
-        while (read(b->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-                if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
-                        blog(b, L_INFO, "%s received, exiting",
-                             si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-                        stop = true;
-                }
-                break;
+        /* The signalfd holds only SIGINT and SIGTERM: any read is a stop. */
+        if (read(b->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+                blog(b, L_INFO, "%s received, exiting",
+                     si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+                stop = true;
         }
         return stop;
 }
@@ -452,7 +450,6 @@ static int bridge_loop(struct bridge *b)
         struct slot *owner[1 + BRIDGE_SLOTS_MAX];
 
         for (;;) {
-                uint64_t now = now_ms();
                 int timeout = -1;
                 nfds_t n = 0;
 
@@ -461,20 +458,18 @@ static int bridge_loop(struct bridge *b)
                 owner[n++] = NULL;
                 for (unsigned i = 0; i < cfg->slots; i++) {
                         struct slot *s = &b->slots[i];
+                        uint64_t now = now_ms();
                         if (!cfg->reverse && s->fd < 0 && s->next_try_ms <= now)
                                 slot_try_connect(s);
-                        if (s->fd >= 0) {
-                                pfd[n].fd = s->fd;
-                        } else if (cfg->reverse) {
-                                pfd[n].fd = s->listen_fd;
-                        } else {
-                                uint64_t wait = s->next_try_ms - now_ms();
-                                if (s->next_try_ms <= now_ms())
-                                        wait = 0;
+                        if (s->fd < 0 && !cfg->reverse) {
+                                /* Sleep in poll only until the earliest retry is due. */
+                                now = now_ms();
+                                uint64_t wait = s->next_try_ms > now ? s->next_try_ms - now : 0;
                                 if (timeout < 0 || wait < (uint64_t)timeout)
                                         timeout = (int)wait;
                                 continue;
                         }
+                        pfd[n].fd = s->fd >= 0 ? s->fd : s->listen_fd;
                         pfd[n].events = POLLIN;
                         owner[n++] = s;
                 }

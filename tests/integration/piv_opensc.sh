@@ -8,8 +8,18 @@
 set -eu
 
 : "${SCSIM_READER:?run me under scsim run}"
+for tool in yubico-piv-tool opensc-tool pkcs11-tool openssl; do
+        if ! command -v "$tool" >/dev/null 2>&1; then
+                echo "skipped: $tool is not installed (scripts/setup installs it)"
+                exit 77
+        fi
+done
 TRACE=${1:-}
 MOD=${SCSIM_PKCS11_MODULE:-/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so}
+if [ ! -e "$MOD" ]; then
+        echo "skipped: no OpenSC PKCS#11 module at $MOD"
+        exit 77
+fi
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 OUT="$W/out"

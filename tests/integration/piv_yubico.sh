@@ -5,6 +5,12 @@
 set -eu
 
 : "${SCSIM_READER:?run me under scsim run}"
+for tool in yubico-piv-tool openssl; do
+        if ! command -v "$tool" >/dev/null 2>&1; then
+                echo "skipped: $tool is not installed (scripts/setup installs it)"
+                exit 77
+        fi
+done
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 OUT="$W/out"

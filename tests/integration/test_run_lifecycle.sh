@@ -1,0 +1,78 @@
+#!/bin/sh
+# scsim run: exit codes, teardown on every path (no orphan pcscd or bridge, no leftover directory), --start/--stop.
+# Usage: test_run_lifecycle.sh SCSIM
+set -eu
+scsim=$1
+fail() { echo "FAIL: $*" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export TMPDIR="$work/tmp"
+mkdir "$TMPDIR"
+
+# Run inside COMMAND: record the daemons' pids (children of scsim run, pcscd from its pid file).
+record='pgrep -P "$PPID" > "$PIDS"; tr -d "\0" < "$SCSIM_RUN_DIR/run/pcscd.pid" >> "$PIDS"; echo >> "$PIDS"'
+export PIDS="$work/pids"
+
+assert_clean() {
+        [ -z "$(ls -A "$TMPDIR")" ] || fail "$1: left behind $(ls -A "$TMPDIR")"
+        for p in $(cat "$PIDS"); do
+                [ "$p" = "$(cat "$work/self" 2>/dev/null)" ] && continue
+                # A zombie has ended; only its parent (maybe an init that does not reap) keeps the entry.
+                state=$(ps -o stat= -p "$p" 2>/dev/null || true)
+                case "$state" in "" | Z*) ;; *) fail "$1: process $p survived: $(ps -o pid,stat,args -p "$p")" ;; esac
+        done
+        echo "ok: $1: no leftover directory, no orphan"
+}
+
+set +e
+"$scsim" run -- sh -c "$record; echo \$\$ > $work/self; exit 7"
+rc=$?
+set -e
+[ "$rc" = 7 ] || fail "exit code $rc, want the command's 7"
+echo "ok: the command's exit code is returned"
+assert_clean "command failure"
+
+set +e
+"$scsim" run -- /nonexistent/command
+rc=$?
+set -e
+[ "$rc" = 127 ] || fail "missing command: exit $rc, want 127"
+[ -z "$(ls -A "$TMPDIR")" ] || fail "missing command: left $(ls -A "$TMPDIR")"
+echo "ok: a missing command gives 127"
+
+# SIGTERM while the command runs: the command blocks on a fifo we never write.
+mkfifo "$work/started" "$work/block"
+"$scsim" run -- sh -c "$record; echo \$\$ > $work/self; echo go > $work/started; exec cat $work/block" &
+runner=$!
+read -r _ < "$work/started"
+kill -TERM "$runner"
+set +e
+wait "$runner"
+rc=$?
+set -e
+[ "$rc" = 143 ] || fail "SIGTERM: exit $rc, want 143"
+echo "ok: SIGTERM ends scsim run with 143"
+assert_clean "SIGTERM"
+
+# Detached form for CI jobs with several steps.
+env_text=$("$scsim" run --start --slots 2)
+eval "$env_text"
+[ -n "${SCSIM_RUN_DIR:-}" ] && [ "$SCSIM_READER_1" = "Virtual PCD 00 01" ] ||
+        fail "--start printed: $env_text"
+opensc-tool -r "$SCSIM_READER" -a >/dev/null || fail "--start: no card"
+sup=$(cat "$SCSIM_RUN_DIR/scsim-run.pid")
+{ echo "$sup"; pgrep -P "$sup"; tr -d '\0' < "$SCSIM_RUN_DIR/run/pcscd.pid"; echo; } > "$PIDS"
+"$scsim" run --stop
+[ ! -e "$SCSIM_RUN_DIR" ] || fail "--stop left $SCSIM_RUN_DIR"
+assert_clean "--start/--stop"
+
+set +e
+"$scsim" run --profile no-such-profile -- true 2> "$work/err"
+rc=$?
+"$scsim" run --slots 3 -- true 2>/dev/null
+rc3=$?
+set -e
+[ "$rc" = 2 ] && grep -q "no-such-profile" "$work/err" || fail "bad profile: exit $rc, $(cat "$work/err")"
+[ "$rc3" = 2 ] || fail "--slots 3: exit $rc3, want 2"
+echo "ok: bad profile and bad --slots exit 2"
+assert_clean "usage errors"

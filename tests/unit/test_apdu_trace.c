@@ -1,0 +1,117 @@
+/* APDU trace text: names, status word meanings and secret masking, one table row per case. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "apdu_trace.h"
+#include "card_steps.h"
+
+struct mask_case {
+        const char *capdu;
+        bool secrets;
+        const char *want;
+};
+
+static const struct mask_case mask_cases[] = {
+    /* VERIFY, case 3S: the PIN goes, the header and Lc stay */
+    {"00 20 00 01 04 31 32 33 34", false, "00 20 00 01 04 [4 bytes masked]"},
+    {"00 20 00 01 04 31 32 33 34", true, "00 20 00 01 04 31 32 33 34"},
+    /* VERIFY query (case 1) and reset have nothing to hide */
+    {"00 20 00 01", false, "00 20 00 01"},
+    {"00 20 FF 01", false, "00 20 FF 01"},
+    /* CHANGE REFERENCE DATA old||new, RESET RETRY COUNTER, ENABLE/DISABLE */
+    {"00 24 00 01 08 31 32 33 34 35 36 37 38", false, "00 24 00 01 08 [8 bytes masked]"},
+    {"00 2C 00 81 02 11 22", false, "00 2C 00 81 02 [2 bytes masked]"},
+    {"00 26 00 01 02 31 32", false, "00 26 00 01 02 [2 bytes masked]"},
+    {"00 28 00 01 02 31 32", false, "00 28 00 01 02 [2 bytes masked]"},
+    /* EXTERNAL / GENERAL AUTHENTICATE, case 4S: Le stays visible */
+    {"00 82 00 01 02 AA BB 00", false, "00 82 00 01 02 [2 bytes masked] 00"},
+    {"00 87 03 9B 04 7C 02 81 00 00", false, "00 87 03 9B 04 [4 bytes masked] 00"},
+    /* extended case 3E */
+    {"00 20 00 80 00 00 02 31 32", false, "00 20 00 80 00 00 02 [2 bytes masked]"},
+    /* undecodable: everything after the header is masked */
+    {"00 20 00 01 05 31 32", false, "00 20 00 01 [3 bytes masked]"},
+    /* ordinary commands are shown whole */
+    {"00 A4 04 00 02 3F 00", false, "00 A4 04 00 02 3F 00"},
+    {"00 CA 00 5A 00", false, "00 CA 00 5A 00"},
+};
+
+static void test_mask_table(void **state)
+{
+        (void)state;
+        for (size_t i = 0; i < sizeof(mask_cases) / sizeof(mask_cases[0]); i++) {
+                uint8_t apdu[64];
+                char out[256];
+                size_t len = hex_parse(mask_cases[i].capdu, apdu, sizeof(apdu));
+                size_t n =
+                    apdu_trace_format_command(apdu, len, mask_cases[i].secrets, out, sizeof(out));
+                print_message("row %zu: %s\n", i, mask_cases[i].capdu);
+                assert_string_equal(out, mask_cases[i].want);
+                assert_int_equal(n, strlen(mask_cases[i].want));
+        }
+}
+
+struct sw_case {
+        uint16_t sw;
+        const char *want;
+};
+
+static const struct sw_case sw_cases[] = {
+    {0x9000, "ok"},
+    {0x63C2, "verification failed, 2 tries left"},
+    {0x6983, "authentication method blocked"},
+    {0x6110, "16 more bytes available"},
+    {0x6C00, "wrong Le, 256 bytes available"},
+    {0x6A88, "referenced data not found"},
+    {0x6F12, "error"},
+    {0x1234, "unknown status"},
+};
+
+static void test_sw_table(void **state)
+{
+        char buf[64];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(sw_cases) / sizeof(sw_cases[0]); i++)
+                assert_string_equal(apdu_trace_sw_meaning(sw_cases[i].sw, buf, sizeof(buf)),
+                                    sw_cases[i].want);
+}
+
+static void test_names(void **state)
+{
+        (void)state;
+        assert_string_equal(apdu_trace_ins_name(0x00, 0x20), "VERIFY");
+        assert_string_equal(apdu_trace_ins_name(0x00, 0x2C), "RESET RETRY COUNTER");
+        assert_string_equal(apdu_trace_ins_name(0x00, 0x87), "GENERAL AUTHENTICATE");
+        assert_string_equal(apdu_trace_ins_name(0xFF, 0xCA), "PSEUDO-APDU");
+        assert_null(apdu_trace_ins_name(0x00, 0x02));
+        assert_true(apdu_trace_ins_is_secret(0x82));
+        assert_false(apdu_trace_ins_is_secret(0xA4));
+}
+
+/* A small buffer truncates but reports the full length, as snprintf. */
+static void test_truncation(void **state)
+{
+        uint8_t apdu[] = {0x00, 0xA4, 0x04, 0x00};
+        char out[6];
+
+        (void)state;
+        assert_int_equal(apdu_trace_format_command(apdu, sizeof(apdu), false, out, sizeof(out)),
+                         strlen("00 A4 04 00"));
+        assert_string_equal(out, "00 A4");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_mask_table),
+            cmocka_unit_test(test_sw_table),
+            cmocka_unit_test(test_names),
+            cmocka_unit_test(test_truncation),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
