@@ -729,7 +729,7 @@ static bool put_chv_metadata(struct cmd *c, int idx)
 {
         const struct prof_chv *pc = &c->card->prof->chvs[idx];
         const struct chv_state *st = &c->card->st.chv[idx];
-        uint8_t tries[2] = {pc->retries, st->tries};
+        uint8_t tries[2] = {st->limit, st->tries};
         bool is_default = st->value_len == pc->value_len &&
                           CRYPTO_memcmp(st->value, pc->value, pc->value_len) == 0;
 
@@ -813,6 +813,54 @@ static uint16_t piv_set_mgm_key(struct cmd *c)
         return sw;
 }
 
+/*
+ * SET PIN RETRIES 00 FA pin puk: new retry limits for PIN and PUK (1..15, what
+ * a 63Cx can show); both go back to their profile values with full counters.
+ * Needs the management key and the PIN, as on a YubiKey.
+ */
+static uint16_t piv_set_pin_retries(struct cmd *c)
+{
+        const struct apdu *a = c->apdu;
+        struct scsim_card *card = c->card;
+        int pin = chv_index(c, PIV_REF_PIN), puk = chv_index(c, PIV_REF_PUK);
+        struct chv_state old_pin, old_puk;
+        uint16_t sw = SW_OK;
+
+        if (a->p1 < 1 || a->p1 > 15 || a->p2 < 1 || a->p2 > 15)
+                return SW_WRONG_P1P2;
+        if (a->nc != 0)
+                return SW_WRONG_LENGTH;
+        if (pin < 0 || puk < 0)
+                return SW_REF_NOT_FOUND;
+        if (!mgm_authenticated(c) || (c->ch->chv_verified & (1u << pin)) == 0)
+                return SW_SECURITY_STATUS;
+        old_pin = card->st.chv[pin];
+        old_puk = card->st.chv[puk];
+        for (int i = 0; i < 2; i++) {
+                int idx = i == 0 ? pin : puk;
+                const struct prof_chv *pc = &card->prof->chvs[idx];
+                struct chv_state *st = &card->st.chv[idx];
+                OPENSSL_cleanse(st->value, sizeof(st->value));
+                memcpy(st->value, pc->value, pc->value_len);
+                st->value_len = pc->value_len;
+                st->limit = i == 0 ? a->p1 : a->p2;
+                st->tries = st->limit;
+        }
+        if (card_commit(card) != 0) {
+                card->st.chv[pin] = old_pin;
+                card->st.chv[puk] = old_puk;
+                sw = SW_MEMORY_FAILURE;
+        } else {
+                /* the PIN the channel verified is gone */
+                for (unsigned i = 0; i < CARD_CHANNELS; i++)
+                        card->ch[i].chv_verified &= ~(1u << pin);
+                piv_of(c)->ch[c->chno].pin_always = false;
+        }
+        OPENSSL_cleanse(&old_pin, sizeof(old_pin));
+        OPENSSL_cleanse(&old_puk, sizeof(old_puk));
+        return sw;
+}
+
 /* RESET 00 FB: back to the profile, allowed only when PIN and PUK are both blocked. */
 static uint16_t piv_reset(struct cmd *c)
 {
@@ -845,6 +893,7 @@ static uint16_t piv_reset(struct cmd *c)
                 memcpy(st->value, pc->value, pc->value_len);
                 st->value_len = pc->value_len;
                 st->tries = pc->retries;
+                st->limit = pc->retries;
                 st->enabled = pc->enabled;
         }
         if (card_commit(card) != 0) {
@@ -872,6 +921,7 @@ static const struct cmd_def piv_commands[] = {
     {0xdb, true, piv_put_data},
     {0xf7, false, piv_get_metadata},
     {0xf8, false, piv_get_serial},
+    {0xfa, false, piv_set_pin_retries},
     {0xfb, false, piv_reset},
     {0xfd, false, piv_get_version},
     {0xfe, true, piv_import_key},

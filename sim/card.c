@@ -103,6 +103,7 @@ static int state_init(struct card_state *st, const scsim_profile *p)
                 memcpy(st->chv[i].value, p->chvs[i].value, p->chvs[i].value_len);
                 st->chv[i].value_len = p->chvs[i].value_len;
                 st->chv[i].tries = p->chvs[i].retries;
+                st->chv[i].limit = p->chvs[i].retries;
                 st->chv[i].enabled = p->chvs[i].enabled;
         }
         for (size_t i = 0; i < p->nkeys; i++)

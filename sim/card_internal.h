@@ -25,6 +25,7 @@ struct chv_state {
         uint8_t value[PROF_CHV_MAX_LEN];
         size_t value_len;
         uint8_t tries; /* 0: blocked */
+        uint8_t limit; /* what a success restores: the profile's retries, or as a command set it */
         bool enabled;  /* verification required */
 };
 

@@ -114,6 +114,7 @@ struct prof_chv {
         /* RESET RETRY COUNTER P1 02/03 (no unblock code): rule index that must hold, or NEVER */
         uint16_t reset_rule;
         bool may_disable;   /* DISABLE VERIFICATION REQUIREMENT allowed */
+        bool limit_settable; /* a command may change the retry limit (PIV SET PIN RETRIES) */
         bool enabled;       /* initial: verification required */
         /* Specific CHVs only: keep status when the channel leaves the DF (default: clear). */
         bool keep_on_deselect;

@@ -1338,6 +1338,8 @@ static int check_piv_chvs(struct ld *ld, struct pos at)
                                    c->name);
                 if (c->df != p->piv.df || !c->has_ref || (c->ref != 0x80 && c->ref != 0x81))
                         continue;
+                /* SET PIN RETRIES may change these two limits */
+                ld->p->chvs[i].limit_settable = true;
                 if (c->padding != PROF_PAD_FF || c->max_len != 8)
                         return err(ld, ld->chvs[i].pos,
                                    "chv '%s': PIV clients send %s padded with FF to 8 bytes: "

@@ -152,7 +152,7 @@ static void encode(const scsim_profile *p, const struct card_state *st, const st
                 w = put_name(w, c->name);
                 *w++ = c->has_ref ? 1 : 0;
                 *w++ = c->ref;
-                *w++ = c->retries;
+                *w++ = st->chv[i].limit;
                 *w++ = st->chv[i].tries;
                 *w++ = st->chv[i].enabled ? 1 : 0;
                 *w++ = (uint8_t)st->chv[i].value_len;
@@ -388,7 +388,10 @@ static int decode(const struct scsim_card *card, const uint8_t *buf, size_t len,
                 }
                 pc = &p->chvs[idx];
                 seen_chv[idx] = 1;
-                if ((has_ref != 0) != pc->has_ref || ref != pc->ref || retries != pc->retries) {
+                /* a limit a command may set (format 2 only) need not be the profile's */
+                if ((has_ref != 0) != pc->has_ref || ref != pc->ref ||
+                    (retries != pc->retries &&
+                     !(version >= 2 && pc->limit_settable && retries >= 1 && retries <= 15))) {
                         say(diag, path,
                             "CHV '%s': reference %02X with %u tries in the state, %02X with %u "
                             "in the profile",
@@ -400,6 +403,7 @@ static int decode(const struct scsim_card *card, const uint8_t *buf, size_t len,
                         return -1;
                 }
                 st->chv[idx].tries = tries;
+                st->chv[idx].limit = retries;
                 st->chv[idx].enabled = enabled != 0;
                 st->chv[idx].value_len = vlen;
                 memcpy(st->chv[idx].value, value, sizeof(value));

@@ -42,8 +42,8 @@ no() {
 has() {
         grep -q -- "$1" "$OUT" || fail "output lacks '$1'"
 }
-p11() { pkcs11-tool --module "$MOD" "$@"; }
-y() { yubico-piv-tool -r "$SCSIM_READER" "$@"; }
+p11() { pkcs11-tool --module "$MOD" "$@" </dev/null; }
+y() { yubico-piv-tool -r "$SCSIM_READER" "$@" </dev/null; }
 
 # Keys and certificates first (OpenSC shows PIV keys through their
 # certificates): 9a RSA, 9c and 9e P-256, 9d RSA; issued by a test CA.

@@ -36,7 +36,7 @@ has() {
         grep -q -- "$1" "$OUT" || fail "output lacks '$1'"
 }
 
-y() { yubico-piv-tool -r "$SCSIM_READER" "$@"; }
+y() { yubico-piv-tool -r "$SCSIM_READER" "$@" </dev/null; }
 
 MGM=010203040506070801020304050607080102030405060708
 NEWMGM=0A0B0C0D0E0F10110A0B0C0D0E0F10110A0B0C0D0E0F1011
@@ -139,11 +139,21 @@ ok y -a verify-pin -P 123456 -a test-signature -s 9c -i "$W/cert-9c.pem"
 has "Successful"
 no y -a verify-pin -P 123456 -a test-signature -a test-signature -s 9c -i "$W/cert-9c.pem"
 
+# pin-retries: needs the PIN (and the management key); PIN and PUK go back to defaults
+no y -a pin-retries --pin-retries 5 --puk-retries 4
+ok y -a verify-pin -P 123456 -a pin-retries --pin-retries 5 --puk-retries 4
+has "both codes have been reset to default"
+ok y -a status
+has "PIN tries left:	5"
+no y -a verify-pin -P 000000
+has "4 tries left"
+ok y -a verify-pin -P 123456
+
 # reset: refused while the PIN and PUK work, done when both are blocked
 no y -a reset
-for i in 1 2 3; do no y -a verify-pin -P 000000; done
+for i in 1 2 3 4 5; do no y -a verify-pin -P 000000; done
 no y -a reset
-for i in 1 2 3; do no y -a unblock-pin -P 00000000 -N 123456; done
+for i in 1 2 3 4; do no y -a unblock-pin -P 00000000 -N 123456; done
 ok y -a reset
 has "Successfully reset the application"
 ok y -a status

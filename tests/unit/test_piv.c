@@ -1129,6 +1129,37 @@ static void test_global_pin(void **state)
         assert_int_equal(sign(f->card, 0x11, 0x9a, hash, 32, sig, &n), 0x6982);
 }
 
+/* SET PIN RETRIES: management key and PIN first; new limits, PIN and PUK back to defaults. */
+static void test_set_pin_retries(void **state)
+{
+        struct fx *f = *state;
+        char dir[] = "/tmp/scsim-piv-XXXXXX", path[64], cmd[128];
+        scsim_card *card;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/piv.state", dir);
+        card = durable_card(f->p, path, SCSIM_OK);
+        run_steps(card, (const char *const[]){
+                            "00FA0506 -> 6982", "00200080" PIN " -> 9000", "00FA0506 -> 6982",
+                            "00240080 10 313233343536FFFF 373737373737FFFF -> 9000", NULL});
+        assert_int_equal(mutual_auth(card, 0x03, mgm_default, 8, des3, false), 0x9000);
+        run_steps(card, (const char *const[]){
+                            "00FA0006 -> 6A86", "00FA0510 -> 6A86", "00FA0506 -> 9000",
+                            /* the PIN is the profile's again, and no longer verified */
+                            "00200080 -> 63C5", "00F7008000 -> 0101FF 050101 06020505 9000",
+                            "00F7008100 -> 0101FF 050101 06020606 9000",
+                            "00200080 08 373737373737FFFF -> 63C4", NULL});
+        scsim_card_free(&card);
+        /* the limits are durable; a success restores the new limit */
+        card = durable_card(f->p, path, SCSIM_OK);
+        run_steps(card, (const char *const[]){"00F7008000 -> 0101FF 050101 06020504 9000",
+                                              "00200080" PIN " -> 9000",
+                                              "00F7008000 -> 0101FF 050101 06020505 9000", NULL});
+        scsim_card_free(&card);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 static void test_profile_errors(void **state)
 {
         static const struct {
@@ -1221,6 +1252,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_mutated_commands, setup, teardown),
             cmocka_unit_test_setup_teardown(test_import_key, setup, teardown),
             cmocka_unit_test_setup_teardown(test_global_pin, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_set_pin_retries, setup, teardown),
             cmocka_unit_test(test_profile_errors),
             cmocka_unit_test(test_profile_key_errors),
         };
