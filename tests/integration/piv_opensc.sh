@@ -77,6 +77,12 @@ ok p11 --login --pin 123456 --list-objects
 has "PIV AUTH key"
 has "SIGN key"
 
+# C_SetPIN: CHANGE REFERENCE DATA; a wrong PIN is refused, the new one works
+ok p11 --login --pin 123456 --change-pin --new-pin 654321
+no p11 --login --pin 123456 --list-objects
+ok p11 --login --pin 654321 --change-pin --new-pin 123456
+ok p11 --login --pin 123456 --list-objects
+
 # pkcs11-tool's own test run
 ok p11 --login --pin 123456 --test
 has "No errors"
