@@ -259,6 +259,10 @@ static void show_files(const scsim_profile *p, uint16_t df, int depth)
                                 print_hex(f->aid, f->aid_len);
                                 printf("\n");
                         }
+                        if (f->app == PROF_APP_PIV) {
+                                indent(depth + 2);
+                                printf("application: piv\n");
+                        }
                         show_df(p, (uint16_t)i, depth + 2);
                         continue;
                 }
@@ -279,6 +283,59 @@ static void show_files(const scsim_profile *p, uint16_t df, int depth)
                 print_rule(p, f->update_rule);
                 printf("\n");
         }
+}
+
+static const char *piv_alg_name(enum prof_piv_alg alg)
+{
+        switch (alg) {
+        case PROF_PIV_3DES:
+                return "3des";
+        case PROF_PIV_AES128:
+                return "aes128";
+        case PROF_PIV_AES192:
+                return "aes192";
+        case PROF_PIV_AES256:
+                return "aes256";
+        case PROF_PIV_RSA1024:
+                return "rsa1024";
+        case PROF_PIV_RSA2048:
+                return "rsa2048";
+        case PROF_PIV_ECCP256:
+                return "eccp256";
+        case PROF_PIV_ECCP384:
+                return "eccp384";
+        }
+        return "?";
+}
+
+/* The piv section: the management key and private keys masked, objects by size. */
+static void show_piv(const scsim_profile *p)
+{
+        static const char *const policies[] = {"default", "never", "once", "always"};
+        const struct prof_piv *pp = &p->piv;
+
+        if (pp->df == 0)
+                return;
+        printf("piv:\n  management_key_algorithm: %s\n", piv_alg_name(pp->mgm_alg));
+        printf("  management_key: \"********\"   # masked, %zu bytes\n", pp->mgm_key_len);
+        printf("  guid: ");
+        print_hex(pp->guid, sizeof(pp->guid));
+        printf("\n  version: %u.%u.%u\n  serial: %u\n", pp->version[0], pp->version[1],
+               pp->version[2], (unsigned)pp->serial);
+        if (pp->nkeys > 0)
+                printf("  keys:\n");
+        for (size_t i = 0; i < pp->nkeys; i++) {
+                const struct prof_piv_key *k = &pp->keys[i];
+                printf("    %02x: {algorithm: %s, pin_policy: %s", k->slot, piv_alg_name(k->alg),
+                       policies[k->pin_policy & 3]);
+                if (k->der_len > 0)
+                        printf(", private_key: \"********\"");
+                printf("}\n");
+        }
+        if (pp->nobjs > 0)
+                printf("  # objects (certificates included): tag, bytes as GET DATA answers\n");
+        for (size_t i = 0; i < pp->nobjs; i++)
+                printf("  #   %06X  %zu\n", (unsigned)pp->objs[i].tag, pp->objs[i].len);
 }
 
 static int show(int argc, char **argv)
@@ -302,6 +359,7 @@ static int show(int argc, char **argv)
         print_hex(p->serial, p->serial_len);
         printf("\n");
         show_df(p, 0, 0);
+        show_piv(p);
         scsim_profile_free(&p);
         return EXIT_OK;
 }

@@ -13,12 +13,6 @@
 static uint16_t manage_channel(struct cmd *c);
 static uint16_t get_data(struct cmd *c);
 
-struct cmd_def {
-        uint8_t ins;
-        bool chainable; /* accepts CLA b5 command chaining */
-        cmd_handler *fn;
-};
-
 static const struct cmd_def iso_commands[] = {
         {0x20, false, chv_verify},
         {0x24, false, chv_change_reference_data},
@@ -36,12 +30,50 @@ static const struct cmd_def iso_commands[] = {
 
 #define INS_GET_RESPONSE 0xc0
 
-static const struct cmd_def *find_command(uint8_t ins)
+/* The channel's application's command first, then the ISO one. */
+static const struct cmd_def *find_command(const struct card_app *app, uint8_t ins)
 {
+        if (app != NULL)
+                for (size_t i = 0; i < app->ncommands; i++)
+                        if (app->commands[i].ins == ins)
+                                return &app->commands[i];
         for (size_t i = 0; i < sizeof(iso_commands) / sizeof(iso_commands[0]); i++)
                 if (iso_commands[i].ins == ins)
                         return &iso_commands[i];
         return NULL;
+}
+
+static bool implicit_le(enum prof_app id)
+{
+        const struct card_app *app = card_app_get(id);
+
+        return app != NULL && app->implicit_le;
+}
+
+/* Forget every application's volatile state of channel chno. */
+static void clear_app_channel(scsim_card *card, unsigned chno)
+{
+        for (unsigned i = 0; i < PROF_APPS; i++) {
+                const struct card_app *app = card_app_get((enum prof_app)i);
+                if (app != NULL && card->app[i] != NULL && app->clear_channel != NULL)
+                        app->clear_channel(card->app[i], chno);
+        }
+}
+
+/* Create the state of every application some DF of the profile names. */
+static int apps_init(scsim_card *card)
+{
+        const scsim_profile *p = card->prof;
+
+        for (size_t f = 0; f < p->nfiles; f++) {
+                enum prof_app id = p->files[f].app;
+                const struct card_app *app = card_app_get(id);
+                if (app == NULL || card->app[id] != NULL || app->init == NULL)
+                        continue;
+                if (app->init(card, &card->app[id]) != 0)
+                        return -1;
+        }
+        return 0;
 }
 
 int card_commit(struct scsim_card *card)
@@ -71,6 +103,7 @@ static int state_init(struct card_state *st, const scsim_profile *p)
                 memcpy(st->chv[i].value, p->chvs[i].value, p->chvs[i].value_len);
                 st->chv[i].value_len = p->chvs[i].value_len;
                 st->chv[i].tries = p->chvs[i].retries;
+                st->chv[i].limit = p->chvs[i].retries;
                 st->chv[i].enabled = p->chvs[i].enabled;
         }
         for (size_t i = 0; i < p->nkeys; i++)
@@ -96,6 +129,10 @@ scsim_card *scsim_card_new(const scsim_profile *profile)
         }
         memcpy(card->serial, profile->serial, profile->serial_len);
         card->serial_len = profile->serial_len;
+        if (apps_init(card) != 0) {
+                scsim_card_free(&card);
+                return NULL;
+        }
         return card;
 }
 
@@ -105,6 +142,11 @@ void scsim_card_free(scsim_card **cardp)
 
         if (cardp == NULL || (card = *cardp) == NULL)
                 return;
+        for (unsigned i = 0; i < PROF_APPS; i++) {
+                const struct card_app *app = card_app_get((enum prof_app)i);
+                if (app != NULL && app->free != NULL)
+                        app->free(&card->app[i]);
+        }
         rng_free(&card->rng);
         state_store_free(&card->store);
         if (card->st.ef != NULL) {
@@ -142,6 +184,7 @@ static void clear_volatile(scsim_card *card)
 {
         for (unsigned i = 0; i < CARD_CHANNELS; i++) {
                 sec_clear_channel(&card->ch[i]);
+                clear_app_channel(card, i);
                 card->ch[i].open = i == 0;
                 card->ch[i].df = 0;
                 card->ch[i].ef = PROF_NONE;
@@ -251,6 +294,7 @@ static uint16_t manage_channel(struct cmd *c)
                                 return SW_CONDITIONS;
                 }
                 sec_clear_channel(&card->ch[target]);
+                clear_app_channel(card, target);
                 card->ch[target].open = true;
                 card->ch[target].df = c->chno == 0 ? 0 : c->ch->df;
                 card->ch[target].ef = PROF_NONE;
@@ -267,6 +311,7 @@ static uint16_t manage_channel(struct cmd *c)
                 if (!card->ch[target].open)
                         return SW_CHANNEL_UNSUPPORTED;
                 sec_clear_channel(&card->ch[target]);
+                clear_app_channel(card, target);
                 card->ch[target].open = false;
                 card->ch[target].df = 0;
                 card->ch[target].ef = PROF_NONE;
@@ -381,7 +426,9 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         struct apdu a;
         struct cla_info cla;
         const struct cmd_def *def;
+        enum prof_app app = PROF_APP_NONE, app_after;
         struct rbuf out;
+        size_t ne;
         struct cmd c;
         uint16_t sw;
         size_t n = 0;
@@ -405,7 +452,8 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
                 goto done;
         }
         card->resp_len = card->resp_off = 0; /* any other command drops pending data */
-        if ((def = find_command(a.ins)) == NULL) {
+        app = card_app_of(card->prof, card->ch[cla.channel].df);
+        if ((def = find_command(card_app_get(app), a.ins)) == NULL) {
                 sw = card->chaining ? SW_LAST_CMD_EXPECTED : SW_INS_UNSUPPORTED;
                 card->chaining = false;
                 card->chain_len = 0;
@@ -424,15 +472,22 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         c.chno = cla.channel;
         c.out = &out;
         sw = def->fn(&c);
+        app_after = card_app_of(card->prof, c.ch->df);
+        /* leaving an application (SELECT elsewhere) drops its security state on this channel */
+        if (app != PROF_APP_NONE && app_after != app)
+                clear_app_channel(card, cla.channel);
         if (a.data == card->chain) {
                 OPENSSL_cleanse(card->chain, card->chain_len);
                 card->chain_len = 0;
         }
-        if (out.len > 0 && (sw == SW_OK || out.len > a.ne)) {
+        ne = a.ne;
+        if (ne == 0 && (implicit_le(app) || implicit_le(app_after)))
+                ne = a.extended ? 65536 : 256;
+        if (out.len > 0 && (sw == SW_OK || out.len > ne)) {
                 card->resp_len = out.len;
                 card->resp_off = 0;
                 card->resp_channel = cla.channel;
-                n = send_pending(card, a.ne, rapdu, &sw);
+                n = send_pending(card, ne, rapdu, &sw);
         } else if (out.len > 0) {
                 memcpy(rapdu, out.p, out.len);
                 n = out.len;

@@ -25,6 +25,7 @@ struct chv_state {
         uint8_t value[PROF_CHV_MAX_LEN];
         size_t value_len;
         uint8_t tries; /* 0: blocked */
+        uint8_t limit; /* what a success restores: the profile's retries, or as a command set it */
         bool enabled;  /* verification required */
 };
 
@@ -81,6 +82,7 @@ struct scsim_card {
         struct rng rng;
         struct log_sink log;
         struct state_store *store; /* NULL: state lives in memory only */
+        void *app[PROF_APPS];      /* each application's own state, NULL when unused */
 };
 
 /* What a command handler sees: the decoded APDU, its channel, and where to write data. */
@@ -93,6 +95,48 @@ struct cmd {
 };
 
 typedef uint16_t cmd_handler(struct cmd *c);
+
+struct cmd_def {
+        uint8_t ins;
+        bool chainable; /* accepts CLA b5 command chaining */
+        cmd_handler *fn;
+};
+
+/*
+ * An application behind a DF (prof_file.app). While a channel's current DF
+ * is the application's DF or below it, its commands come before the ISO
+ * ones; the ISO handlers (VERIFY, SELECT ...) still serve what it leaves out.
+ */
+struct card_app {
+        const char *name;
+        const struct cmd_def *commands;
+        size_t ncommands;
+        /* Durable state from the profile, at card creation; 0 or -1. */
+        int (*init)(struct scsim_card *card, void **state);
+        void (*free)(void **state);
+        /* Forget channel chno's volatile state (reset, channel closed, DF left). */
+        void (*clear_channel)(void *state, unsigned chno);
+        /*
+         * Answer data to commands without Le as if Le were 00, the way T=1
+         * tokens such as YubiKeys do (yubico-piv-tool never sends Le).
+         */
+        bool implicit_le;
+        /*
+         * Durable state for the state file (docs/state.md): save encodes it
+         * into a new buffer (*len bytes, freed by the caller after cleansing);
+         * load builds a new state from such bytes, or fails with -1 for bytes
+         * it cannot use, leaving *state untouched. NULL: nothing durable.
+         */
+        int (*save)(const void *state, uint8_t **buf, size_t *len);
+        int (*load)(const struct scsim_card *card, const uint8_t *buf, size_t len, void **state);
+        /* The answer to SELECT of its DF with P2 asking for the FCI; NULL: the ISO FCI. */
+        uint16_t (*select_answer)(struct cmd *c);
+};
+
+/* app.c: which application (PROF_APP_NONE if none) a DF belongs to, and its definition. */
+enum prof_app card_app_of(const scsim_profile *p, uint16_t df);
+const struct card_app *card_app_get(enum prof_app app);
+extern const struct card_app app_piv;
 
 /* Make durable state durable. Returns 0, or -1 (the caller answers 6581). */
 int card_commit(struct scsim_card *card);

@@ -40,7 +40,6 @@ static size_t presented_len(const struct prof_chv *pc, const struct chv_state *s
  */
 static uint16_t check_code(struct scsim_card *card, size_t idx, const uint8_t *code, size_t len)
 {
-        const struct prof_chv *pc = &card->prof->chvs[idx];
         struct chv_state *st = &card->st.chv[idx];
         uint8_t a[PROF_CHV_MAX_LEN] = {0}, b[PROF_CHV_MAX_LEN] = {0};
         int same;
@@ -58,7 +57,7 @@ static uint16_t check_code(struct scsim_card *card, size_t idx, const uint8_t *c
         OPENSSL_cleanse(b, sizeof(b));
         if (!same)
                 return SW_COUNTER(st->tries);
-        st->tries = pc->retries;
+        st->tries = st->limit;
         if (card_commit(card) != 0)
                 return SW_MEMORY_FAILURE;
         return SW_OK;
@@ -231,7 +230,7 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
         before = *st;
         if (new_len >= 0)
                 set_value(st, a->data + new_off, (size_t)new_len);
-        st->tries = pc->retries;
+        st->tries = st->limit;
         return commit_or_restore(c->card, (size_t)idx, &before);
 }
 

@@ -92,6 +92,11 @@ static uint16_t put_select_answer(struct cmd *c, uint16_t idx)
         size_t mark;
         bool ok = true;
 
+        if ((c->apdu->p2 & 0x0c) == 0x00 && f->type != PROF_FILE_EF && f->app != PROF_APP_NONE) {
+                const struct card_app *app = card_app_get(f->app);
+                if (app != NULL && app->select_answer != NULL)
+                        return app->select_answer(c);
+        }
         switch (c->apdu->p2 & 0x0c) {
         case 0x00: /* FCI: FCP and FMD together */
                 ok = tlv_open(c->out, 0x6f, &mark) && put_fcp_body(c->out, c->card, idx) &&

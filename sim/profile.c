@@ -67,6 +67,21 @@ int prof_add_file(scsim_profile *p, const struct prof_file *file, const uint8_t 
         return (int)p->nfiles++;
 }
 
+int prof_add_blob(scsim_profile *p, const uint8_t *data, size_t len, size_t *off)
+{
+        uint8_t *blob;
+
+        *off = p->blob_len;
+        if (len == 0)
+                return 0;
+        if (SIZE_MAX - p->blob_len < len || (blob = realloc(p->blob, p->blob_len + len)) == NULL)
+                return -1;
+        memcpy(blob + p->blob_len, data, len);
+        p->blob = blob;
+        p->blob_len += len;
+        return 0;
+}
+
 int prof_add_chv(scsim_profile *p, const struct prof_chv *chv)
 {
         if (p->nchvs >= PROF_CHVS_MAX)

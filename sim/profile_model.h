@@ -54,9 +54,20 @@ struct prof_rule {
         uint16_t terms[PROF_RULE_TERMS_MAX]; /* rule indices, each smaller than this rule's */
 };
 
+/*
+ * An application implements a DF's commands beyond ISO 7816-4 (the card
+ * consults its command table first while a channel is in that DF).
+ */
+enum prof_app {
+        PROF_APP_NONE,
+        PROF_APP_PIV,
+        PROF_APPS,
+};
+
 struct prof_file {
         char name[PROF_NAME_MAX];
         enum prof_file_type type;
+        enum prof_app app; /* DFs only: the application behind this DF */
         uint16_t fid;
         uint16_t parent; /* file index; the MF (index 0) is its own parent */
         uint8_t aid[PROF_AID_MAX];
@@ -103,6 +114,7 @@ struct prof_chv {
         /* RESET RETRY COUNTER P1 02/03 (no unblock code): rule index that must hold, or NEVER */
         uint16_t reset_rule;
         bool may_disable;   /* DISABLE VERIFICATION REQUIREMENT allowed */
+        bool limit_settable; /* a command may change the retry limit (PIV SET PIN RETRIES) */
         bool enabled;       /* initial: verification required */
         /* Specific CHVs only: keep status when the channel leaves the DF (default: clear). */
         bool keep_on_deselect;
@@ -124,6 +136,51 @@ struct prof_key {
         bool keep_on_deselect;
 };
 
+/* PIV (NIST SP 800-73-4 with the YubiKey extensions): what the profile sets. */
+enum prof_piv_alg {
+        PROF_PIV_3DES = 0x03,
+        PROF_PIV_RSA1024 = 0x06,
+        PROF_PIV_RSA2048 = 0x07,
+        PROF_PIV_AES128 = 0x08,
+        PROF_PIV_AES192 = 0x0a,
+        PROF_PIV_AES256 = 0x0c,
+        PROF_PIV_ECCP256 = 0x11,
+        PROF_PIV_ECCP384 = 0x14,
+};
+#define PROF_PIV_KEYS_MAX 24 /* 9A 9C 9D 9E and the 20 retired slots */
+
+/* A key the card has when it is created: generated then, or given (DER in the blob). */
+struct prof_piv_key {
+        uint8_t slot; /* 9A 9C 9D 9E 82..95 */
+        enum prof_piv_alg alg;
+        uint8_t pin_policy; /* 0 slot default, 1 never, 2 once, 3 always */
+        size_t der_off;     /* private key, DER, in profile->blob; der_len 0: generate */
+        size_t der_len;
+};
+
+/* A data object the card starts with: the TLV GET DATA answers, in the blob. */
+struct prof_piv_obj {
+        uint32_t tag; /* 5FC1xx, 5FFFxx, 7E, 7F61 */
+        size_t off;
+        size_t len;
+};
+#define PROF_PIV_OBJS_MAX 40
+#define PROF_PIV_OBJ_MAX_LEN 4096 /* a certificate with room to spare; YubiKeys take ~3 KB */
+
+struct prof_piv {
+        uint16_t df; /* the PIV DF (file index); 0 when the profile has no PIV application */
+        enum prof_piv_alg mgm_alg;
+        uint8_t mgm_key[32];
+        size_t mgm_key_len;
+        uint8_t guid[16];  /* goes into the default CHUID */
+        uint8_t version[3]; /* GET VERSION (YubiKey firmware the clients see) */
+        uint32_t serial;    /* GET SERIAL */
+        struct prof_piv_key keys[PROF_PIV_KEYS_MAX];
+        size_t nkeys;
+        struct prof_piv_obj objs[PROF_PIV_OBJS_MAX];
+        size_t nobjs;
+};
+
 struct scsim_profile {
         char name[PROF_NAME_MAX];
         char label[64];
@@ -141,6 +198,8 @@ struct scsim_profile {
         struct prof_rule rules[PROF_RULES_MAX];
         size_t nrules;
 
+        struct prof_piv piv;
+
         uint8_t *blob; /* EF initial contents, owned */
         size_t blob_len;
 };
@@ -156,6 +215,8 @@ int prof_add_rule(scsim_profile *p, const struct prof_rule *rule);
 int prof_add_file(scsim_profile *p, const struct prof_file *file, const uint8_t *content,
                   size_t content_len);
 int prof_add_chv(scsim_profile *p, const struct prof_chv *chv);
+/* Append bytes to the profile's blob (applications' initial data); *off is where. 0 or -1. */
+int prof_add_blob(scsim_profile *p, const uint8_t *data, size_t len, size_t *off);
 int prof_add_key(scsim_profile *p, const struct prof_key *key);
 
 /*

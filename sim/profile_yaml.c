@@ -3,6 +3,7 @@
  * into the profile model, with every user mistake reported at file:line:column.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,13 +11,18 @@
 #include <string.h>
 
 #include <libfyaml.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <scsim/err.h>
 
 #include "atr.h"
 #include "profile_model.h"
 #include "profile_yaml.h"
+#include "tlv.h"
 
 /* 1-based position in the source; 0/0 when unknown. */
 struct pos {
@@ -25,10 +31,21 @@ struct pos {
 };
 
 /* Fields of each kind of mapping, in the order the tables below index them. */
-enum { T_NAME, T_LABEL, T_ATR, T_HIST, T_SERIAL, T_CHVS, T_KEYS, T_FILES, T_N };
+enum { T_NAME, T_LABEL, T_ATR, T_HIST, T_SERIAL, T_CHVS, T_KEYS, T_FILES, T_PIV, T_N };
 static const char *const top_fields[T_N] = {
-    "name", "label", "atr", "historical_bytes", "serial", "chvs", "keys", "files",
+    "name", "label", "atr", "historical_bytes", "serial", "chvs", "keys", "files", "piv",
 };
+
+enum { P_MGM_KEY, P_MGM_ALG, P_GUID, P_VERSION, P_SERIAL, P_KEYS, P_CERTS, P_OBJECTS, P_N };
+static const char *const piv_fields[P_N] = {
+    "management_key", "management_key_algorithm",
+    "guid",           "version",
+    "serial",         "keys",
+    "certificates",   "objects",
+};
+
+enum { PK_ALGORITHM, PK_PIN_POLICY, PK_PRIVATE_KEY, PK_N };
+static const char *const piv_key_fields[PK_N] = {"algorithm", "pin_policy", "private_key"};
 
 enum {
         F_TYPE,
@@ -43,11 +60,12 @@ enum {
         F_CHVS,
         F_KEYS,
         F_FILES,
+        F_APPLICATION,
         F_N
 };
 static const char *const file_fields[F_N] = {
-    "type",        "fid",  "aid",    "sfi",  "size", "content",
-    "content_hex", "read", "update", "chvs", "keys", "files",
+    "type", "fid",    "aid",  "sfi",  "size",  "content",     "content_hex",
+    "read", "update", "chvs", "keys", "files", "application",
 };
 
 enum {
@@ -607,7 +625,7 @@ static int collect_files(struct ld *ld, struct fy_node *map, struct pos at, uint
                                        e->v[F_FILES], e->kp[F_FILES], idx) != 0)
                                 return -1;
                 } else {
-                        static const int not_ef[] = {F_AID, F_CHVS, F_KEYS, F_FILES};
+                        static const int not_ef[] = {F_AID, F_CHVS, F_KEYS, F_FILES, F_APPLICATION};
                         for (size_t i = 0; i < sizeof(not_ef) / sizeof(not_ef[0]); i++)
                                 if (e->v[not_ef[i]] != NULL)
                                         return err(ld, e->kp[not_ef[i]],
@@ -1063,10 +1081,34 @@ static int check_puk_chains(struct ld *ld)
 }
 
 /* A DF's own field: its AID, unique in the profile. */
+/* application: piv makes the DF the card's PIV application (sim/app_piv.c). */
+static int df_application(struct ld *ld, const struct ent *e, size_t i, struct prof_file *f)
+{
+        static const char *const apps[] = {"none", "piv"};
+        size_t app = 0;
+
+        if (e->v[F_APPLICATION] == NULL)
+                return 0;
+        if (get_enum(ld, e->v[F_APPLICATION], e->kp[F_APPLICATION], "application", apps, 2, &app) !=
+            0)
+                return -1;
+        f->app = app == 1 ? PROF_APP_PIV : PROF_APP_NONE;
+        if (f->app != PROF_APP_PIV)
+                return 0;
+        if (ld->p->piv.df != 0)
+                return err(ld, node_pos(e->v[F_APPLICATION], e->kp[F_APPLICATION]),
+                           "DF '%s' already is the PIV application; a card has one",
+                           ld->p->files[ld->p->piv.df].name);
+        if (f->aid_len == 0)
+                return err(ld, e->kp[F_APPLICATION], "application piv needs an 'aid'");
+        ld->p->piv.df = (uint16_t)i;
+        return 0;
+}
+
 static int df_fields(struct ld *ld, const struct ent *e, size_t i, struct prof_file *f)
 {
         if (e->v[F_AID] == NULL)
-                return 0;
+                return df_application(ld, e, i, f);
         if (get_hex(ld, e->v[F_AID], e->kp[F_AID], "aid", f->aid, 5, PROF_AID_MAX, &f->aid_len) !=
             0)
                 return -1;
@@ -1076,7 +1118,7 @@ static int df_fields(struct ld *ld, const struct ent *e, size_t i, struct prof_f
                         return err(ld, node_pos(e->v[F_AID], e->kp[F_AID]),
                                    "aid is already used by DF '%s'", o->name);
         }
-        return 0;
+        return df_application(ld, e, i, f);
 }
 
 /*
@@ -1253,6 +1295,445 @@ static int build_top(struct ld *ld, struct fy_node **v, const struct pos *kp, st
                        &ld->p->serial_len);
 }
 
+/* "5.4.3": three numbers 0..255. */
+static int get_version(struct ld *ld, struct fy_node *n, struct pos at, uint8_t out[3])
+{
+        const char *s;
+        char buf[64];
+        size_t len = 0, i = 0;
+
+        if ((s = scalar(ld, n, at, "version", "a version like 5.4.3", &len)) == NULL)
+                return -1;
+        for (int part = 0; part < 3; part++) {
+                unsigned v = 0;
+                size_t start = i;
+                while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 3)
+                        v = v * 10 + (unsigned)(s[i++] - '0');
+                if (i == start || v > 255 || (part < 2 && (i >= len || s[i++] != '.')))
+                        goto bad;
+                out[part] = (uint8_t)v;
+        }
+        if (i == len)
+                return 0;
+bad:
+        return err(ld, node_pos(n, at),
+                   "version: expected three numbers 0..255 like 5.4.3, got '%s'",
+                   shown(s, len, buf, sizeof(buf)));
+}
+
+/* PIN 80 and PUK 81 must be in the PIV DF, shaped as PIV clients send them. */
+static int check_piv_chvs(struct ld *ld, struct pos at)
+{
+        const scsim_profile *p = ld->p;
+        bool pin = false, puk = false;
+
+        for (size_t i = 0; i < p->nchvs; i++) {
+                const struct prof_chv *c = &p->chvs[i];
+                /* a global PIN 00 is PIV's global PIN: sent the same way */
+                if (c->has_ref && c->ref == 0x00 && c->df == 0 &&
+                    (c->padding != PROF_PAD_FF || c->max_len != 8))
+                        return err(ld, ld->chvs[i].pos,
+                                   "chv '%s': PIV clients send the global PIN padded with FF to "
+                                   "8 bytes: give it length ..8 and padding: FF",
+                                   c->name);
+                if (c->df != p->piv.df || !c->has_ref || (c->ref != 0x80 && c->ref != 0x81))
+                        continue;
+                /* SET PIN RETRIES may change these two limits */
+                ld->p->chvs[i].limit_settable = true;
+                if (c->padding != PROF_PAD_FF || c->max_len != 8)
+                        return err(ld, ld->chvs[i].pos,
+                                   "chv '%s': PIV clients send %s padded with FF to 8 bytes: "
+                                   "give it length ..8 and padding: FF",
+                                   c->name, c->ref == 0x80 ? "the PIN" : "the PUK");
+                if (c->ref == 0x80)
+                        pin = c->verifiable && c->puk != PROF_NONE && p->chvs[c->puk].has_ref &&
+                              p->chvs[c->puk].ref == 0x81;
+                else
+                        puk = true;
+        }
+        if (!pin || !puk)
+                return err(ld, at,
+                           "application piv needs, in its DF, CHV 80 (the PIN, with puk: naming "
+                           "CHV 81) and CHV 81 (the PUK)");
+        return 0;
+}
+
+/* PEM text from a scalar into a memory BIO (the scalar stays owned by the document). */
+static BIO *pem_bio(struct ld *ld, struct fy_node *n, struct pos at, const char *key)
+{
+        const char *s;
+        size_t len = 0;
+        BIO *bio;
+
+        if (get_text(ld, n, at, key, &s, &len) != 0)
+                return NULL;
+        if (len > INT_MAX || (bio = BIO_new_mem_buf(s, (int)len)) == NULL) {
+                err(ld, node_pos(n, at), "%s: out of memory", key);
+                return NULL;
+        }
+        return bio;
+}
+
+/* Encrypted PEM is refused rather than prompting on a terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+        (void)buf;
+        (void)size;
+        (void)rwflag;
+        (void)u;
+        return -1;
+}
+
+static bool pkey_fits(const EVP_PKEY *k, enum prof_piv_alg alg)
+{
+        char group[32];
+        size_t glen = 0;
+
+        if (alg == PROF_PIV_RSA1024 || alg == PROF_PIV_RSA2048)
+                return EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA &&
+                       EVP_PKEY_get_bits(k) == (alg == PROF_PIV_RSA1024 ? 1024 : 2048);
+        if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
+            EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                           &glen) != 1)
+                return false;
+        return strcmp(group, alg == PROF_PIV_ECCP256 ? "prime256v1" : "secp384r1") == 0;
+}
+
+/* private_key: an unencrypted PEM key of the slot's algorithm, kept as DER in the blob. */
+static int piv_private_key(struct ld *ld, struct fy_node *n, struct pos at,
+                           struct prof_piv_key *key)
+{
+        BIO *bio = pem_bio(ld, n, at, "private_key");
+        EVP_PKEY *k = NULL;
+        unsigned char *der = NULL;
+        int dlen = 0, ok = -1;
+
+        if (bio == NULL)
+                return -1;
+        if ((k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)) == NULL) {
+                err(ld, node_pos(n, at),
+                    "private_key: not an unencrypted PEM private key (BEGIN PRIVATE KEY, "
+                    "BEGIN EC PRIVATE KEY or BEGIN RSA PRIVATE KEY)");
+                goto fail;
+        }
+        if (!pkey_fits(k, key->alg)) {
+                err(ld, node_pos(n, at), "private_key: slot %02X is %s; this key is not", key->slot,
+                    key->alg == PROF_PIV_RSA1024   ? "rsa1024"
+                    : key->alg == PROF_PIV_RSA2048 ? "rsa2048"
+                    : key->alg == PROF_PIV_ECCP256 ? "eccp256"
+                                                   : "eccp384");
+                goto fail;
+        }
+        if ((dlen = i2d_PrivateKey(k, &der)) <= 0 ||
+            prof_add_blob(ld->p, der, (size_t)dlen, &key->der_off) != 0) {
+                err(ld, node_pos(n, at), "private_key: out of memory");
+                goto fail;
+        }
+        key->der_len = (size_t)dlen;
+        ok = 0;
+fail:
+        if (der != NULL)
+                OPENSSL_clear_free(der, (size_t)dlen);
+        EVP_PKEY_free(k);
+        BIO_free(bio);
+        return ok;
+}
+
+/* Add the object TLV (tag 53, or the object's own tag for 7E and 7F61) around content. */
+static int piv_add_object(struct ld *ld, struct pos at, uint32_t tag, const uint8_t *content,
+                          size_t len)
+{
+        struct prof_piv *pp = &ld->p->piv;
+        uint8_t *buf = malloc(PROF_PIV_OBJ_MAX_LEN);
+        struct rbuf r = {buf, PROF_PIV_OBJ_MAX_LEN, 0, false};
+        struct prof_piv_obj *o;
+        int ok = -1;
+
+        if (buf == NULL)
+                return err(ld, at, "out of memory");
+        for (size_t i = 0; i < pp->nobjs; i++)
+                if (pp->objs[i].tag == tag) {
+                        err(ld, at,
+                            "object %06X is given twice (certificates and objects share them)",
+                            tag);
+                        goto fail;
+                }
+        if (pp->nobjs >= PROF_PIV_OBJS_MAX) {
+                err(ld, at, "too many objects (at most %d)", PROF_PIV_OBJS_MAX);
+                goto fail;
+        }
+        if (!tlv_put(&r, tag == 0x7e || tag == 0x7f61 ? tag : 0x53, content, len)) {
+                err(ld, at, "object %06X: %zu bytes; at most %d with its tag and length", tag, len,
+                    PROF_PIV_OBJ_MAX_LEN);
+                goto fail;
+        }
+        o = &pp->objs[pp->nobjs];
+        o->tag = tag;
+        o->len = r.len;
+        if (prof_add_blob(ld->p, buf, r.len, &o->off) != 0) {
+                err(ld, at, "out of memory");
+                goto fail;
+        }
+        pp->nobjs++;
+        ok = 0;
+fail:
+        free(buf);
+        return ok;
+}
+
+static uint32_t cert_container(uint8_t slot)
+{
+        switch (slot) {
+        case 0x9a:
+                return 0x5fc105;
+        case 0x9c:
+                return 0x5fc10a;
+        case 0x9d:
+                return 0x5fc10b;
+        case 0x9e:
+                return 0x5fc101;
+        default:
+                return 0x5fc10d + (uint32_t)(slot - 0x82);
+        }
+}
+
+/* certificates: slot -> PEM certificate; the slot's private_key must be given and match. */
+static int piv_certificates(struct ld *ld, struct fy_node *map, struct pos at)
+{
+        const struct prof_piv *pp = &ld->p->piv;
+        struct fy_node_pair *pair;
+        void *it = NULL;
+
+        if (is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
+                return err(ld, node_pos(map, at),
+                           "certificates: expected a mapping of slots to PEM certificates, got %s",
+                           kind_name(map));
+        while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
+                struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
+                struct pos kpos = node_pos(k, at);
+                const struct prof_piv_key *key = NULL;
+                uint8_t slot = 0;
+                static const uint8_t cert_info = 0x00;
+                size_t len = 0;
+                X509 *cert = NULL;
+                EVP_PKEY *priv = NULL;
+                unsigned char *der = NULL;
+                uint8_t *content = NULL;
+                const unsigned char *dp;
+                int dlen = 0, ok = -1;
+                BIO *bio;
+
+                if (get_hex(ld, k, at, "slot", &slot, 1, 1, &len) != 0)
+                        return -1;
+                for (size_t i = 0; i < pp->nkeys; i++)
+                        if (pp->keys[i].slot == slot)
+                                key = &pp->keys[i];
+                if (key == NULL || key->der_len == 0)
+                        return err(ld, kpos,
+                                   "certificate for slot %02X: give the slot's private_key under "
+                                   "keys (a key generated at start would not match it)",
+                                   slot);
+                if ((bio = pem_bio(ld, v, kpos, "certificate")) == NULL)
+                        return -1;
+                cert = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
+                dp = ld->p->blob + key->der_off;
+                priv = d2i_AutoPrivateKey(NULL, &dp, (long)key->der_len);
+                if (cert == NULL) {
+                        err(ld, node_pos(v, kpos),
+                            "certificate: not a PEM certificate (BEGIN "
+                            "CERTIFICATE)");
+                } else if (priv == NULL || EVP_PKEY_eq(X509_get0_pubkey(cert), priv) != 1) {
+                        err(ld, node_pos(v, kpos),
+                            "certificate for slot %02X: its public key is not the slot's key",
+                            slot);
+                } else if ((dlen = i2d_X509(cert, &der)) <= 0 ||
+                           (content = malloc((size_t)dlen + 16)) == NULL) {
+                        err(ld, node_pos(v, kpos), "certificate: out of memory");
+                } else {
+                        /* 70 certificate, 71 CertInfo 00 (not compressed), FE error detection */
+                        struct rbuf r = {content, (size_t)dlen + 16, 0, false};
+                        if (tlv_put(&r, 0x70, der, (size_t)dlen) &&
+                            tlv_put(&r, 0x71, &cert_info, 1) && tlv_put(&r, 0xfe, NULL, 0))
+                                ok = piv_add_object(ld, node_pos(v, kpos), cert_container(slot),
+                                                    content, r.len);
+                        else
+                                err(ld, node_pos(v, kpos), "certificate: too large");
+                }
+                free(content);
+                OPENSSL_free(der);
+                EVP_PKEY_free(priv);
+                X509_free(cert);
+                BIO_free(bio);
+                if (ok != 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* objects: tag (5FC1xx, 5FFFxx, 7E, 7F61) -> content hex, wrapped as GET DATA answers it. */
+static int piv_objects(struct ld *ld, struct fy_node *map, struct pos at)
+{
+        struct fy_node_pair *pair;
+        void *it = NULL;
+        uint8_t *content = malloc(PROF_PIV_OBJ_MAX_LEN);
+        int ok = -1;
+
+        if (content == NULL)
+                return err(ld, at, "out of memory");
+        if (is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING) {
+                err(ld, node_pos(map, at), "objects: expected a mapping of tags to hex, got %s",
+                    kind_name(map));
+                goto fail;
+        }
+        while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
+                struct fy_node *k = fy_node_pair_key(pair);
+                struct pos kpos = node_pos(k, at);
+                uint8_t t[3];
+                size_t tlen = 0, len = 0;
+                uint32_t tag = 0;
+                if (get_hex(ld, k, at, "tag", t, 1, 3, &tlen) != 0)
+                        goto fail;
+                for (size_t i = 0; i < tlen; i++)
+                        tag = tag << 8 | t[i];
+                if (!((tag & 0xffff00) == 0x5fc100 && (tag & 0xff) >= 1 && (tag & 0xff) <= 0x23) &&
+                    (tag & 0xffff00) != 0x5fff00 && tag != 0x7e && tag != 0x7f61) {
+                        err(ld, kpos, "object %X: expected 5FC101..5FC123, 5FFFxx, 7E or 7F61",
+                            tag);
+                        goto fail;
+                }
+                if (get_hex(ld, fy_node_pair_value(pair), kpos, "content", content, 0,
+                            PROF_PIV_OBJ_MAX_LEN - 4, &len) != 0 ||
+                    piv_add_object(ld, kpos, tag, content, len) != 0)
+                        goto fail;
+        }
+        ok = 0;
+fail:
+        free(content);
+        return ok;
+}
+
+/* The piv section: management key, CHUID GUID, YubiKey version/serial, keys made at start. */
+static int build_piv(struct ld *ld, struct fy_node *n, struct pos at)
+{
+        static const char *const mgm_algs[] = {"3des", "aes128", "aes192", "aes256"};
+        static const enum prof_piv_alg mgm_ids[] = {PROF_PIV_3DES, PROF_PIV_AES128, PROF_PIV_AES192,
+                                                    PROF_PIV_AES256};
+        static const size_t mgm_lens[] = {24, 16, 24, 32};
+        static const char *const key_algs[] = {"rsa1024", "rsa2048", "eccp256", "eccp384"};
+        static const enum prof_piv_alg key_ids[] = {PROF_PIV_RSA1024, PROF_PIV_RSA2048,
+                                                    PROF_PIV_ECCP256, PROF_PIV_ECCP384};
+        static const char *const policies[] = {"default", "never", "once", "always"};
+        static const uint8_t default_mgm[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
+                                                5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+        struct prof_piv *pp = &ld->p->piv;
+        struct fy_node *v[P_N];
+        struct pos kp[P_N];
+        size_t alg = 0, len = 0;
+        unsigned long num = 0;
+
+        if (pp->df == 0) {
+                if (n != NULL)
+                        return err(ld, at, "piv: no DF has 'application: piv'");
+                return 0;
+        }
+        set_ctx(ld, "piv");
+        pp->mgm_alg = PROF_PIV_3DES;
+        memcpy(pp->mgm_key, default_mgm, sizeof(default_mgm));
+        pp->mgm_key_len = sizeof(default_mgm);
+        pp->version[0] = 5;
+        pp->version[1] = 4;
+        pp->version[2] = 3;
+        /* the GUID and serial default to the card's serial, so two profiles differ */
+        for (size_t i = 0; i < ld->p->serial_len && i < 16; i++)
+                pp->guid[16 - ld->p->serial_len + i] = ld->p->serial[i];
+        for (size_t i = ld->p->serial_len > 4 ? ld->p->serial_len - 4 : 0; i < ld->p->serial_len;
+             i++)
+                pp->serial = pp->serial << 8 | ld->p->serial[i];
+        if (check_piv_chvs(ld, ld->files[pp->df].pos) != 0)
+                return -1;
+        if (n == NULL)
+                return 0;
+        if (take_fields(ld, n, at, "piv", piv_fields, P_N, v, kp) != 0)
+                return -1;
+        if (v[P_MGM_ALG] != NULL) {
+                if (get_enum(ld, v[P_MGM_ALG], kp[P_MGM_ALG], "management_key_algorithm", mgm_algs,
+                             4, &alg) != 0)
+                        return -1;
+                pp->mgm_alg = mgm_ids[alg];
+        }
+        if (v[P_MGM_KEY] != NULL) {
+                if (get_hex(ld, v[P_MGM_KEY], kp[P_MGM_KEY], "management_key", pp->mgm_key,
+                            mgm_lens[alg], mgm_lens[alg], &pp->mgm_key_len) != 0)
+                        return -1;
+        } else if (v[P_MGM_ALG] != NULL && mgm_ids[alg] != PROF_PIV_3DES) {
+                return err(ld, kp[P_MGM_ALG], "an %s management key needs 'management_key'",
+                           mgm_algs[alg]);
+        }
+        if (v[P_GUID] != NULL &&
+            get_hex(ld, v[P_GUID], kp[P_GUID], "guid", pp->guid, 16, 16, &len) != 0)
+                return -1;
+        if (v[P_VERSION] != NULL && get_version(ld, v[P_VERSION], kp[P_VERSION], pp->version) != 0)
+                return -1;
+        if (v[P_SERIAL] != NULL) {
+                if (get_uint(ld, v[P_SERIAL], kp[P_SERIAL], "serial", 1, 999999999, &num) != 0)
+                        return -1;
+                pp->serial = (uint32_t)num;
+        }
+        if (v[P_KEYS] != NULL) {
+                struct fy_node_pair *pair;
+                void *it = NULL;
+                if (is_empty(v[P_KEYS]) || fy_node_get_type(v[P_KEYS]) != FYNT_MAPPING)
+                        return err(
+                            ld, node_pos(v[P_KEYS], kp[P_KEYS]),
+                            "keys: expected a mapping of slots (9a, 9c, 9d, 9e, 82..95), got %s",
+                            kind_name(v[P_KEYS]));
+                while ((pair = fy_node_mapping_iterate(v[P_KEYS], &it)) != NULL) {
+                        struct fy_node *k = fy_node_pair_key(pair), *kv[PK_N];
+                        struct pos kpos = node_pos(k, kp[P_KEYS]), kkp[PK_N];
+                        struct prof_piv_key *key = &pp->keys[pp->nkeys];
+                        uint8_t slot = 0;
+                        size_t pol = 0;
+                        if (get_hex(ld, k, kp[P_KEYS], "slot", &slot, 1, 1, &len) != 0)
+                                return -1;
+                        if (!(slot == 0x9a || slot == 0x9c || slot == 0x9d || slot == 0x9e ||
+                              (slot >= 0x82 && slot <= 0x95)))
+                                return err(ld, kpos, "slot %02X: expected 9a, 9c, 9d, 9e or 82..95",
+                                           slot);
+                        for (size_t i = 0; i < pp->nkeys; i++)
+                                if (pp->keys[i].slot == slot)
+                                        return err(ld, kpos, "slot %02X is given twice", slot);
+                        if (pp->nkeys >= PROF_PIV_KEYS_MAX)
+                                return err(ld, kpos, "too many keys");
+                        if (take_fields(ld, fy_node_pair_value(pair), kpos, "key", piv_key_fields,
+                                        PK_N, kv, kkp) != 0)
+                                return -1;
+                        if (kv[PK_ALGORITHM] == NULL)
+                                return err(ld, kpos, "slot %02X: missing 'algorithm' (%s)", slot,
+                                           "rsa1024, rsa2048, eccp256 or eccp384");
+                        if (get_enum(ld, kv[PK_ALGORITHM], kkp[PK_ALGORITHM], "algorithm", key_algs,
+                                     4, &alg) != 0)
+                                return -1;
+                        if (kv[PK_PIN_POLICY] != NULL &&
+                            get_enum(ld, kv[PK_PIN_POLICY], kkp[PK_PIN_POLICY], "pin_policy",
+                                     policies, 4, &pol) != 0)
+                                return -1;
+                        key->slot = slot;
+                        key->alg = key_ids[alg];
+                        key->pin_policy = (uint8_t)pol;
+                        if (kv[PK_PRIVATE_KEY] != NULL &&
+                            piv_private_key(ld, kv[PK_PRIVATE_KEY], kkp[PK_PRIVATE_KEY], key) != 0)
+                                return -1;
+                        pp->nkeys++;
+                }
+        }
+        if (v[P_CERTS] != NULL && piv_certificates(ld, v[P_CERTS], kp[P_CERTS]) != 0)
+                return -1;
+        if (v[P_OBJECTS] != NULL && piv_objects(ld, v[P_OBJECTS], kp[P_OBJECTS]) != 0)
+                return -1;
+        ld->ctx[0] = '\0';
+        return 0;
+}
+
 /*
  * Parse errors come from libfyaml's collected diagnostics (1-based already);
  * the first one is the one the user needs. The parser stays alive as long
@@ -1377,6 +1858,8 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
                 if (build_file(ld, i) != 0)
                         goto fail;
         ld->ctx[0] = '\0';
+        if (build_piv(ld, v[T_PIV], kp[T_PIV]) != 0)
+                goto fail;
         if (prof_check(ld->p, msg, sizeof(msg)) != 0) {
                 /* the loader should have caught it with a position: a loader bug */
                 err(ld, (struct pos){0, 0}, "inconsistent profile: %s", msg);

@@ -24,9 +24,10 @@
 #include "state_file.h"
 
 static const uint8_t magic[8] = {'S', 'C', 'S', 'I', 'M', 'S', 'T', '\n'};
-#define STATE_VERSION  1
-#define STATE_MAX_SIZE (4u << 20)
-#define NAME_LEN       PROF_NAME_MAX
+#define STATE_VERSION         2 /* the newest this scsim reads and writes */
+#define STATE_VERSION_NO_APPS 1 /* still written when no application keeps state */
+#define STATE_MAX_SIZE        (4u << 20)
+#define NAME_LEN              PROF_NAME_MAX
 
 /* Test-only fault injection (SCSIM_TEST_FAULT=STAGE:N): SIGKILL at a stage of the Nth commit. */
 enum fault_stage { FAULT_NONE, FAULT_AFTER_TMP_WRITE, FAULT_AFTER_FSYNC, FAULT_AFTER_RENAME };
@@ -59,9 +60,51 @@ static void say(scsim_diag *diag, const char *path, const char *fmt, ...)
 
 /* ---- encoding ---- */
 
-static size_t encoded_size(const scsim_profile *p)
+/* What the applications want kept, encoded by their save hooks. */
+struct app_blobs {
+        uint8_t *data[PROF_APPS];
+        size_t len[PROF_APPS];
+        size_t count;
+};
+
+static void free_blobs(struct app_blobs *b)
+{
+        for (size_t i = 0; i < PROF_APPS; i++) {
+                if (b->data[i] != NULL) {
+                        OPENSSL_cleanse(b->data[i], b->len[i]);
+                        free(b->data[i]);
+                }
+        }
+        memset(b, 0, sizeof(*b));
+}
+
+static int collect_blobs(const struct scsim_card *card, struct app_blobs *b)
+{
+        memset(b, 0, sizeof(*b));
+        for (size_t i = 0; i < PROF_APPS; i++) {
+                const struct card_app *app = card_app_get((enum prof_app)i);
+                if (app == NULL || app->save == NULL || card->app[i] == NULL)
+                        continue;
+                if (app->save(card->app[i], &b->data[i], &b->len[i]) != 0 ||
+                    b->len[i] > STATE_MAX_SIZE) {
+                        free_blobs(b);
+                        return -1;
+                }
+                b->count++;
+        }
+        return 0;
+}
+
+static size_t encoded_size(const scsim_profile *p, const struct app_blobs *b)
 {
         size_t n = sizeof(magic) + 2 + NAME_LEN + 1 + 1 + 1;
+
+        if (b->count > 0) {
+                n += 1;
+                for (size_t i = 0; i < PROF_APPS; i++)
+                        if (b->data[i] != NULL)
+                                n += NAME_LEN + 4 + b->len[i];
+        }
 
         n += p->nchvs * (NAME_LEN + 1 + 1 + 1 + 1 + 1 + 1 + PROF_CHV_MAX_LEN);
         n += p->nkeys * (NAME_LEN + 1 + 1 + 1);
@@ -93,14 +136,15 @@ static uint8_t *put_name(uint8_t *w, const char *name)
         return w + NAME_LEN;
 }
 
-/* Encode into buf (encoded_size bytes). */
-static void encode(const scsim_profile *p, const struct card_state *st, uint8_t *buf)
+/* Encode into buf (encoded_size bytes); version 1 unless applications keep state. */
+static void encode(const scsim_profile *p, const struct card_state *st, const struct app_blobs *b,
+                   uint8_t *buf)
 {
         uint8_t *w = buf;
 
         w = put(w, magic, sizeof(magic));
         *w++ = 0;
-        *w++ = STATE_VERSION;
+        *w++ = b->count > 0 ? STATE_VERSION : STATE_VERSION_NO_APPS;
         w = put_name(w, p->name);
         *w++ = (uint8_t)p->nchvs;
         for (size_t i = 0; i < p->nchvs; i++) {
@@ -108,7 +152,7 @@ static void encode(const scsim_profile *p, const struct card_state *st, uint8_t 
                 w = put_name(w, c->name);
                 *w++ = c->has_ref ? 1 : 0;
                 *w++ = c->ref;
-                *w++ = c->retries;
+                *w++ = st->chv[i].limit;
                 *w++ = st->chv[i].tries;
                 *w++ = st->chv[i].enabled ? 1 : 0;
                 *w++ = (uint8_t)st->chv[i].value_len;
@@ -133,7 +177,47 @@ static void encode(const scsim_profile *p, const struct card_state *st, uint8_t 
                 *w++ = (uint8_t)f->size;
                 w = put(w, st->ef + st->ef_off[i], f->size);
         }
+        if (b->count > 0) {
+                *w++ = (uint8_t)b->count;
+                for (size_t i = 0; i < PROF_APPS; i++) {
+                        size_t n = b->len[i];
+                        if (b->data[i] == NULL)
+                                continue;
+                        w = put_name(w, card_app_get((enum prof_app)i)->name);
+                        *w++ = (uint8_t)(n >> 24);
+                        *w++ = (uint8_t)(n >> 16);
+                        *w++ = (uint8_t)(n >> 8);
+                        *w++ = (uint8_t)n;
+                        w = put(w, b->data[i], n);
+                }
+        }
         SHA256(buf, (size_t)(w - buf), w);
+}
+
+/* Encode the card into s->buf, growing it as the applications' state grows. */
+static int encode_card(struct state_store *s, const struct scsim_card *card, size_t *len)
+{
+        struct app_blobs b;
+        size_t n;
+
+        if (collect_blobs(card, &b) != 0)
+                return -1;
+        n = encoded_size(card->prof, &b);
+        if (n > s->cap) {
+                uint8_t *nb = malloc(n);
+                if (nb == NULL) {
+                        free_blobs(&b);
+                        return -1;
+                }
+                OPENSSL_cleanse(s->buf, s->cap);
+                free(s->buf);
+                s->buf = nb;
+                s->cap = n;
+        }
+        encode(card->prof, &card->st, &b, s->buf);
+        free_blobs(&b);
+        *len = n;
+        return 0;
 }
 
 /* ---- decoding: a cursor over the bytes, every read bounded ---- */
@@ -159,6 +243,16 @@ static int take_u8(struct cursor *c, uint8_t *v)
         return take(c, v, 1);
 }
 
+static int take_u32(struct cursor *c, uint32_t *v)
+{
+        uint8_t b[4];
+
+        if (take(c, b, 4) != 0)
+                return -1;
+        *v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+        return 0;
+}
+
 static int take_u16(struct cursor *c, uint16_t *v)
 {
         uint8_t b[2];
@@ -178,7 +272,7 @@ static int take_name(struct cursor *c, char name[NAME_LEN])
 
 /* Check magic, version and digest; on success the cursor is past the header. */
 static int check_envelope(const uint8_t *buf, size_t len, const char *path, scsim_diag *diag,
-                          struct cursor *c, char profile_name[NAME_LEN])
+                          struct cursor *c, char profile_name[NAME_LEN], uint16_t *versionp)
 {
         uint8_t digest[SHA256_DIGEST_LENGTH];
         uint16_t version;
@@ -199,10 +293,11 @@ static int check_envelope(const uint8_t *buf, size_t len, const char *path, scsi
                     version, STATE_VERSION);
                 return -1;
         }
-        if (version != STATE_VERSION) {
+        if (version != STATE_VERSION && version != STATE_VERSION_NO_APPS) {
                 say(diag, path, "unknown state file format %u", version);
                 return -1;
         }
+        *versionp = version;
         if (len < sizeof(magic) + 2 + SHA256_DIGEST_LENGTH) {
                 say(diag, path, "truncated state file");
                 return -1;
@@ -250,15 +345,20 @@ static int find_ef(const scsim_profile *p, const char *name, uint16_t fid)
  * Decode buf into st (whose ef buffer is already sized for p), checking every
  * record against the profile. Returns 0 or -1 with a diagnostic.
  */
-static int decode(const scsim_profile *p, const uint8_t *buf, size_t len, const char *path,
-                  scsim_diag *diag, struct card_state *st)
+static int decode_apps(const struct scsim_card *card, struct cursor *c, const char *path,
+                       scsim_diag *diag, void *fresh[PROF_APPS]);
+
+static int decode(const struct scsim_card *card, const uint8_t *buf, size_t len, const char *path,
+                  scsim_diag *diag, struct card_state *st, void *fresh[PROF_APPS])
 {
+        const scsim_profile *p = card->prof;
         struct cursor c;
         char name[NAME_LEN], pname[NAME_LEN];
         uint8_t n, seen_chv[PROF_CHVS_MAX] = {0}, seen_key[PROF_KEYS_MAX] = {0};
         uint8_t seen_ef[PROF_FILES_MAX] = {0};
+        uint16_t version = 0;
 
-        if (check_envelope(buf, len, path, diag, &c, pname) != 0)
+        if (check_envelope(buf, len, path, diag, &c, pname, &version) != 0)
                 return -1;
         if (strcmp(pname, p->name) != 0) {
                 say(diag, path, "state belongs to profile '%s', not '%s'", pname, p->name);
@@ -288,7 +388,10 @@ static int decode(const scsim_profile *p, const uint8_t *buf, size_t len, const 
                 }
                 pc = &p->chvs[idx];
                 seen_chv[idx] = 1;
-                if ((has_ref != 0) != pc->has_ref || ref != pc->ref || retries != pc->retries) {
+                /* a limit a command may set (format 2 only) need not be the profile's */
+                if ((has_ref != 0) != pc->has_ref || ref != pc->ref ||
+                    (retries != pc->retries &&
+                     !(version >= 2 && pc->limit_settable && retries >= 1 && retries <= 15))) {
                         say(diag, path,
                             "CHV '%s': reference %02X with %u tries in the state, %02X with %u "
                             "in the profile",
@@ -300,6 +403,7 @@ static int decode(const scsim_profile *p, const uint8_t *buf, size_t len, const 
                         return -1;
                 }
                 st->chv[idx].tries = tries;
+                st->chv[idx].limit = retries;
                 st->chv[idx].enabled = enabled != 0;
                 st->chv[idx].value_len = vlen;
                 memcpy(st->chv[idx].value, value, sizeof(value));
@@ -357,6 +461,9 @@ static int decode(const scsim_profile *p, const uint8_t *buf, size_t len, const 
                 if (take(&c, st->ef + st->ef_off[idx], size) != 0)
                         goto truncated;
         }
+        /* format 1 has no application records: those applications start from the profile */
+        if (version >= 2 && decode_apps(card, &c, path, diag, fresh) != 0)
+                return -1;
         if (c.left != 0) {
                 say(diag, path, "%zu unexpected bytes at the end of the state", c.left);
                 return -1;
@@ -364,6 +471,62 @@ static int decode(const scsim_profile *p, const uint8_t *buf, size_t len, const 
         return 0;
 truncated:
         say(diag, path, "malformed state file (a record is cut short)");
+        return -1;
+}
+
+static void free_fresh(void *fresh[PROF_APPS])
+{
+        for (size_t i = 0; i < PROF_APPS; i++) {
+                const struct card_app *app = card_app_get((enum prof_app)i);
+                if (app != NULL && fresh[i] != NULL)
+                        app->free(&fresh[i]);
+                fresh[i] = NULL;
+        }
+}
+
+/* Application records: name, length, bytes for the application's load hook. */
+static int decode_apps(const struct scsim_card *card, struct cursor *c, const char *path,
+                       scsim_diag *diag, void *fresh[PROF_APPS])
+{
+        char name[NAME_LEN];
+        uint8_t n;
+
+        if (take_u8(c, &n) != 0)
+                goto truncated;
+        for (unsigned i = 0; i < n; i++) {
+                const struct card_app *app = NULL;
+                uint32_t len;
+                size_t id;
+                if (take_name(c, name) != 0 || take_u32(c, &len) != 0 || c->left < len)
+                        goto truncated;
+                for (id = 0; id < PROF_APPS; id++) {
+                        app = card_app_get((enum prof_app)id);
+                        if (app != NULL && strcmp(app->name, name) == 0)
+                                break;
+                }
+                if (id == PROF_APPS || card->app[id] == NULL || app->load == NULL) {
+                        say(diag, path, "application '%s' in the state is not in profile '%s'",
+                            name, card->prof->name);
+                        goto fail;
+                }
+                if (fresh[id] != NULL) {
+                        say(diag, path, "application '%s' appears twice in the state", name);
+                        goto fail;
+                }
+                if (app->load(card, c->p, len, &fresh[id]) != 0) {
+                        say(diag, path,
+                            "application '%s': its state is malformed or does not fit "
+                            "profile '%s'",
+                            name, card->prof->name);
+                        goto fail;
+                }
+                take(c, NULL, len);
+        }
+        return 0;
+truncated:
+        say(diag, path, "malformed state file (a record is cut short)");
+fail:
+        free_fresh(fresh);
         return -1;
 }
 
@@ -508,7 +671,7 @@ static struct state_store *store_new(const scsim_profile *p, const char *path, s
         if (s == NULL)
                 goto nomem;
         s->dirfd = -1;
-        s->cap = encoded_size(p);
+        s->cap = encoded_size(p, &(struct app_blobs){0}); /* grows with the applications' state */
         s->path = strdup(path);
         s->tmp = malloc(strlen(path) + 5);
         s->buf = malloc(s->cap);
@@ -547,9 +710,13 @@ fail:
 int state_store_commit(struct scsim_card *card)
 {
         struct state_store *s = card->store;
+        size_t len = 0;
 
-        encode(card->prof, &card->st, s->buf);
-        if (replace_file(s, s->buf, s->cap) != 0) {
+        if (encode_card(s, card, &len) != 0) {
+                LOG(&card->log, SCSIM_LOG_ERROR, "cannot encode the state for %s", s->path);
+                return -1;
+        }
+        if (replace_file(s, s->buf, len) != 0) {
                 LOG(&card->log, SCSIM_LOG_ERROR, "cannot write state file %s: %s", s->path,
                     strerror(errno));
                 return -1;
@@ -561,8 +728,9 @@ int scsim_card_attach_state(scsim_card *card, const char *path, scsim_diag *diag
 {
         struct state_store *s = NULL;
         struct card_state loaded;
+        void *fresh[PROF_APPS] = {NULL};
         uint8_t *buf = NULL;
-        size_t len = 0;
+        size_t len = 0, n = 0;
         int ok = SCSIM_ERR_INVALID_ARGUMENT;
 
         memset(&loaded, 0, sizeof(loaded));
@@ -586,7 +754,7 @@ int scsim_card_attach_state(scsim_card *card, const char *path, scsim_diag *diag
                         goto fail;
                 }
                 memcpy(loaded.ef, card->st.ef, card->st.ef_len);
-                if (decode(card->prof, buf, len, path, diag, &loaded) != 0) {
+                if (decode(card, buf, len, path, diag, &loaded, fresh) != 0) {
                         ok = SCSIM_ERR_STATE;
                         goto fail;
                 }
@@ -595,13 +763,24 @@ int scsim_card_attach_state(scsim_card *card, const char *path, scsim_diag *diag
                 free(card->st.ef);
                 card->st = loaded;
                 loaded.ef = NULL;
+                for (size_t i = 0; i < PROF_APPS; i++) {
+                        if (fresh[i] == NULL)
+                                continue;
+                        card_app_get((enum prof_app)i)->free(&card->app[i]);
+                        card->app[i] = fresh[i];
+                        fresh[i] = NULL;
+                }
         } else if (errno != ENOENT) {
                 say(diag, path, "cannot access: %s", strerror(errno));
                 ok = SCSIM_ERR_IO;
                 goto fail;
         } else {
-                encode(card->prof, &card->st, s->buf);
-                if (replace_file(s, s->buf, s->cap) != 0) {
+                if (encode_card(s, card, &n) != 0) {
+                        say(diag, path, "cannot encode the card's state");
+                        ok = SCSIM_ERR_NO_MEMORY;
+                        goto fail;
+                }
+                if (replace_file(s, s->buf, n) != 0) {
                         say(diag, path, "cannot write: %s", strerror(errno));
                         ok = SCSIM_ERR_IO;
                         goto fail;
@@ -616,6 +795,7 @@ fail:
                 free(loaded.ef);
         }
         OPENSSL_cleanse(&loaded, sizeof(loaded));
+        free_fresh(fresh);
         if (buf != NULL) {
                 OPENSSL_cleanse(buf, len);
                 free(buf);
@@ -635,8 +815,10 @@ int scsim_state_reset(const scsim_profile *profile, const char *path, scsim_diag
         if ((card = scsim_card_new(profile)) == NULL)
                 return SCSIM_ERR_NO_MEMORY;
         if ((s = store_new(profile, path, diag)) != NULL) {
-                encode(profile, &card->st, s->buf);
-                if (replace_file(s, s->buf, s->cap) == 0)
+                size_t n = 0;
+                if (encode_card(s, card, &n) != 0)
+                        say(diag, path, "cannot encode the card's state");
+                else if (replace_file(s, s->buf, n) == 0)
                         ok = SCSIM_OK;
                 else
                         say(diag, path, "cannot write: %s", strerror(errno));
@@ -653,16 +835,16 @@ int scsim_state_print(const char *path, void *outp, scsim_diag *diag)
         char name[NAME_LEN], pname[NAME_LEN];
         uint8_t *buf = NULL, n;
         size_t len = 0;
+        uint16_t version = 0;
         int ok = SCSIM_ERR_STATE;
 
         if (path == NULL || out == NULL)
                 return SCSIM_ERR_INVALID_ARGUMENT;
         if (read_all(path, &buf, &len, diag) != 0)
                 return SCSIM_ERR_IO;
-        if (check_envelope(buf, len, path, diag, &c, pname) != 0)
+        if (check_envelope(buf, len, path, diag, &c, pname, &version) != 0)
                 goto fail;
-        fprintf(out, "state file: %s\nformat:     %u\nprofile:    %s\n", path, STATE_VERSION,
-                pname);
+        fprintf(out, "state file: %s\nformat:     %u\nprofile:    %s\n", path, version, pname);
         if (take_u8(&c, &n) != 0)
                 goto truncated;
         fprintf(out, "CHV references:\n");
@@ -702,6 +884,19 @@ int scsim_state_print(const char *path, void *outp, scsim_diag *diag)
                     take_u16(&c, &size) != 0 || take(&c, NULL, size) != 0)
                         goto truncated;
                 fprintf(out, "  %-16s %04X  %u bytes\n", name, fid, size);
+        }
+        if (version >= 2) {
+                if (take_u8(&c, &n) != 0)
+                        goto truncated;
+                fprintf(out, "applications:\n");
+                for (unsigned i = 0; i < n; i++) {
+                        uint32_t alen;
+                        if (take_name(&c, name) != 0 || take_u32(&c, &alen) != 0 ||
+                            take(&c, NULL, alen) != 0)
+                                goto truncated;
+                        /* keys and objects inside are not shown */
+                        fprintf(out, "  %-16s %u bytes\n", name, alen);
+                }
         }
         ok = SCSIM_OK;
         goto fail;

@@ -33,6 +33,12 @@ grep -q 'reference: "81"' "$out" || fail "show: app PIN reference"
 if grep -q -e '1234' -e '31 32 33 34' -e '4041' -e '40 41 42' "$out"; then
         fail "show printed a secret"
 fi
+"$scsim" profile show "$src/profiles/piv.yaml" >"$out" 2>"$err" || fail "show piv exited $?"
+grep -q 'application: piv' "$out" || fail "show: the PIV application"
+grep -q 'management_key_algorithm: 3des' "$out" || fail "show: the management key algorithm"
+if grep -q -e '01 02 03 04 05 06 07 08' -e '0102030405060708' "$out"; then
+        fail "show printed the management key"
+fi
 "$scsim" profile show "$bad/empty.yaml" >"$out" 2>"$err"
 [ $? = 2 ] || fail "show of a bad profile must exit 2"
 

@@ -1,0 +1,54 @@
+/* PIV cryptography on libcrypto: the management key cipher and the asymmetric slot keys. */
+#ifndef SCSIM_PIV_CRYPTO_H
+#define SCSIM_PIV_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "apdu.h"
+#include "profile_model.h"
+
+/* Symmetric (management key) algorithms: block and key sizes; 0 for others. */
+size_t piv_sym_block(enum prof_piv_alg alg);
+size_t piv_sym_key_len(enum prof_piv_alg alg);
+
+/* Encrypt n bytes (a multiple of the block size, at most 16) in ECB mode. 0 or -1. */
+int piv_sym_encrypt(enum prof_piv_alg alg, const uint8_t *key, const uint8_t *in, size_t n,
+                    uint8_t *out);
+
+/* Asymmetric algorithms the card generates: RSA 1024/2048, ECC P-256/P-384. */
+bool piv_asym_alg(enum prof_piv_alg alg);
+bool piv_is_ec(enum prof_piv_alg alg);
+/* RSA modulus or EC field size in bytes. */
+size_t piv_key_size(enum prof_piv_alg alg);
+
+/* A new key pair; NULL on failure. */
+EVP_PKEY *piv_generate(enum prof_piv_alg alg);
+
+/*
+ * A key from its private components, as IMPORT KEY sends them: RSA p, q,
+ * dP, dQ, qInv (public exponent 65537); EC the private scalar. NULL when the
+ * components do not make a consistent key of that algorithm.
+ */
+EVP_PKEY *piv_import(enum prof_piv_alg alg, const uint8_t *const comp[5], const size_t len[5]);
+
+/* The public key as GENERATE answers it inside 7F49: 81 n, 82 e; or 86 point. */
+bool piv_put_public(struct rbuf *r, const EVP_PKEY *key, enum prof_piv_alg alg);
+
+/*
+ * The slot's private-key operation. RSA: the raw operation on exactly one
+ * modulus-sized block (the client pads, as PIV has it). EC: ECDSA over the
+ * given hash, answered DER-encoded. Returns 0, or -1 for input the key
+ * refuses (6A80).
+ */
+int piv_private_op(const EVP_PKEY *key, enum prof_piv_alg alg, const uint8_t *in, size_t n,
+                   uint8_t *out, size_t *out_len, size_t cap);
+
+/* ECDH with the peer's uncompressed point: the shared X coordinate. 0 or -1. */
+int piv_ecdh(const EVP_PKEY *key, enum prof_piv_alg alg, const uint8_t *point, size_t n,
+             uint8_t *out, size_t *out_len, size_t cap);
+
+#endif

@@ -1,0 +1,69 @@
+/* The PIV application's state, shared by app_piv.c (commands) and piv_state.c (durability). */
+#ifndef SCSIM_PIV_INTERNAL_H
+#define SCSIM_PIV_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "card_internal.h"
+
+#define PIV_OBJS_MAX      48
+#define PIV_OBJ_MAX_LEN   PROF_PIV_OBJ_MAX_LEN
+#define PIV_REF_PIN       0x80
+#define PIV_REF_GLOBAL    0x00 /* the card's global PIN, when the profile has one */
+#define PIV_REF_PUK       0x81
+#define PIV_REF_MGM       0x9b
+#define PIV_TAG_DISCOVERY 0x7e
+
+enum { POLICY_DEFAULT, POLICY_NEVER, POLICY_ONCE, POLICY_ALWAYS };
+enum { ORIGIN_GENERATED = 1, ORIGIN_IMPORTED = 2 };
+
+struct piv_slot {
+        EVP_PKEY *key; /* NULL: empty slot */
+        enum prof_piv_alg alg;
+        uint8_t pin_policy; /* never, once or always (default resolved at generation) */
+        uint8_t origin;
+};
+
+struct piv_obj {
+        uint32_t tag;  /* 0: free entry */
+        uint8_t *data; /* the whole TLV GET DATA answers (53 ... or 7E ...) */
+        size_t len;
+};
+
+/* Volatile, per logical channel. */
+struct piv_chan {
+        bool mgm_auth;
+        bool pin_always; /* a VERIFY of the PIN not yet spent on a PIN-always slot */
+        bool witness_valid;
+        bool challenge_valid;
+        uint8_t witness[16];
+        uint8_t challenge[16];
+};
+
+struct piv {
+        enum prof_piv_alg mgm_alg;
+        uint8_t mgm_key[32];
+        struct piv_slot slots[PROF_PIV_KEYS_MAX];
+        struct piv_obj objs[PIV_OBJS_MAX];
+        struct piv_chan ch[CARD_CHANNELS];
+};
+
+/* Index into piv->slots of 9A 9C 9D 9E 82..95, or -1. */
+int piv_slot_index(uint8_t slot);
+/* Tags GET DATA and PUT DATA know: 5FC101..5FC123, 5FFFxx, 7E, 7F61. */
+bool piv_valid_tag(uint32_t tag);
+struct piv_obj *piv_find_obj(struct piv *piv, uint32_t tag);
+/* Store a copy of the TLV; len 0 deletes. Returns 0 or -1 (no room). */
+int piv_set_obj(struct piv *piv, uint32_t tag, const uint8_t *tlv, size_t len);
+/* Free keys and objects and wipe the state (the struct itself stays). */
+void piv_free_contents(struct piv *piv);
+
+/* piv_state.c: the PIV record of the state file (card_app save/load). */
+int piv_save(const void *state, uint8_t **buf, size_t *len);
+int piv_load(const struct scsim_card *card, const uint8_t *buf, size_t len, void **state);
+
+#endif

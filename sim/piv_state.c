@@ -1,0 +1,236 @@
+/* The PIV record of the state file (docs/state.md): keys, objects, the management key. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
+#include "piv_crypto.h"
+#include "piv_internal.h"
+
+/*
+ * The PIV record of the state file (docs/state.md): format 1, the management
+ * key, the filled key slots (private keys DER-encoded) and the data objects.
+ * Integers are big-endian.
+ */
+#define PIV_STATE_FORMAT 1
+
+struct wbuf {
+        uint8_t *p;
+        size_t len, cap;
+        bool failed;
+};
+
+static void w_put(struct wbuf *w, const void *data, size_t n)
+{
+        if (w->failed || n == 0)
+                return;
+        if (w->cap - w->len < n) {
+                size_t cap = w->cap * 2 + n;
+                uint8_t *np = malloc(cap);
+                if (np == NULL) {
+                        w->failed = true;
+                        return;
+                }
+                if (w->p != NULL) {
+                        memcpy(np, w->p, w->len);
+                        OPENSSL_cleanse(w->p, w->cap);
+                        free(w->p);
+                }
+                w->p = np;
+                w->cap = cap;
+        }
+        memcpy(w->p + w->len, data, n);
+        w->len += n;
+}
+
+static void w_u8(struct wbuf *w, uint8_t v)
+{
+        w_put(w, &v, 1);
+}
+
+static void w_u16(struct wbuf *w, size_t v)
+{
+        uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
+        w_put(w, b, 2);
+}
+
+int piv_save(const void *state, uint8_t **buf, size_t *len)
+{
+        const struct piv *piv = state;
+        struct wbuf w = {NULL, 0, 0, false};
+        size_t n = 0, klen = piv_sym_key_len(piv->mgm_alg);
+
+        *buf = NULL;
+        *len = 0;
+        w_u8(&w, PIV_STATE_FORMAT);
+        w_u8(&w, (uint8_t)piv->mgm_alg);
+        w_u8(&w, (uint8_t)klen);
+        w_put(&w, piv->mgm_key, klen);
+        for (size_t i = 0; i < PROF_PIV_KEYS_MAX; i++)
+                n += piv->slots[i].key != NULL;
+        w_u8(&w, (uint8_t)n);
+        for (size_t i = 0; i < PROF_PIV_KEYS_MAX; i++) {
+                const struct piv_slot *sl = &piv->slots[i];
+                uint8_t *der = NULL;
+                int dlen;
+                if (sl->key == NULL)
+                        continue;
+                dlen = i2d_PrivateKey(sl->key, &der);
+                if (dlen <= 0 || dlen > 0xffff) {
+                        OPENSSL_free(der);
+                        w.failed = true;
+                        break;
+                }
+                w_u8(&w, i < 4 ? (uint8_t[]){0x9a, 0x9c, 0x9d, 0x9e}[i] : (uint8_t)(0x82 + i - 4));
+                w_u8(&w, (uint8_t)sl->alg);
+                w_u8(&w, sl->pin_policy);
+                w_u8(&w, sl->origin);
+                w_u16(&w, (size_t)dlen);
+                w_put(&w, der, (size_t)dlen);
+                OPENSSL_clear_free(der, (size_t)dlen);
+        }
+        n = 0;
+        for (size_t i = 0; i < PIV_OBJS_MAX; i++)
+                n += piv->objs[i].tag != 0;
+        w_u8(&w, (uint8_t)n);
+        for (size_t i = 0; i < PIV_OBJS_MAX; i++) {
+                const struct piv_obj *o = &piv->objs[i];
+                uint8_t tag[3] = {(uint8_t)(o->tag >> 16), (uint8_t)(o->tag >> 8), (uint8_t)o->tag};
+                if (o->tag == 0)
+                        continue;
+                w_put(&w, tag, 3);
+                w_u16(&w, o->len);
+                w_put(&w, o->data, o->len);
+        }
+        if (w.failed) {
+                if (w.p != NULL)
+                        OPENSSL_cleanse(w.p, w.cap);
+                free(w.p);
+                return -1;
+        }
+        *buf = w.p;
+        *len = w.len;
+        return 0;
+}
+
+struct rcur {
+        const uint8_t *p;
+        size_t left;
+};
+
+static int r_take(struct rcur *r, const uint8_t **out, size_t n)
+{
+        if (r->left < n)
+                return -1;
+        *out = r->p;
+        r->p += n;
+        r->left -= n;
+        return 0;
+}
+
+static int r_u8(struct rcur *r, uint8_t *v)
+{
+        const uint8_t *b;
+
+        if (r_take(r, &b, 1) != 0)
+                return -1;
+        *v = b[0];
+        return 0;
+}
+
+static int r_u16(struct rcur *r, size_t *v)
+{
+        const uint8_t *b;
+
+        if (r_take(r, &b, 2) != 0)
+                return -1;
+        *v = (size_t)(b[0] << 8 | b[1]);
+        return 0;
+}
+
+/* Does the decoded key have the type and size the slot's algorithm says? */
+static bool key_matches(const EVP_PKEY *key, enum prof_piv_alg alg)
+{
+        if (piv_is_ec(alg)) {
+                char group[32];
+                size_t glen = 0;
+                if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
+                    EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                                   sizeof(group), &glen) != 1)
+                        return false;
+                return strcmp(group, alg == PROF_PIV_ECCP256 ? "prime256v1" : "secp384r1") == 0;
+        }
+        return EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
+               (size_t)EVP_PKEY_get_bits(key) == piv_key_size(alg) * 8;
+}
+
+int piv_load(const struct scsim_card *card, const uint8_t *buf, size_t len, void **state)
+{
+        struct piv *piv = calloc(1, sizeof(*piv));
+        struct rcur r = {buf, len};
+        const uint8_t *v;
+        uint8_t fmt, alg, klen, n;
+        int ok = -1;
+
+        (void)card;
+        if (piv == NULL)
+                return -1;
+        if (r_u8(&r, &fmt) != 0 || fmt != PIV_STATE_FORMAT || r_u8(&r, &alg) != 0 ||
+            r_u8(&r, &klen) != 0 || piv_sym_key_len(alg) == 0 || klen != piv_sym_key_len(alg) ||
+            r_take(&r, &v, klen) != 0)
+                goto fail;
+        piv->mgm_alg = alg;
+        memcpy(piv->mgm_key, v, klen);
+        if (r_u8(&r, &n) != 0)
+                goto fail;
+        for (unsigned i = 0; i < n; i++) {
+                uint8_t slot, kalg, policy, origin;
+                size_t dlen;
+                struct piv_slot *sl;
+                const unsigned char *dp;
+                int idx;
+                if (r_u8(&r, &slot) != 0 || r_u8(&r, &kalg) != 0 || r_u8(&r, &policy) != 0 ||
+                    r_u8(&r, &origin) != 0 || r_u16(&r, &dlen) != 0 || r_take(&r, &v, dlen) != 0)
+                        goto fail;
+                if ((idx = piv_slot_index(slot)) < 0 || !piv_asym_alg(kalg) ||
+                    policy == POLICY_DEFAULT || policy > POLICY_ALWAYS ||
+                    (origin != ORIGIN_GENERATED && origin != ORIGIN_IMPORTED))
+                        goto fail;
+                sl = &piv->slots[idx];
+                if (sl->key != NULL)
+                        goto fail;
+                dp = v;
+                sl->key = d2i_AutoPrivateKey(NULL, &dp, (long)dlen);
+                if (sl->key == NULL || dp != v + dlen || !key_matches(sl->key, kalg))
+                        goto fail;
+                sl->alg = kalg;
+                sl->pin_policy = policy;
+                sl->origin = origin;
+        }
+        if (r_u8(&r, &n) != 0 || n > PIV_OBJS_MAX)
+                goto fail;
+        for (unsigned i = 0; i < n; i++) {
+                const uint8_t *t;
+                size_t olen;
+                uint32_t tag;
+                if (r_take(&r, &t, 3) != 0 || r_u16(&r, &olen) != 0 || r_take(&r, &v, olen) != 0)
+                        goto fail;
+                tag = (uint32_t)t[0] << 16 | (uint32_t)t[1] << 8 | t[2];
+                if (!piv_valid_tag(tag) || olen == 0 || olen > PIV_OBJ_MAX_LEN ||
+                    piv_find_obj(piv, tag) != NULL || piv_set_obj(piv, tag, v, olen) != 0)
+                        goto fail;
+        }
+        if (r.left != 0)
+                goto fail;
+        *state = piv;
+        piv = NULL;
+        ok = 0;
+fail:
+        if (piv != NULL) {
+                piv_free_contents(piv);
+                free(piv);
+        }
+        return ok;
+}
