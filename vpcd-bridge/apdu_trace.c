@@ -86,6 +86,22 @@ bool apdu_trace_ins_is_secret(uint8_t ins)
         return row != NULL && row->secret;
 }
 
+bool apdu_trace_answer_is_secret(uint8_t ins)
+{
+        return ins == 0x87;
+}
+
+size_t apdu_trace_format_answer(uint8_t ins, const uint8_t *data, size_t len, bool show_secrets,
+                                char *buf, size_t cap)
+{
+        int n;
+
+        if (show_secrets || len == 0 || !apdu_trace_answer_is_secret(ins))
+                return apdu_trace_hex(data, len, buf, cap);
+        n = snprintf(buf, cap, "[%zu bytes masked]", len);
+        return n < 0 ? 0 : (size_t)n;
+}
+
 struct sw_row {
         uint16_t sw;
         const char *meaning;

@@ -19,6 +19,19 @@ const char *apdu_trace_ins_name(uint8_t cla, uint8_t ins);
  */
 bool apdu_trace_ins_is_secret(uint8_t ins);
 
+/*
+ * True when the card's answer to this instruction can carry a secret:
+ * GENERAL AUTHENTICATE answers decrypted data and ECDH shared secrets.
+ */
+bool apdu_trace_answer_is_secret(uint8_t ins);
+
+/*
+ * Hex bytes of an R-APDU's data (SW excluded), or "[N bytes masked]" when
+ * the answer to ins can carry a secret and !show_secrets.
+ */
+size_t apdu_trace_format_answer(uint8_t ins, const uint8_t *data, size_t len, bool show_secrets,
+                                char *buf, size_t cap);
+
 /* What a status word means, e.g. "verification failed, 2 tries left". Writes into buf. */
 const char *apdu_trace_sw_meaning(uint16_t sw, char *buf, size_t cap);
 

@@ -132,7 +132,9 @@ static void trace_apdu(const struct slot *s, const uint8_t *c, size_t clen, cons
                                   APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
         if (rlen >= 2) {
                 sw = (uint16_t)((r[rlen - 2] << 8) | r[rlen - 1]);
-                apdu_trace_hex(r, rlen - 2, b->hex_r, APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
+                apdu_trace_format_answer(clen >= 2 ? c[1] : 0, r, rlen - 2,
+                                         b->cfg->trace_secrets, b->hex_r,
+                                         APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
         } else {
                 b->hex_r[0] = '\0';
         }
@@ -308,11 +310,17 @@ static void slot_apdu(struct slot *s, const uint8_t *c, size_t clen)
         int rc;
 
         if (!scsim_card_is_powered(s->card)) {
-                /* vpcd powers the card before any APDU; answering keeps a confused peer going. */
-                blog(b, L_WARN, "slot %u: APDU for an unpowered card", s->index);
-                b->tx[0] = 0x6f;
-                b->tx[1] = 0x00;
-                rlen = 2;
+                /*
+                 * vpcd powers the card before any APDU, so it missed that this
+                 * card was swapped (the bridge restarted behind its back).
+                 * Answering would leave pcscd talking to a card it never
+                 * powered; a removal makes it see a fresh insertion instead.
+                 */
+                blog(b, L_WARN, "slot %u: APDU for an unpowered card: vpcd missed a restart, "
+                                "reconnecting so that pcscd sees the card removed",
+                     s->index);
+                slot_drop(s, "APDU for an unpowered card");
+                return;
         } else {
                 rc = scsim_card_transmit(s->card, c, clen, b->tx, SCSIM_RAPDU_MAX, &rlen);
                 if (rc != SCSIM_OK || rlen > VPCD_FRAME_MAX) {

@@ -91,6 +91,23 @@ static void test_names(void **state)
         assert_null(apdu_trace_ins_name(0x00, 0x02));
         assert_true(apdu_trace_ins_is_secret(0x82));
         assert_false(apdu_trace_ins_is_secret(0xA4));
+        assert_true(apdu_trace_answer_is_secret(0x87));
+        assert_false(apdu_trace_answer_is_secret(0xB0));
+}
+
+/* GENERAL AUTHENTICATE's answer (decrypted data, ECDH secret) is masked; others are not. */
+static void test_answer_masking(void **state)
+{
+        static const uint8_t secret[] = {0x7c, 0x04, 0x82, 0x02, 0xde, 0xad};
+        char buf[128];
+
+        (void)state;
+        apdu_trace_format_answer(0x87, secret, sizeof(secret), false, buf, sizeof(buf));
+        assert_string_equal(buf, "[6 bytes masked]");
+        apdu_trace_format_answer(0x87, secret, sizeof(secret), true, buf, sizeof(buf));
+        assert_non_null(strstr(buf, "DE AD"));
+        apdu_trace_format_answer(0xB0, secret, sizeof(secret), false, buf, sizeof(buf));
+        assert_non_null(strstr(buf, "DE AD"));
 }
 
 /* A small buffer truncates but reports the full length, as snprintf. */
@@ -112,6 +129,7 @@ int main(void)
             cmocka_unit_test(test_sw_table),
             cmocka_unit_test(test_names),
             cmocka_unit_test(test_truncation),
+                cmocka_unit_test(test_answer_masking),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
