@@ -156,21 +156,21 @@ static int session(struct demo *d)
         memcpy(data + LEN(puk), pin, LEN(pin));
         hr = cv->Unblock(d->cv, data, sizeof(data), G, 1);
         memset(data, 0, sizeof(data));
-        if (step(d, "Unblock ref 01 with the PUK (new PIN 1234)", hr, 0x9000, SCSIM_S_OK, "") != 0)
+        if (step(d, "Unblock ref 01 with the PUK, setting the first PIN again", hr, 0x9000, SCSIM_S_OK, "") != 0)
                 return -1;
         hr = cv->Verify(d->cv, NULL, 0, G, 1);
         if (step(d, "Verify ref 01, no code (unblocked, not verified)", hr, 0x63c3,
                  SCSIM_SCARD_W_CARD_NOT_AUTHENTICATED, "") != 0)
                 return -1;
         hr = cv->ChangeCode(d->cv, pin, LEN(pin), new_pin, LEN(new_pin), G, 1);
-        if (step(d, "ChangeCode ref 01 to 2468", hr, 0x9000, SCSIM_S_OK, "") != 0)
+        if (step(d, "ChangeCode ref 01 to a second PIN", hr, 0x9000, SCSIM_S_OK, "") != 0)
                 return -1;
         hr = cv->Verify(d->cv, new_pin, LEN(new_pin), G, 1);
         if (step(d, "Verify ref 01, the new code", hr, 0x9000, SCSIM_S_OK, "") != 0)
                 return -1;
         /* leave the card as we found it, so the demo can run again */
         hr = cv->ChangeCode(d->cv, new_pin, LEN(new_pin), pin, LEN(pin), G, 1);
-        if (step(d, "ChangeCode ref 01 back to 1234", hr, 0x9000, SCSIM_S_OK, "") != 0)
+        if (step(d, "ChangeCode ref 01 back to the first PIN", hr, 0x9000, SCSIM_S_OK, "") != 0)
                 return -1;
         hr = cv->ResetSecurityState(d->cv);
         return step(d, "ResetSecurityState", hr, ANY_SW, SCSIM_S_OK,
