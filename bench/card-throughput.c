@@ -49,8 +49,8 @@ static double card_rate(scsim_card *card, size_t pairs)
                                         &rlen) != SCSIM_OK ||
                     rsp[0] != 0x90)
                         return -1;
-                if (scsim_card_transmit(card, verify_reset, sizeof(verify_reset), rsp,
-                                        sizeof(rsp), &rlen) != SCSIM_OK ||
+                if (scsim_card_transmit(card, verify_reset, sizeof(verify_reset), rsp, sizeof(rsp),
+                                        &rlen) != SCSIM_OK ||
                     rsp[0] != 0x90)
                         return -1;
         }
@@ -89,8 +89,7 @@ int main(int argc, char **argv)
         printf("  floor (decode only)    %12.0f APDU/s  %8.1f ns/APDU\n", best_floor,
                1e9 / best_floor);
         printf("  ratio floor/card       %12.2f\n", best_floor / best_card);
-        printf("  goal: >= 2000000 APDU/s on one core: %s\n",
-               best_card >= 2e6 ? "met" : "NOT met");
+        printf("  goal: >= 2000000 APDU/s on one core: %s\n", best_card >= 2e6 ? "met" : "NOT met");
         ok = 0;
 fail:
         scsim_card_free(&card);

@@ -156,7 +156,8 @@ static int session(struct demo *d)
         memcpy(data + LEN(puk), pin, LEN(pin));
         hr = cv->Unblock(d->cv, data, sizeof(data), G, 1);
         memset(data, 0, sizeof(data));
-        if (step(d, "Unblock ref 01 with the PUK, setting the first PIN again", hr, 0x9000, SCSIM_S_OK, "") != 0)
+        if (step(d, "Unblock ref 01 with the PUK, setting the first PIN again", hr, 0x9000,
+                 SCSIM_S_OK, "") != 0)
                 return -1;
         hr = cv->Verify(d->cv, NULL, 0, G, 1);
         if (step(d, "Verify ref 01, no code (unblocked, not verified)", hr, 0x63c3,

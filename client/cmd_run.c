@@ -83,31 +83,32 @@ struct run_env {
 
 static void usage(FILE *f)
 {
-        fprintf(f,
-                "usage: scsim run [OPTIONS] -- COMMAND [ARGS...]\n"
-                "       scsim run --start [OPTIONS]     (then: eval the printed lines)\n"
-                "       scsim run --stop [DIR]          (DIR defaults to $SCSIM_RUN_DIR)\n"
-                "       scsim run --wait [DIR]          (wait until every card is present again)\n"
-                "\n"
-                "Starts a private pcscd with Debian's vpcd and scsim-vpcd's cards inserted, runs\n"
-                "COMMAND with PCSCLITE_CSOCK_NAME, SCSIM_READER (first slot's reader),\n"
-                "SCSIM_READER_0.. and SCSIM_RUN_DIR set, and removes everything afterwards.\n"
-                "The exit code is COMMAND's (128+N when a signal N ended it).\n"
-                "\n"
-                "  -p, --profile P      card profile, name or YAML file (default iso7816-chv)\n"
-                "  -n, --slots N        cards in readers \"" READER_PREFIX
-                " 00 00\"... (1 or 2, default 1)\n"
-                "  -t, --trace FILE     APDU trace of every slot (see scsim-vpcd --trace)\n"
-                "      --trace-secrets  do not mask PINs and keys in the trace\n"
-                "  -s, --state PATH     keep card state in PATH (slot n: PATH.n), see docs/state.md\n"
-                "      --timeout SEC    how long to wait for the cards to appear (default 30)\n"
-                "      --start          start in the background; print the environment to export\n"
-                "      --stop           stop what --start started\n"
-                "      --wait           wait for readiness again (after pcscd was restarted)\n"
-                "  -v, --verbose        say what happens\n"
-                "  -h, --help           this text\n"
-                "\n"
-                "Needs root (a private mount namespace hides the system pcscd's socket path).\n");
+        fprintf(
+            f,
+            "usage: scsim run [OPTIONS] -- COMMAND [ARGS...]\n"
+            "       scsim run --start [OPTIONS]     (then: eval the printed lines)\n"
+            "       scsim run --stop [DIR]          (DIR defaults to $SCSIM_RUN_DIR)\n"
+            "       scsim run --wait [DIR]          (wait until every card is present again)\n"
+            "\n"
+            "Starts a private pcscd with Debian's vpcd and scsim-vpcd's cards inserted, runs\n"
+            "COMMAND with PCSCLITE_CSOCK_NAME, SCSIM_READER (first slot's reader),\n"
+            "SCSIM_READER_0.. and SCSIM_RUN_DIR set, and removes everything afterwards.\n"
+            "The exit code is COMMAND's (128+N when a signal N ended it).\n"
+            "\n"
+            "  -p, --profile P      card profile, name or YAML file (default iso7816-chv)\n"
+            "  -n, --slots N        cards in readers \"" READER_PREFIX
+            " 00 00\"... (1 or 2, default 1)\n"
+            "  -t, --trace FILE     APDU trace of every slot (see scsim-vpcd --trace)\n"
+            "      --trace-secrets  do not mask PINs and keys in the trace\n"
+            "  -s, --state PATH     keep card state in PATH (slot n: PATH.n), see docs/state.md\n"
+            "      --timeout SEC    how long to wait for the cards to appear (default 30)\n"
+            "      --start          start in the background; print the environment to export\n"
+            "      --stop           stop what --start started\n"
+            "      --wait           wait for readiness again (after pcscd was restarted)\n"
+            "  -v, --verbose        say what happens\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "Needs root (a private mount namespace hides the system pcscd's socket path).\n");
 }
 
 static void say(const struct run_env *e, const char *fmt, ...)

@@ -36,8 +36,9 @@ static int confirm(const char *path)
         char answer[16];
 
         if (!isatty(STDIN_FILENO)) {
-                fprintf(stderr, "scsim state: refusing to reset %s without --yes (standard input "
-                                "is not a terminal)\n",
+                fprintf(stderr,
+                        "scsim state: refusing to reset %s without --yes (standard input "
+                        "is not a terminal)\n",
                         path);
                 return 0;
         }
@@ -51,10 +52,10 @@ static int confirm(const char *path)
 static int state_run(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"profile", required_argument, NULL, 'p'},
-                {"yes", no_argument, NULL, 'y'},
-                {"help", no_argument, NULL, 'h'},
-                {NULL, 0, NULL, 0},
+            {"profile", required_argument, NULL, 'p'},
+            {"yes", no_argument, NULL, 'y'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
         };
         const char *profile_name = "iso7816-chv", *sub, *path;
         scsim_profile *profile = NULL;

@@ -17,16 +17,9 @@ static int version_run(int argc, char **argv)
 const struct verb verb_version = {"version", "print the version", version_run};
 
 static const struct verb *const verbs[] = {
-        &verb_version,
-        &verb_demo,
-        &verb_run,
-        &verb_status,
-        &verb_verify,
-        &verb_change_code,
-        &verb_unblock,
-        &verb_reset_security_state,
-        &verb_profile,
-        &verb_state,
+    &verb_version, &verb_demo,        &verb_run,     &verb_status,
+    &verb_verify,  &verb_change_code, &verb_unblock, &verb_reset_security_state,
+    &verb_profile, &verb_state,
 };
 
 static void usage(FILE *f)

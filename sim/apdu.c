@@ -26,7 +26,7 @@ int apdu_decode(const uint8_t *buf, size_t len, struct apdu *out)
                 out->ne = b1 == 0 ? 256 : b1;
                 return 0;
         }
-        if (b1 != 0) { /* short Lc */
+        if (b1 != 0) {                /* short Lc */
                 if (body == 1 + b1) { /* case 3S */
                         out->kase = APDU_CASE_3S;
                 } else if (body == 2 + b1) { /* case 4S */

@@ -14,18 +14,18 @@ static uint16_t manage_channel(struct cmd *c);
 static uint16_t get_data(struct cmd *c);
 
 static const struct cmd_def iso_commands[] = {
-        {0x20, false, chv_verify},
-        {0x24, false, chv_change_reference_data},
-        {0x26, false, chv_disable_verification},
-        {0x28, false, chv_enable_verification},
-        {0x2c, false, chv_reset_retry_counter},
-        {0x70, false, manage_channel},
-        {0x82, false, ka_external_authenticate},
-        {0x84, false, ka_get_challenge},
-        {0xa4, false, fs_select},
-        {0xb0, false, fs_read_binary},
-        {0xca, false, get_data},
-        {0xd6, true, fs_update_binary},
+    {0x20, false, chv_verify},
+    {0x24, false, chv_change_reference_data},
+    {0x26, false, chv_disable_verification},
+    {0x28, false, chv_enable_verification},
+    {0x2c, false, chv_reset_retry_counter},
+    {0x70, false, manage_channel},
+    {0x82, false, ka_external_authenticate},
+    {0x84, false, ka_get_challenge},
+    {0xa4, false, fs_select},
+    {0xb0, false, fs_read_binary},
+    {0xca, false, get_data},
+    {0xd6, true, fs_update_binary},
 };
 
 #define INS_GET_RESPONSE 0xc0
@@ -123,7 +123,8 @@ scsim_card *scsim_card_new(const scsim_profile *profile)
         card->resp = malloc(SCSIM_RAPDU_MAX);
         card->answer = malloc(SCSIM_RAPDU_MAX);
         card->chain = malloc(CARD_CHAIN_MAX);
-        if (card->resp == NULL || card->answer == NULL || card->chain == NULL || state_init(&card->st, profile) != 0) {
+        if (card->resp == NULL || card->answer == NULL || card->chain == NULL ||
+            state_init(&card->st, profile) != 0) {
                 scsim_card_free(&card);
                 return NULL;
         }
@@ -330,7 +331,7 @@ static uint16_t get_data(struct cmd *c)
         if (a->p1 != 0x00 || a->p2 != 0x5a || c->card->serial_len == 0)
                 return SW_REF_NOT_FOUND;
         return tlv_put(c->out, 0x5a, c->card->serial, c->card->serial_len) ? SW_OK
-                                                                             : SW_MEMORY_FAILURE;
+                                                                           : SW_MEMORY_FAILURE;
 }
 
 /* Send up to ne bytes of the pending response; 61xx when more is waiting. */
@@ -351,8 +352,8 @@ static size_t send_pending(scsim_card *card, size_t ne, uint8_t *rapdu, uint16_t
         return n;
 }
 
-static uint16_t get_response(scsim_card *card, const struct apdu *a, unsigned chno,
-                             uint8_t *rapdu, size_t *n)
+static uint16_t get_response(scsim_card *card, const struct apdu *a, unsigned chno, uint8_t *rapdu,
+                             size_t *n)
 {
         uint16_t sw;
 

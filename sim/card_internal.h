@@ -13,9 +13,9 @@
 #include "profile_model.h"
 #include "random.h"
 
-#define CARD_CHANNELS   4     /* basic channel 0 and logical channels 1..3 */
-#define CARD_CHAIN_MAX  65535 /* bytes a chained command may add up to */
-#define CARD_CHALLENGE_LEN 16 /* one AES block */
+#define CARD_CHANNELS      4     /* basic channel 0 and logical channels 1..3 */
+#define CARD_CHAIN_MAX     65535 /* bytes a chained command may add up to */
+#define CARD_CHALLENGE_LEN 16    /* one AES block */
 
 /*
  * Durable card state: what a real card keeps in EEPROM. Initialised from the
@@ -36,7 +36,7 @@ struct key_state {
 struct card_state {
         struct chv_state chv[PROF_CHVS_MAX];
         struct key_state key[PROF_KEYS_MAX];
-        uint8_t *ef;                  /* all EF contents, back to back */
+        uint8_t *ef;                   /* all EF contents, back to back */
         size_t ef_off[PROF_FILES_MAX]; /* where each EF's bytes start in ef */
         size_t ef_len;
 };

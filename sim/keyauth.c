@@ -20,8 +20,7 @@ uint16_t ka_get_challenge(struct cmd *c)
         if (rng_bytes(&c->card->rng, c->ch->challenge, CARD_CHALLENGE_LEN) != 0)
                 return SW_MEMORY_FAILURE;
         c->ch->challenge_valid = true;
-        return rbuf_put(c->out, c->ch->challenge, CARD_CHALLENGE_LEN) ? SW_OK
-                                                                       : SW_MEMORY_FAILURE;
+        return rbuf_put(c->out, c->ch->challenge, CARD_CHALLENGE_LEN) ? SW_OK : SW_MEMORY_FAILURE;
 }
 
 /* The cryptogram the card expects: the challenge encrypted with AES-128-ECB under the key. */

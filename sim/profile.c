@@ -140,7 +140,8 @@ bool prof_chv_value_ok(const struct prof_chv *c, const uint8_t *v, size_t n)
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static int fail(char *msg, size_t cap, const char *fmt, ...)
+static int
+fail(char *msg, size_t cap, const char *fmt, ...)
 {
         va_list ap;
 
@@ -160,17 +161,20 @@ static int check_rules(const scsim_profile *p, char *msg, size_t cap)
                         break;
                 case PROF_RULE_CHV:
                         if (r->arg >= p->nchvs || !p->chvs[r->arg].verifiable)
-                                return fail(msg, cap, "rule %zu names CHV %u, which is not a verifiable CHV", i,
-                                     r->arg);
+                                return fail(msg, cap,
+                                            "rule %zu names CHV %u, which is not a verifiable CHV",
+                                            i, r->arg);
                         break;
                 case PROF_RULE_KEY:
                         if (r->arg >= p->nkeys)
-                                return fail(msg, cap, "rule %zu names key %u, which does not exist", i, r->arg);
+                                return fail(msg, cap, "rule %zu names key %u, which does not exist",
+                                            i, r->arg);
                         break;
                 case PROF_RULE_ANY:
                 case PROF_RULE_ALL:
                         if (r->nterms == 0 || r->nterms > PROF_RULE_TERMS_MAX)
-                                return fail(msg, cap, "rule %zu must combine 1..%d rules", i, PROF_RULE_TERMS_MAX);
+                                return fail(msg, cap, "rule %zu must combine 1..%d rules", i,
+                                            PROF_RULE_TERMS_MAX);
                         for (size_t t = 0; t < r->nterms; t++)
                                 if (r->terms[t] >= i)
                                         return fail(msg, cap, "rule %zu refers to a later rule", i);
@@ -195,7 +199,8 @@ static int check_files(const scsim_profile *p, char *msg, size_t cap)
                 if (f->fid == 0x3f00 || f->fid == 0x3fff || f->fid == 0xffff)
                         return fail(msg, cap, "file '%s': FID %04X is reserved", f->name, f->fid);
                 if (prof_find_child(p, f->parent, f->fid) != (int)i)
-                        return fail(msg, cap, "file '%s': FID %04X used twice in one DF", f->name, f->fid);
+                        return fail(msg, cap, "file '%s': FID %04X used twice in one DF", f->name,
+                                    f->fid);
                 if (f->read_rule >= p->nrules || f->update_rule >= p->nrules)
                         return fail(msg, cap, "file '%s': access rule out of range", f->name);
                 if (f->aid_len > PROF_AID_MAX || (f->aid_len > 0 && f->aid_len < 5))
@@ -204,7 +209,8 @@ static int check_files(const scsim_profile *p, char *msg, size_t cap)
                         if (f->aid_len != 0)
                                 return fail(msg, cap, "file '%s': an EF has no AID", f->name);
                         if (f->size > PROF_EF_MAX_SIZE || f->content_len > f->size)
-                                return fail(msg, cap, "file '%s': content larger than the file", f->name);
+                                return fail(msg, cap, "file '%s': content larger than the file",
+                                            f->name);
                         if (f->content_off + f->content_len > p->blob_len)
                                 return fail(msg, cap, "file '%s': content out of range", f->name);
                         if (f->sfi > 30)
@@ -212,8 +218,9 @@ static int check_files(const scsim_profile *p, char *msg, size_t cap)
                         for (size_t j = 1; j < i; j++)
                                 if (f->sfi != 0 && p->files[j].parent == f->parent &&
                                     p->files[j].sfi == f->sfi)
-                                        return fail(msg, cap, "file '%s': SFI %u used twice in one DF", f->name,
-                                             f->sfi);
+                                        return fail(msg, cap,
+                                                    "file '%s': SFI %u used twice in one DF",
+                                                    f->name, f->sfi);
                 } else if (f->size != 0 || f->sfi != 0) {
                         return fail(msg, cap, "file '%s': a DF has no size or SFI", f->name);
                 }
@@ -233,33 +240,41 @@ static int check_chvs(const scsim_profile *p, char *msg, size_t cap)
                 if (c->df >= p->nfiles || p->files[c->df].type == PROF_FILE_EF)
                         return fail(msg, cap, "chv '%s': must belong to the MF or a DF", c->name);
                 if (c->has_ref && ((c->ref & 0x80) != 0) != (c->df != 0))
-                        return fail(msg, cap, "chv '%s': reference %02X: b8 set means specific (in a DF), "
-                             "clear means global (in the MF)",
-                             c->name, c->ref);
+                        return fail(msg, cap,
+                                    "chv '%s': reference %02X: b8 set means specific (in a DF), "
+                                    "clear means global (in the MF)",
+                                    c->name, c->ref);
                 if (c->has_ref && (c->ref & 0x60) != 0)
-                        return fail(msg, cap, "chv '%s': reference %02X has reserved bits b7/b6 set", c->name,
-                             c->ref);
+                        return fail(msg, cap,
+                                    "chv '%s': reference %02X has reserved bits b7/b6 set", c->name,
+                                    c->ref);
                 if (c->verifiable && !c->has_ref)
-                        return fail(msg, cap, "chv '%s': a verifiable CHV needs a reference", c->name);
+                        return fail(msg, cap, "chv '%s': a verifiable CHV needs a reference",
+                                    c->name);
                 if (c->min_len == 0 || c->min_len > c->max_len || c->max_len > padded_cap)
-                        return fail(msg, cap, "chv '%s': lengths must satisfy 1 <= min <= max <= %zu", c->name,
-                             padded_cap);
+                        return fail(msg, cap,
+                                    "chv '%s': lengths must satisfy 1 <= min <= max <= %zu",
+                                    c->name, padded_cap);
                 if (!chv_value_ok(c, c->value, c->value_len))
-                        return fail(msg, cap, "chv '%s': initial value does not fit its length and format",
-                             c->name);
+                        return fail(msg, cap,
+                                    "chv '%s': initial value does not fit its length and format",
+                                    c->name);
                 if (c->retries < 1 || c->retries > 15)
                         return fail(msg, cap, "chv '%s': retries must be 1..15", c->name);
                 if (c->puk != PROF_NONE &&
                     (c->puk >= p->nchvs || c->puk == i || p->chvs[c->puk].puk != PROF_NONE))
-                        return fail(msg, cap, "chv '%s': unblock code must be another CHV without one of its own",
-                             c->name);
+                        return fail(
+                            msg, cap,
+                            "chv '%s': unblock code must be another CHV without one of its own",
+                            c->name);
                 if (c->reset_rule >= p->nrules)
                         return fail(msg, cap, "chv '%s': reset rule out of range", c->name);
                 for (size_t j = 0; j < i; j++)
                         if (c->has_ref && p->chvs[j].has_ref && p->chvs[j].ref == c->ref &&
                             p->chvs[j].df == c->df)
-                                return fail(msg, cap, "chv '%s': reference %02X used twice in one scope", c->name,
-                                     c->ref);
+                                return fail(msg, cap,
+                                            "chv '%s': reference %02X used twice in one scope",
+                                            c->name, c->ref);
         }
         return 0;
 }
@@ -271,16 +286,18 @@ static int check_keys(const scsim_profile *p, char *msg, size_t cap)
                 if (k->df >= p->nfiles || p->files[k->df].type == PROF_FILE_EF)
                         return fail(msg, cap, "key '%s': must belong to the MF or a DF", k->name);
                 if (((k->ref & 0x80) != 0) != (k->df != 0))
-                        return fail(msg, cap, "key '%s': reference %02X: b8 set means specific (in a DF)", k->name,
-                             k->ref);
+                        return fail(msg, cap,
+                                    "key '%s': reference %02X: b8 set means specific (in a DF)",
+                                    k->name, k->ref);
                 if (k->alg != PROF_KEY_AES128 || k->value_len != 16)
                         return fail(msg, cap, "key '%s': AES-128 keys are 16 bytes", k->name);
                 if (k->retries < 1 || k->retries > 15)
                         return fail(msg, cap, "key '%s': retries must be 1..15", k->name);
                 for (size_t j = 0; j < i; j++)
                         if (p->keys[j].ref == k->ref && p->keys[j].df == k->df)
-                                return fail(msg, cap, "key '%s': reference %02X used twice in one scope", k->name,
-                                     k->ref);
+                                return fail(msg, cap,
+                                            "key '%s': reference %02X used twice in one scope",
+                                            k->name, k->ref);
         }
         return 0;
 }

@@ -12,18 +12,18 @@
  * Fixed bounds keep the card's volatile state in fixed-size arrays and make
  * every index a small integer. The profile loader rejects anything larger.
  */
-#define PROF_NAME_MAX  48  /* names of files, CHVs, keys, the profile; NUL included */
-#define PROF_FILES_MAX 64
-#define PROF_CHVS_MAX  16
-#define PROF_KEYS_MAX  16
-#define PROF_RULES_MAX 64
+#define PROF_NAME_MAX       48 /* names of files, CHVs, keys, the profile; NUL included */
+#define PROF_FILES_MAX      64
+#define PROF_CHVS_MAX       16
+#define PROF_KEYS_MAX       16
+#define PROF_RULES_MAX      64
 #define PROF_RULE_TERMS_MAX 8
-#define PROF_AID_MAX   16
-#define PROF_CHV_MAX_LEN 16 /* longest CHV value, padded or not */
-#define PROF_KEY_MAX_LEN 32
-#define PROF_SERIAL_MAX 16
-#define PROF_EF_MAX_SIZE 32767 /* READ BINARY's 15-bit offset */
-#define PROF_NONE      0xffff  /* "no index" for uint16_t indices */
+#define PROF_AID_MAX        16
+#define PROF_CHV_MAX_LEN    16 /* longest CHV value, padded or not */
+#define PROF_KEY_MAX_LEN    32
+#define PROF_SERIAL_MAX     16
+#define PROF_EF_MAX_SIZE    32767  /* READ BINARY's 15-bit offset */
+#define PROF_NONE           0xffff /* "no index" for uint16_t indices */
 
 enum prof_file_type {
         PROF_FILE_MF,
@@ -39,7 +39,8 @@ enum prof_file_type {
 enum prof_rule_kind {
         PROF_RULE_ALWAYS,
         PROF_RULE_NEVER,
-        PROF_RULE_CHV, /* arg: CHV index; satisfied when verified on the channel or requirement disabled */
+        PROF_RULE_CHV, /* arg: CHV index; satisfied when verified on the channel or requirement
+                          disabled */
         PROF_RULE_KEY, /* arg: key index; satisfied when authenticated on the channel */
         PROF_RULE_ANY,
         PROF_RULE_ALL,
@@ -71,9 +72,9 @@ struct prof_file {
         uint16_t fid;
         uint16_t parent; /* file index; the MF (index 0) is its own parent */
         uint8_t aid[PROF_AID_MAX];
-        size_t aid_len; /* DF name; 0: none */
-        uint8_t sfi;    /* EF short identifier 1..30; 0: none */
-        size_t size;    /* EF capacity in bytes */
+        size_t aid_len;     /* DF name; 0: none */
+        uint8_t sfi;        /* EF short identifier 1..30; 0: none */
+        size_t size;        /* EF capacity in bytes */
         size_t content_off; /* EF initial content: profile->blob[content_off .. +content_len] */
         size_t content_len; /* <= size; the rest of the EF starts as zero bytes */
         uint16_t read_rule;
@@ -100,22 +101,22 @@ enum prof_chv_padding {
 struct prof_chv {
         char name[PROF_NAME_MAX];
         bool has_ref;
-        uint8_t ref;        /* P2 value: b8 = 1 for specific scope, b5..b1 = number */
-        uint16_t df;        /* file index of the DF a specific CHV belongs to; MF for global */
-        bool verifiable;    /* VERIFY accepts it (false for pure unblock codes) */
+        uint8_t ref;     /* P2 value: b8 = 1 for specific scope, b5..b1 = number */
+        uint16_t df;     /* file index of the DF a specific CHV belongs to; MF for global */
+        bool verifiable; /* VERIFY accepts it (false for pure unblock codes) */
         uint8_t value[PROF_CHV_MAX_LEN];
-        size_t value_len;   /* initial value, unpadded */
+        size_t value_len; /* initial value, unpadded */
         size_t min_len;
         size_t max_len;
         enum prof_chv_format format;
         enum prof_chv_padding padding;
-        uint8_t retries;    /* 1..15 */
-        uint16_t puk;       /* CHV index of its unblock code, or PROF_NONE */
+        uint8_t retries; /* 1..15 */
+        uint16_t puk;    /* CHV index of its unblock code, or PROF_NONE */
         /* RESET RETRY COUNTER P1 02/03 (no unblock code): rule index that must hold, or NEVER */
         uint16_t reset_rule;
-        bool may_disable;   /* DISABLE VERIFICATION REQUIREMENT allowed */
+        bool may_disable;    /* DISABLE VERIFICATION REQUIREMENT allowed */
         bool limit_settable; /* a command may change the retry limit (PIV SET PIN RETRIES) */
-        bool enabled;       /* initial: verification required */
+        bool enabled;        /* initial: verification required */
         /* Specific CHVs only: keep status when the channel leaves the DF (default: clear). */
         bool keep_on_deselect;
 };
@@ -127,8 +128,8 @@ enum prof_key_alg {
 /* A symmetric key for GET CHALLENGE + EXTERNAL AUTHENTICATE. */
 struct prof_key {
         char name[PROF_NAME_MAX];
-        uint8_t ref;  /* P2 value, b8 = specific scope */
-        uint16_t df;  /* owning DF (MF for global) */
+        uint8_t ref; /* P2 value, b8 = specific scope */
+        uint16_t df; /* owning DF (MF for global) */
         enum prof_key_alg alg;
         uint8_t value[PROF_KEY_MAX_LEN];
         size_t value_len;
@@ -164,7 +165,7 @@ struct prof_piv_obj {
         size_t off;
         size_t len;
 };
-#define PROF_PIV_OBJS_MAX 40
+#define PROF_PIV_OBJS_MAX    40
 #define PROF_PIV_OBJ_MAX_LEN 4096 /* a certificate with room to spare; YubiKeys take ~3 KB */
 
 struct prof_piv {
@@ -172,7 +173,7 @@ struct prof_piv {
         enum prof_piv_alg mgm_alg;
         uint8_t mgm_key[32];
         size_t mgm_key_len;
-        uint8_t guid[16];  /* goes into the default CHUID */
+        uint8_t guid[16];   /* goes into the default CHUID */
         uint8_t version[3]; /* GET VERSION (YubiKey firmware the clients see) */
         uint32_t serial;    /* GET SERIAL */
         struct prof_piv_key keys[PROF_PIV_KEYS_MAX];

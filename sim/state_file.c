@@ -45,7 +45,8 @@ struct state_store {
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
-static void say(scsim_diag *diag, const char *path, const char *fmt, ...)
+static void
+say(scsim_diag *diag, const char *path, const char *fmt, ...)
 {
         va_list ap;
 
@@ -444,8 +445,7 @@ static int decode(const struct scsim_card *card, const uint8_t *buf, size_t len,
         for (unsigned i = 0; i < n; i++) {
                 uint16_t fid, size;
                 int idx;
-                if (take_name(&c, name) != 0 || take_u16(&c, &fid) != 0 ||
-                    take_u16(&c, &size) != 0)
+                if (take_name(&c, name) != 0 || take_u16(&c, &fid) != 0 || take_u16(&c, &size) != 0)
                         goto truncated;
                 if ((idx = find_ef(p, name, fid)) < 0 || seen_ef[idx]) {
                         say(diag, path, "file '%s' (%04X) in the state is not in profile '%s'",

@@ -132,9 +132,8 @@ static void trace_apdu(const struct slot *s, const uint8_t *c, size_t clen, cons
                                   APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
         if (rlen >= 2) {
                 sw = (uint16_t)((r[rlen - 2] << 8) | r[rlen - 1]);
-                apdu_trace_format_answer(clen >= 2 ? c[1] : 0, r, rlen - 2,
-                                         b->cfg->trace_secrets, b->hex_r,
-                                         APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
+                apdu_trace_format_answer(clen >= 2 ? c[1] : 0, r, rlen - 2, b->cfg->trace_secrets,
+                                         b->hex_r, APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
         } else {
                 b->hex_r[0] = '\0';
         }
@@ -316,8 +315,9 @@ static void slot_apdu(struct slot *s, const uint8_t *c, size_t clen)
                  * Answering would leave pcscd talking to a card it never
                  * powered; a removal makes it see a fresh insertion instead.
                  */
-                blog(b, L_WARN, "slot %u: APDU for an unpowered card: vpcd missed a restart, "
-                                "reconnecting so that pcscd sees the card removed",
+                blog(b, L_WARN,
+                     "slot %u: APDU for an unpowered card: vpcd missed a restart, "
+                     "reconnecting so that pcscd sees the card removed",
                      s->index);
                 slot_drop(s, "APDU for an unpowered card");
                 return;
@@ -449,7 +449,8 @@ static int bridge_setup(struct bridge *b)
 
 int bridge_state_path(const char *base, unsigned slot, char *buf, size_t cap)
 {
-        int n = slot == 0 ? snprintf(buf, cap, "%s", base) : snprintf(buf, cap, "%s.%u", base, slot);
+        int n =
+            slot == 0 ? snprintf(buf, cap, "%s", base) : snprintf(buf, cap, "%s.%u", base, slot);
 
         return n < 0 || (size_t)n >= cap ? -1 : 0;
 }

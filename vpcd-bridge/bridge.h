@@ -21,7 +21,7 @@ struct bridge_config {
         bool trace_secrets;           /* show PIN/PUK/key bytes in the trace */
         int verbosity;                /* 0: warnings and errors; 1: connections; 2: card debug */
         FILE *log;                    /* where diagnostics go (stderr) */
-        const char *state_path;       /* NULL: state in memory; else slot 0's file, PATH.n slot n's */
+        const char *state_path; /* NULL: state in memory; else slot 0's file, PATH.n slot n's */
 };
 
 /* The state file of slot n: PATH for slot 0, PATH.n for the others. */

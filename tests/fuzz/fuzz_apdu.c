@@ -17,9 +17,8 @@
 #include "card_internal.h"
 
 static const uint16_t documented[] = {
-        0x9000, 0x6282, 0x6300, 0x6581, 0x6700, 0x6881, 0x6882, 0x6883, 0x6884, 0x6981,
-        0x6982, 0x6983, 0x6984, 0x6985, 0x6986, 0x6a80, 0x6a81, 0x6a82, 0x6a84, 0x6a86,
-        0x6a88, 0x6b00, 0x6d00, 0x6e00,
+    0x9000, 0x6282, 0x6300, 0x6581, 0x6700, 0x6881, 0x6882, 0x6883, 0x6884, 0x6981, 0x6982, 0x6983,
+    0x6984, 0x6985, 0x6986, 0x6a80, 0x6a81, 0x6a82, 0x6a84, 0x6a86, 0x6a88, 0x6b00, 0x6d00, 0x6e00,
 };
 
 static int sw_documented(uint16_t sw)
@@ -102,8 +101,7 @@ static void run(const scsim_profile *profile, const uint8_t *data, size_t size)
                                 if (after > before_chv[i])
                                         check(sw == 0x9000 && may_restore(ins));
                                 /* a blocked reference never verifies */
-                                if (before_chv[i] == 0 && ins == 0x20 && sw == 0x9000 &&
-                                    len > 5)
+                                if (before_chv[i] == 0 && ins == 0x20 && sw == 0x9000 && len > 5)
                                         check(card->st.chv[i].tries == 0 &&
                                               (card->ch[0].chv_verified & (1u << i)) == 0);
                         }

@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         card = scsim_card_new(p);
         if (card == NULL || scsim_card_power_on(card, NULL, NULL) != SCSIM_OK ||
             scsim_card_transmit(card, select_mf, sizeof(select_mf), rsp, sizeof(rsp), &rlen) !=
-                    SCSIM_OK ||
+                SCSIM_OK ||
             rlen != 2 || rsp[0] != 0x90)
                 abort();
         scsim_card_free(&card);

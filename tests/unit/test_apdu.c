@@ -21,24 +21,24 @@ struct decode_case {
 };
 
 static const struct decode_case decode_cases[] = {
-        {"00A40000", 0, APDU_CASE_1, 0, 0},
-        {"00B0000010", 0, APDU_CASE_2S, 0, 16},
-        {"00B0000000", 0, APDU_CASE_2S, 0, 256},
-        {"00A4000C023F00", 0, APDU_CASE_3S, 2, 0},
-        {"00A40004023F0000", 0, APDU_CASE_4S, 2, 256},
-        {"00A40004023F0012", 0, APDU_CASE_4S, 2, 0x12},
-        {"00B00000000100", 0, APDU_CASE_2E, 0, 256},
-        {"00B00000000000", 0, APDU_CASE_2E, 0, 65536},
-        {"00A4000C0000023F00", 0, APDU_CASE_3E, 2, 0},
-        {"00A400040000023F000000", 0, APDU_CASE_4E, 2, 65536},
-        {"00A400040000023F000102", 0, APDU_CASE_4E, 2, 0x102},
-        {"00A400", -1, APDU_CASE_1, 0, 0},
-        {"00A4000C023F", -1, APDU_CASE_1, 0, 0},         /* Lc says 2, 1 byte follows */
-        {"00A4000C023F000000", -1, APDU_CASE_1, 0, 0},   /* 2 bytes too many */
-        {"00A4000C0000", -1, APDU_CASE_1, 0, 0},         /* extended marker, no length */
-        {"00A4000C0000003F00", -1, APDU_CASE_1, 0, 0},   /* extended Lc 0 */
-        {"00A4000C0000033F00", -1, APDU_CASE_1, 0, 0},   /* extended Lc 3, 2 bytes */
-        {"00A4000C0000023F0000", -1, APDU_CASE_1, 0, 0}, /* one byte of extended Le */
+    {"00A40000", 0, APDU_CASE_1, 0, 0},
+    {"00B0000010", 0, APDU_CASE_2S, 0, 16},
+    {"00B0000000", 0, APDU_CASE_2S, 0, 256},
+    {"00A4000C023F00", 0, APDU_CASE_3S, 2, 0},
+    {"00A40004023F0000", 0, APDU_CASE_4S, 2, 256},
+    {"00A40004023F0012", 0, APDU_CASE_4S, 2, 0x12},
+    {"00B00000000100", 0, APDU_CASE_2E, 0, 256},
+    {"00B00000000000", 0, APDU_CASE_2E, 0, 65536},
+    {"00A4000C0000023F00", 0, APDU_CASE_3E, 2, 0},
+    {"00A400040000023F000000", 0, APDU_CASE_4E, 2, 65536},
+    {"00A400040000023F000102", 0, APDU_CASE_4E, 2, 0x102},
+    {"00A400", -1, APDU_CASE_1, 0, 0},
+    {"00A4000C023F", -1, APDU_CASE_1, 0, 0},         /* Lc says 2, 1 byte follows */
+    {"00A4000C023F000000", -1, APDU_CASE_1, 0, 0},   /* 2 bytes too many */
+    {"00A4000C0000", -1, APDU_CASE_1, 0, 0},         /* extended marker, no length */
+    {"00A4000C0000003F00", -1, APDU_CASE_1, 0, 0},   /* extended Lc 0 */
+    {"00A4000C0000033F00", -1, APDU_CASE_1, 0, 0},   /* extended Lc 3, 2 bytes */
+    {"00A4000C0000023F0000", -1, APDU_CASE_1, 0, 0}, /* one byte of extended Le */
 };
 
 static void test_decode(void **state)
@@ -71,10 +71,11 @@ struct cla_case {
 };
 
 static const struct cla_case cla_cases[] = {
-        {0x00, 0, 0, false, false}, {0x03, 0, 3, false, false}, {0x10, 0, 0, true, false},
-        {0x0c, 0, 0, false, true},  {0x40, 0, 4, false, false}, {0x4f, 0, 19, false, false},
-        {0x70, 0, 4, true, true},   {0x20, 0x6e00, 0, false, false},
-        {0x80, 0x6e00, 0, false, false}, {0xff, 0x6e00, 0, false, false},
+    {0x00, 0, 0, false, false},      {0x03, 0, 3, false, false},
+    {0x10, 0, 0, true, false},       {0x0c, 0, 0, false, true},
+    {0x40, 0, 4, false, false},      {0x4f, 0, 19, false, false},
+    {0x70, 0, 4, true, true},        {0x20, 0x6e00, 0, false, false},
+    {0x80, 0x6e00, 0, false, false}, {0xff, 0x6e00, 0, false, false},
 };
 
 static void test_cla(void **state)
@@ -86,8 +87,8 @@ static void test_cla(void **state)
                 uint16_t sw = apdu_decode_cla(c->cla, &info);
                 if (sw != c->sw)
                         fail_msg("CLA %02X: sw %04X, expected %04X", c->cla, sw, c->sw);
-                if (sw == 0 && (info.channel != c->channel || info.chained != c->chained ||
-                                info.sm != c->sm))
+                if (sw == 0 &&
+                    (info.channel != c->channel || info.chained != c->chained || info.sm != c->sm))
                         fail_msg("CLA %02X: channel %u chained %d sm %d", c->cla, info.channel,
                                  info.chained, info.sm);
         }
@@ -143,14 +144,14 @@ struct atr_case {
 };
 
 static const struct atr_case atr_cases[] = {
-        {"3B 8B 80 01 80 73 F4 01 DB 55 53 43 53 49 4D C5", 0}, /* the default card's */
-        {"3B 00", 0},                                          /* T=0 only, no TCK */
-        {"3B 8B 80 01 80 73 F4 01 DB 55 53 43 53 49 4D C6", -1}, /* wrong TCK */
-        {"3B 8B 80 01 80 73 F4 01 DB 55 53 43 53 49 4D", -1},    /* TCK missing */
-        {"3B 8B 80 01 80 73 F4 01", -1},                         /* historical bytes short */
-        {"3C 00", -1},                                           /* bad TS */
-        {"3B 00 00", -1},                                        /* trailing byte */
-        {"3B F0 11", -1},                                        /* interface bytes missing */
+    {"3B 8B 80 01 80 73 F4 01 DB 55 53 43 53 49 4D C5", 0},  /* the default card's */
+    {"3B 00", 0},                                            /* T=0 only, no TCK */
+    {"3B 8B 80 01 80 73 F4 01 DB 55 53 43 53 49 4D C6", -1}, /* wrong TCK */
+    {"3B 8B 80 01 80 73 F4 01 DB 55 53 43 53 49 4D", -1},    /* TCK missing */
+    {"3B 8B 80 01 80 73 F4 01", -1},                         /* historical bytes short */
+    {"3C 00", -1},                                           /* bad TS */
+    {"3B 00 00", -1},                                        /* trailing byte */
+    {"3B F0 11", -1},                                        /* interface bytes missing */
 };
 
 static void test_atr(void **state)
@@ -178,10 +179,10 @@ static void test_atr(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_decode),
-                cmocka_unit_test(test_cla),
-                cmocka_unit_test(test_tlv_roundtrip),
-                cmocka_unit_test(test_atr),
+            cmocka_unit_test(test_decode),
+            cmocka_unit_test(test_cla),
+            cmocka_unit_test(test_tlv_roundtrip),
+            cmocka_unit_test(test_atr),
         };
         return cmocka_run_group_tests_name("apdu", tests, NULL, NULL);
 }

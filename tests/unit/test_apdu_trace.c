@@ -125,11 +125,9 @@ static void test_truncation(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_mask_table),
-            cmocka_unit_test(test_sw_table),
-            cmocka_unit_test(test_names),
-            cmocka_unit_test(test_truncation),
-                cmocka_unit_test(test_answer_masking),
+            cmocka_unit_test(test_mask_table),     cmocka_unit_test(test_sw_table),
+            cmocka_unit_test(test_names),          cmocka_unit_test(test_truncation),
+            cmocka_unit_test(test_answer_masking),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

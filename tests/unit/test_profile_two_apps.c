@@ -110,7 +110,8 @@ static void pay_pin_cleared_when_leaving_pay(void **state)
         assert_int_equal(xmit(c, SEL_ID, NULL, NULL), 0x9000);
         assert_int_equal(xmit(c, SEL_PAY, NULL, NULL), 0x9000);
         assert_int_equal(xmit(c, READ_PAY, NULL, NULL), 0x6982);
-        assert_int_equal(xmit(c, "00 20 00 81", NULL, NULL), 0x63c3); /* pay-pin: not verified, 3 tries */
+        assert_int_equal(xmit(c, "00 20 00 81", NULL, NULL),
+                         0x63c3); /* pay-pin: not verified, 3 tries */
 }
 
 static void id_pin_kept_across_selects(void **state)

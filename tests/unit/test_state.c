@@ -107,12 +107,12 @@ static void test_survives_restart(void **state)
 
         /* block the global PIN, change the app PIN, write the secret file, spend a key try */
         run_steps(card, (const char *const[]){
-                "0020000104 31323334 -> 9000", "00A4000C020102 -> 9000",
-                "00D6000004 CAFEF00D -> 9000", "0020000104 31313131 -> 63C2",
-                "0020000104 31313131 -> 63C1", "0020000104 31313131 -> 63C0",
-                "00A4040C07F0534353494D01 -> 9000",
-                "002400810F 303030303030 393837363534333231 -> 6A80",
-                "002400810E 303030303030 3938373635343332 -> 9000", NULL});
+                            "0020000104 31323334 -> 9000", "00A4000C020102 -> 9000",
+                            "00D6000004 CAFEF00D -> 9000", "0020000104 31313131 -> 63C2",
+                            "0020000104 31313131 -> 63C1", "0020000104 31313131 -> 63C0",
+                            "00A4040C07F0534353494D01 -> 9000",
+                            "002400810F 303030303030 393837363534333231 -> 6A80",
+                            "002400810E 303030303030 3938373635343332 -> 9000", NULL});
         assert_int_equal(xmit(card, "0084000010", ch, &n), 0x9000);
         assert_int_equal(xmit(card, "0082000110 00000000000000000000000000000000", NULL, NULL),
                          0x63C4);
@@ -120,10 +120,10 @@ static void test_survives_restart(void **state)
 
         card = open_card(f);
         run_steps(card, (const char *const[]){
-                "00200001 -> 6983", "00A4040C07F0534353494D01 -> 9000",
-                "0020008108 3938373635343332 -> 9000", "00A4000C023F00 -> 9000",
-                "002C0101 08 3132333435363738 -> 9000", "0020000104 31323334 -> 9000",
-                "00A4000C020102 -> 9000", "00B0000004 -> CAFEF00D 9000", NULL});
+                            "00200001 -> 6983", "00A4040C07F0534353494D01 -> 9000",
+                            "0020008108 3938373635343332 -> 9000", "00A4000C023F00 -> 9000",
+                            "002C0101 08 3132333435363738 -> 9000", "0020000104 31323334 -> 9000",
+                            "00A4000C020102 -> 9000", "00B0000004 -> CAFEF00D 9000", NULL});
         assert_int_equal(xmit(card, "0084000010", ch, &n), 0x9000);
         assert_int_equal(xmit(card, "0082000110 00000000000000000000000000000000", NULL, NULL),
                          0x63C3);
@@ -277,12 +277,12 @@ static void test_kills_in_the_write_path(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_created_private, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_survives_restart, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_refuses_bad_files, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_refuses_other_profile, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_failed_commit_answers_6581, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_kills_in_the_write_path, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_created_private, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_survives_restart, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_refuses_bad_files, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_refuses_other_profile, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_failed_commit_answers_6581, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_kills_in_the_write_path, setup, teardown),
         };
         return cmocka_run_group_tests_name("state", tests, NULL, NULL);
 }
