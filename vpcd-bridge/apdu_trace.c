@@ -59,6 +59,8 @@ static const struct ins_row ins_table[] = {
     {0xfa, "SET PIN RETRIES", false},
     {0xfb, "RESET", false},
     {0xfd, "GET VERSION", false},
+    {0xfe, "IMPORT ASYMMETRIC KEY", true}, /* YubiKey: private key bytes */
+    {0xff, "SET MANAGEMENT KEY", true},    /* YubiKey: the new management key */
 };
 
 static const struct ins_row *ins_lookup(uint8_t ins)

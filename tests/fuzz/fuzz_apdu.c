@@ -6,7 +6,9 @@
  *   (9000) and is allowed to restore it;
  * - a blocked reference never verifies;
  * - after a reset or power cycle no channel holds any security status.
- * Input: a list of records, each 1 op byte then, for an APDU, a 1-byte length.
+ * Input: one byte choosing the shipped profile (iso7816-chv, two-apps, piv),
+ * then records: an op byte (F0 power cycle, F1 warm reset, else the length
+ * of the C-APDU that follows).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,11 +46,15 @@ static void check_no_status(const scsim_card *card)
                       !card->ch[i].challenge_valid);
 }
 
-/* Which instructions may legitimately give tries back after a 9000. */
+/*
+ * Which instructions may legitimately give tries back after a 9000: a right
+ * code, an unblock, and YubiKey's SET PIN RETRIES (FA) and RESET (FB), both
+ * of which need the management key.
+ */
 static int may_restore(uint8_t ins)
 {
         return ins == 0x20 || ins == 0x24 || ins == 0x26 || ins == 0x28 || ins == 0x2c ||
-               ins == 0x82;
+               ins == 0x82 || ins == 0xfa || ins == 0xfb;
 }
 
 static void run(const scsim_profile *profile, const uint8_t *data, size_t size)
@@ -119,10 +125,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        static scsim_profile *profile;
+        static const char *const names[] = {"iso7816-chv",
+                                            SCSIM_SOURCE_DIR "/profiles/two-apps.yaml",
+                                            SCSIM_SOURCE_DIR "/profiles/piv.yaml"};
+        static scsim_profile *profiles[3];
+        size_t which;
 
-        if (profile == NULL && scsim_profile_default(&profile) != SCSIM_OK)
-                abort();
-        run(profile, data, size);
+        if (profiles[0] == NULL)
+                for (size_t i = 0; i < 3; i++)
+                        if (scsim_profile_open(names[i], &profiles[i], NULL) != SCSIM_OK)
+                                abort();
+        if (size == 0)
+                return 0;
+        which = data[0] % 3u;
+        run(profiles[which], data + 1, size - 1);
         return 0;
 }

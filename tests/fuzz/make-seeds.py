@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpus for fuzz_apdu: card sessions in the target's record format.
 
-A record is one op byte then, unless it is F0 (power cycle) or F1 (warm reset),
+The first byte picks the profile (0 iso7816-chv, 1 two-apps, 2 piv). Then a
+record is one op byte and, unless it is F0 (power cycle) or F1 (warm reset),
 that many bytes of C-APDU. Run from the repository root; seeds are committed.
 """
 import os
@@ -25,11 +26,34 @@ SESSIONS = {
                "00CA005A00"],
     "disable": ["002600010431323334", "00A4000C020102", "00B0000000", "0028000104 31323334"],
 }
+PIV_SELECT = "00A4040009A00000030800001000"
+PIV = {
+    "piv-verify": [PIV_SELECT, "0020008008313233343536FFFF", "00200080", "0020FF80", "00200080"],
+    "piv-block-unblock": [PIV_SELECT] + ["0020008008393939393939FFFF"] * 3 +
+                         ["002C008010 3132333435363738 313233343536FFFF", "00200080"],
+    "piv-change": [PIV_SELECT, "0024008010 313233343536FFFF 363534333231FFFF", "00200080"],
+    "piv-get-data": [PIV_SELECT, "00CB3FFF055C035FC102", "00CB3FFF055C035FC107", "00FD0000",
+                     "00F80000", "00F70080"],
+    "piv-mgmt-auth": [PIV_SELECT, "0087039B047C028000", "0087039B167C1480080102030405060708"
+                      "81080102030405060708"],
+}
+TWO_APPS = {
+    "two-apps-select": ["00A4000C023F00", "00200001", "00A4020C02" "1000", "00200081"],
+}
 
 out = "tests/fuzz/corpus/fuzz_apdu"
 os.makedirs(out, exist_ok=True)
-for name, apdus in SESSIONS.items():
-    data = bytearray()
+def sessions():
+    for name, apdus in SESSIONS.items():
+        yield name, 0, apdus
+    for name, apdus in TWO_APPS.items():
+        yield name, 1, apdus
+    for name, apdus in PIV.items():
+        yield name, 2, apdus
+
+
+for name, profile, apdus in sessions():
+    data = bytearray([profile])
     for a in apdus:
         b = bytes.fromhex(a.replace(" ", ""))
         if a in ("F0", "F1"):
@@ -39,4 +63,4 @@ for name, apdus in SESSIONS.items():
             data += b
     with open(os.path.join(out, name), "wb") as f:
         f.write(data)
-print(f"{len(SESSIONS)} seeds in {out}")
+print(f"{len(SESSIONS) + len(TWO_APPS) + len(PIV)} seeds in {out}")

@@ -91,6 +91,8 @@ static void test_names(void **state)
         assert_null(apdu_trace_ins_name(0x00, 0x02));
         assert_true(apdu_trace_ins_is_secret(0x82));
         assert_false(apdu_trace_ins_is_secret(0xA4));
+        assert_true(apdu_trace_ins_is_secret(0xFE));
+        assert_true(apdu_trace_ins_is_secret(0xFF));
         assert_true(apdu_trace_answer_is_secret(0x87));
         assert_false(apdu_trace_answer_is_secret(0xB0));
 }
