@@ -1,8 +1,8 @@
 #!/bin/sh
 # The APDU trace names commands and status words, and never holds PIN bytes unless asked.
-# Usage: test_trace.sh SCSIM PYTHON TESTDIR
+# Usage: test_trace.sh SCSIM PYTHON TESTDIR [ARTIFACT_DIR]   (the masked trace is kept there)
 set -eu
-scsim=$1 py=$2 dir=$3
+scsim=$1 py=$2 dir=$3 keep=${4:-}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -17,6 +17,9 @@ if grep -Eq '31 32 33 34|35 36 37 38' "$work/masked"; then
 fi
 grep -q ' slot 0 power on$' "$work/masked" || fail "no power on event"
 echo "ok: masked trace: $(grep VERIFY "$work/masked")"
+if [ -n "$keep" ]; then
+        cp "$work/masked" "$keep/trace_masked.trace"
+fi
 
 PYTHONPATH=$dir "$scsim" run --trace "$work/clear" --trace-secrets -- "$py" "$dir/verify_pin.py"
 grep -q 'VERIFY C: 00 20 00 01 04 31 32 33 34 R: - SW 9000 ok$' "$work/clear" ||
