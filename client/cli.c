@@ -6,6 +6,7 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -15,17 +16,6 @@ const char *cli_scope(uint8_t p2)
         return (p2 & 0x80) ? "local" : "global";
 }
 
-static int hexval(char ch)
-{
-        if (ch >= '0' && ch <= '9')
-                return ch - '0';
-        if (ch >= 'a' && ch <= 'f')
-                return ch - 'a' + 10;
-        if (ch >= 'A' && ch <= 'F')
-                return ch - 'A' + 10;
-        return -1;
-}
-
 static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
 {
         size_t n = strlen(s);
@@ -33,7 +23,8 @@ static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
         if (n == 0 || n % 2 != 0 || n / 2 > cap)
                 return -1;
         for (size_t i = 0; i < n / 2; i++) {
-                int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+                int hi = OPENSSL_hexchar2int((unsigned char)s[2 * i]),
+                    lo = OPENSSL_hexchar2int((unsigned char)s[2 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return -1;
                 out[i] = (uint8_t)(hi << 4 | lo);

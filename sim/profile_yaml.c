@@ -378,17 +378,6 @@ static int get_enum(struct ld *ld, struct fy_node *n, struct pos at, const char 
                    shown(s, len, buf, sizeof(buf)));
 }
 
-static int hexval(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /*
  * Hex bytes as two digits each, optionally separated by spaces ("F0 53 43",
  * "F05343"). min..max bounds the byte count.
@@ -409,8 +398,8 @@ static int get_hex(struct ld *ld, struct fy_node *n, struct pos at, const char *
                         i++;
                         continue;
                 }
-                hi = hexval(s[i]);
-                lo = i + 1 < len ? hexval(s[i + 1]) : -1;
+                hi = OPENSSL_hexchar2int((unsigned char)s[i]);
+                lo = i + 1 < len ? OPENSSL_hexchar2int((unsigned char)s[i + 1]) : -1;
                 if (hi < 0 || lo < 0)
                         return err(ld, at,
                                    "%s: bad hex '%s': expected pairs of hex digits, optionally "

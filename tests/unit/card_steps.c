@@ -7,19 +7,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/crypto.h>
 
 #include "card_steps.h"
-
-static int nibble(char c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
 
 size_t hex_parse(const char *hex, uint8_t *buf, size_t cap)
 {
@@ -30,7 +20,7 @@ size_t hex_parse(const char *hex, uint8_t *buf, size_t cap)
                 int v;
                 if (*p == ' ')
                         continue;
-                v = nibble(*p);
+                v = OPENSSL_hexchar2int((unsigned char)*p);
                 if (v < 0)
                         fail_msg("bad hex '%s'", hex);
                 if (hi < 0) {
