@@ -584,6 +584,28 @@ static uint16_t piv_general_authenticate(struct cmd *c)
         return key_auth(c, &d);
 }
 
+/*
+ * Put key (owned from here on) in slot idx and make it durable; if the state
+ * cannot be written, the slot keeps its old key and the card answers 6581.
+ */
+static uint16_t install_key(struct cmd *c, int idx, EVP_PKEY *key, enum prof_piv_alg alg,
+                            uint8_t policy, uint8_t origin)
+{
+        struct piv_slot *s = &piv_of(c)->slots[idx], old = *s;
+
+        s->key = key;
+        s->alg = alg;
+        s->pin_policy = policy != POLICY_DEFAULT ? policy : default_policy(c->apdu->p2);
+        s->origin = origin;
+        if (card_commit(c->card) != 0) {
+                *s = old;
+                EVP_PKEY_free(key);
+                return SW_MEMORY_FAILURE;
+        }
+        EVP_PKEY_free(old.key);
+        return SW_OK;
+}
+
 /* GENERATE ASYMMETRIC KEY PAIR ------------------------------------------------------------ */
 
 static uint16_t piv_generate_key(struct cmd *c)
@@ -594,7 +616,6 @@ static uint16_t piv_generate_key(struct cmd *c)
         uint32_t tag;
         enum prof_piv_alg alg = 0;
         uint8_t policy = POLICY_DEFAULT;
-        struct piv_slot *s, old;
         EVP_PKEY *key = NULL;
         size_t mark;
         int idx;
@@ -632,19 +653,7 @@ static uint16_t piv_generate_key(struct cmd *c)
                 EVP_PKEY_free(key);
                 return SW_MEMORY_FAILURE;
         }
-        s = &piv_of(c)->slots[idx];
-        old = *s;
-        s->key = key;
-        s->alg = alg;
-        s->pin_policy = policy != POLICY_DEFAULT ? policy : default_policy(a->p2);
-        s->origin = ORIGIN_GENERATED;
-        if (card_commit(c->card) != 0) {
-                *s = old;
-                EVP_PKEY_free(key);
-                return SW_MEMORY_FAILURE;
-        }
-        EVP_PKEY_free(old.key);
-        return SW_OK;
+        return install_key(c, idx, key, alg, policy, ORIGIN_GENERATED);
 }
 
 /* IMPORT KEY 00 FE alg slot: the key's private parts (01..05 RSA, 06 EC), AA/AB policies. */
@@ -655,7 +664,6 @@ static uint16_t piv_import_key(struct cmd *c)
         size_t left = a->nc, len[5] = {0};
         enum prof_piv_alg alg = a->p1;
         uint8_t policy = POLICY_DEFAULT;
-        struct piv_slot *s, old;
         EVP_PKEY *key;
         int idx;
 
@@ -685,19 +693,7 @@ static uint16_t piv_import_key(struct cmd *c)
         }
         if ((key = piv_import(alg, comp, len)) == NULL)
                 return SW_WRONG_DATA;
-        s = &piv_of(c)->slots[idx];
-        old = *s;
-        s->key = key;
-        s->alg = alg;
-        s->pin_policy = policy != POLICY_DEFAULT ? policy : default_policy(a->p2);
-        s->origin = ORIGIN_IMPORTED;
-        if (card_commit(c->card) != 0) {
-                *s = old;
-                EVP_PKEY_free(key);
-                return SW_MEMORY_FAILURE;
-        }
-        EVP_PKEY_free(old.key);
-        return SW_OK;
+        return install_key(c, idx, key, alg, policy, ORIGIN_IMPORTED);
 }
 
 /* YubiKey extensions ----------------------------------------------------------------------- */

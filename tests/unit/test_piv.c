@@ -179,21 +179,6 @@ static void test_transcripts(void **state)
         }
 }
 
-/* Send bytes; returns SW, data into out. */
-static uint16_t send(scsim_card *card, const uint8_t *apdu, size_t n, uint8_t *out, size_t *out_len)
-{
-        static uint8_t r[SCSIM_RAPDU_MAX];
-        size_t rlen = 0;
-
-        assert_int_equal(scsim_card_transmit(card, apdu, n, r, sizeof(r), &rlen), SCSIM_OK);
-        assert_true(rlen >= 2);
-        if (out != NULL)
-                memcpy(out, r, rlen - 2);
-        if (out_len != NULL)
-                *out_len = rlen - 2;
-        return (uint16_t)(r[rlen - 2] << 8 | r[rlen - 1]);
-}
-
 /* Case 4 extended APDU with data; the answer in full (Le 0000). */
 static uint16_t send_ext(scsim_card *card, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
                          size_t n, uint8_t *out, size_t *out_len)
@@ -211,7 +196,7 @@ static uint16_t send_ext(scsim_card *card, uint8_t ins, uint8_t p1, uint8_t p2, 
         memcpy(apdu + 7, data, n);
         apdu[7 + n] = 0x00;
         apdu[8 + n] = 0x00;
-        return send(card, apdu, 9 + n, out, out_len);
+        return xmit_bytes(card, apdu, 9 + n, out, out_len);
 }
 
 static void des3(const uint8_t *key, const uint8_t *in, uint8_t *out, int decrypt)
@@ -253,7 +238,7 @@ static uint16_t mutual_auth(scsim_card *card, uint8_t alg, const uint8_t *key, s
         uint16_t sw;
         uint8_t req[] = {0x00, 0x87, alg, 0x9b, 0x04, 0x7c, 0x02, 0x80, 0x00, 0x00};
 
-        if ((sw = send(card, req, sizeof(req), resp, &n)) != 0x9000)
+        if ((sw = xmit_bytes(card, req, sizeof(req), resp, &n)) != 0x9000)
                 return sw;
         assert_int_equal(n, 4 + bs);
         assert_int_equal(resp[0], 0x7c);
@@ -275,7 +260,7 @@ static uint16_t mutual_auth(scsim_card *card, uint8_t alg, const uint8_t *key, s
         cmd[10 + bs] = (uint8_t)bs;
         memcpy(cmd + 11 + bs, challenge, bs);
         cmd[11 + 2 * bs] = 0x00; /* Le */
-        sw = send(card, cmd, 12 + 2 * bs, resp, &n);
+        sw = xmit_bytes(card, cmd, 12 + 2 * bs, resp, &n);
         if (sw != 0x9000)
                 return sw;
         fn(key, challenge, expect, 0);
@@ -319,13 +304,13 @@ static void test_mgm_external_auth(void **state)
         size_t n = 0;
 
         select_piv(f->card);
-        assert_int_equal(send(f->card, req, sizeof(req), resp, &n), 0x9000);
+        assert_int_equal(xmit_bytes(f->card, req, sizeof(req), resp, &n), 0x9000);
         assert_int_equal(n, 12);
         memcpy(cmd, (const uint8_t[]){0x00, 0x87, 0x03, 0x9b, 0x0c, 0x7c, 0x0a, 0x82, 0x08}, 9);
         des3(mgm_default, resp + 4, cmd + 9, 0);
-        assert_int_equal(send(f->card, cmd, sizeof(cmd), NULL, NULL), 0x9000);
+        assert_int_equal(xmit_bytes(f->card, cmd, sizeof(cmd), NULL, NULL), 0x9000);
         /* the challenge was spent: the same answer again is refused */
-        assert_int_equal(send(f->card, cmd, sizeof(cmd), NULL, NULL), 0x6985);
+        assert_int_equal(xmit_bytes(f->card, cmd, sizeof(cmd), NULL, NULL), 0x6985);
 }
 
 static void test_set_mgm_key_aes(void **state)
@@ -339,7 +324,7 @@ static void test_set_mgm_key_aes(void **state)
         select_piv(f->card);
         assert_int_equal(mutual_auth(f->card, 0x03, mgm_default, 8, des3, false), 0x9000);
         memcpy(cmd + 8, aes_key, 16);
-        assert_int_equal(send(f->card, cmd, sizeof(cmd), NULL, NULL), 0x9000);
+        assert_int_equal(xmit_bytes(f->card, cmd, sizeof(cmd), NULL, NULL), 0x9000);
         run_steps(f->card, meta);
         assert_int_equal(mutual_auth(f->card, 0x08, aes_key, 16, aes128, false), 0x9000);
 }
@@ -624,15 +609,15 @@ static void test_put_data_chained(void **state)
                 memcpy(part + 1, "\xdb\x3f\xff", 3);
                 part[4] = (uint8_t)k;
                 memcpy(part + 5, obj + off, k);
-                assert_int_equal(send(f->card, part, 5 + k, NULL, NULL), 0x9000);
+                assert_int_equal(xmit_bytes(f->card, part, 5 + k, NULL, NULL), 0x9000);
                 off += k;
         }
-        sw = send(f->card, (const uint8_t *)"\x00\xcb\x3f\xff\x05\x5c\x03\x5f\xc1\x0a\x00", 11,
-                  resp, &n);
+        sw = xmit_bytes(f->card, (const uint8_t *)"\x00\xcb\x3f\xff\x05\x5c\x03\x5f\xc1\x0a\x00",
+                        11, resp, &n);
         memcpy(back, resp, n);
         got = n;
         while ((sw & 0xff00) == 0x6100) {
-                sw = send(f->card, (const uint8_t *)"\x00\xc0\x00\x00\x00", 5, resp, &n);
+                sw = xmit_bytes(f->card, (const uint8_t *)"\x00\xc0\x00\x00\x00", 5, resp, &n);
                 memcpy(back + got, resp, n);
                 got += n;
         }
@@ -686,7 +671,7 @@ static void test_durable_state(void **state)
                             "00DB3FFF 0B 5C035FC105 5304 7002 CAFE -> 9000",
                             "00240080 10 313233343536FFFF 373737373737FFFF -> 9000", NULL});
         memcpy(set_key + 8, aes_key, 16);
-        assert_int_equal(send(card, set_key, sizeof(set_key), NULL, NULL), 0x9000);
+        assert_int_equal(xmit_bytes(card, set_key, sizeof(set_key), NULL, NULL), 0x9000);
         scsim_card_free(&card);
 
         card = durable_card(f->p, path, SCSIM_OK);
@@ -753,9 +738,9 @@ static void test_durable_rollback(void **state)
         assert_int_equal(mkdir(tmp, 0700), 0); /* the temporary file cannot be created */
         run_steps(card, (const char *const[]){"00DB3FFF 09 5C035FC105 5302 7001 -> 6581",
                                               "00DB3FFF 09 5C035FC10A 5302 7001 -> 6581", NULL});
-        assert_int_equal(send(card, gen, sizeof(gen), NULL, NULL), 0x6581);
+        assert_int_equal(xmit_bytes(card, gen, sizeof(gen), NULL, NULL), 0x6581);
         memset(set_key + 8, 0x42, 24);
-        assert_int_equal(send(card, set_key, sizeof(set_key), NULL, NULL), 0x6581);
+        assert_int_equal(xmit_bytes(card, set_key, sizeof(set_key), NULL, NULL), 0x6581);
         assert_int_equal(rmdir(tmp), 0);
         run_steps(card,
                   (const char *const[]){"00CB3FFF 05 5C035FC105 00 -> 53027000 9000",
@@ -1031,7 +1016,7 @@ static void test_mutated_commands(void **state)
                         apdu[1] = 0x87;
                 if ((rng >> 20) % 64 == 0)
                         assert_int_equal(scsim_card_reset(f->card, NULL, NULL), SCSIM_OK);
-                sw = send(f->card, apdu, n, out, &rn);
+                sw = xmit_bytes(f->card, apdu, n, out, &rn);
                 for (size_t i = 0; i < sizeof(ok_sw) / sizeof(ok_sw[0]); i++)
                         known = known || ok_sw[i] == sw;
                 known = known || (sw & 0xfff0) == 0x63c0 || (sw & 0xff00) == 0x6100 ||
