@@ -9,7 +9,7 @@
 #include <scsim/profile.h>
 
 #include "commands.h"
-#include "profile_model.h" /* the tool links the static library; show needs the model */
+#include "profile/model.h" /* the tool links the static library; show needs the model */
 
 static void usage(FILE *f)
 {

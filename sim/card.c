@@ -7,7 +7,7 @@
 #include <scsim/err.h>
 
 #include "card_internal.h"
-#include "state_file.h"
+#include "state/state_file.h"
 #include "tlv.h"
 
 static uint16_t manage_channel(struct cmd *c);

@@ -10,7 +10,7 @@
 
 #include "apdu.h"
 #include "log_internal.h"
-#include "profile_model.h"
+#include "profile/model.h"
 #include "random.h"
 
 #define CARD_CHANNELS      4     /* basic channel 0 and logical channels 1..3 */

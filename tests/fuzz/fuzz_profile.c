@@ -9,7 +9,7 @@
 
 #include <scsim/scsim.h>
 
-#include "profile_model.h"
+#include "profile/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,7 +16,7 @@
 #include <scsim/profile.h>
 
 #include "card_steps.h"
-#include "profile_model.h"
+#include "profile/model.h"
 
 struct fx {
         scsim_profile *p;

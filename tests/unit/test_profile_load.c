@@ -17,7 +17,7 @@
 #include <scsim/profile.h>
 
 #include "card_steps.h"
-#include "profile_model.h"
+#include "profile/model.h"
 
 static const char full[] =
     "name: full\n"

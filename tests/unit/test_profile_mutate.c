@@ -17,7 +17,7 @@
 #include <scsim/err.h>
 #include <scsim/profile.h>
 
-#include "profile_yaml.h"
+#include "profile/yaml.h"
 
 static int check_one(const char *text, size_t len, const char *what, size_t arg)
 {

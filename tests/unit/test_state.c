@@ -14,7 +14,7 @@
 #include <openssl/sha.h>
 
 #include "card_steps.h"
-#include "profile_model.h"
+#include "profile/model.h"
 
 struct fixture {
         char dir[64];

@@ -9,7 +9,7 @@
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
-#include "piv_crypto.h"
+#include "apps/piv/crypto.h"
 #include "tlv.h"
 
 size_t piv_sym_block(enum prof_piv_alg alg)

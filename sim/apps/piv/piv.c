@@ -13,8 +13,8 @@
 #include <openssl/x509.h>
 
 #include "card_internal.h"
-#include "piv_crypto.h"
-#include "piv_internal.h"
+#include "apps/piv/crypto.h"
+#include "apps/piv/piv.h"
 #include "tlv.h"
 
 static const uint8_t piv_aid[] = {0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00};

@@ -9,7 +9,7 @@
 #include <scsim/err.h>
 
 #include "atr.h"
-#include "profile_model.h"
+#include "profile/model.h"
 
 scsim_profile *prof_new(const char *name)
 {

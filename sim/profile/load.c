@@ -11,8 +11,8 @@
 #include <scsim/err.h>
 #include <scsim/profile.h>
 
-#include "profile_model.h"
-#include "profile_yaml.h"
+#include "profile/model.h"
+#include "profile/yaml.h"
 
 #define PROFILE_FILE_MAX (1024 * 1024) /* a profile is a few KiB; refuse anything absurd */
 #define DEFAULT_NAME     "iso7816-chv"

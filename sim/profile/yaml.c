@@ -20,8 +20,8 @@
 #include <scsim/err.h>
 
 #include "atr.h"
-#include "profile_model.h"
-#include "profile_yaml.h"
+#include "profile/model.h"
+#include "profile/yaml.h"
 #include "tlv.h"
 
 /* 1-based position in the source; 0/0 when unknown. */
@@ -1070,7 +1070,7 @@ static int check_puk_chains(struct ld *ld)
 }
 
 /* A DF's own field: its AID, unique in the profile. */
-/* application: piv makes the DF the card's PIV application (sim/app_piv.c). */
+/* application: piv makes the DF the card's PIV application (sim/apps/piv/). */
 static int df_application(struct ld *ld, const struct ent *e, size_t i, struct prof_file *f)
 {
         static const char *const apps[] = {"none", "piv"};

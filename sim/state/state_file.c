@@ -21,7 +21,7 @@
 #include <scsim/err.h>
 #include <scsim/state.h>
 
-#include "state_file.h"
+#include "state/state_file.h"
 
 static const uint8_t magic[8] = {'S', 'C', 'S', 'I', 'M', 'S', 'T', '\n'};
 #define STATE_VERSION         2 /* the newest this scsim reads and writes */

@@ -1,4 +1,4 @@
-/* The PIV application's state, shared by app_piv.c (commands) and piv_state.c (durability). */
+/* The PIV application's state, shared by its commands (piv.c) and its state record (state.c). */
 #ifndef SCSIM_PIV_INTERNAL_H
 #define SCSIM_PIV_INTERNAL_H
 
@@ -62,7 +62,7 @@ int piv_set_obj(struct piv *piv, uint32_t tag, const uint8_t *tlv, size_t len);
 /* Free keys and objects and wipe the state (the struct itself stays). */
 void piv_free_contents(struct piv *piv);
 
-/* piv_state.c: the PIV record of the state file (card_app save/load). */
+/* state.c: the PIV record of the state file (card_app save/load). */
 int piv_save(const void *state, uint8_t **buf, size_t *len);
 int piv_load(const struct scsim_card *card, const uint8_t *buf, size_t len, void **state);
 

@@ -6,8 +6,8 @@
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
 
-#include "piv_crypto.h"
-#include "piv_internal.h"
+#include "apps/piv/crypto.h"
+#include "apps/piv/piv.h"
 
 /*
  * The PIV record of the state file (docs/state.md): format 1, the management
