@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* apdu-rtt: APDU round trips through pcscd for scsim-vpcd against a floor card, in the same run. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * In-process card throughput: VERIFY(correct) + VERIFY(P1=FF) pairs on the
  * default card, against a floor that only decodes the same APDUs, both

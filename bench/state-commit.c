@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Durable state cost: wrong-PIN VERIFYs per second with a state file
  * attached, against floors measured in the same run on the same directory:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the ISCardVerify verbs share: options, reader attach, PIN input, result output. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the ISCardVerify verbs share: options, reader attach, PIN input, result output. */
 #ifndef SCSIM_CLIENT_CLI_H
 #define SCSIM_CLIENT_CLI_H

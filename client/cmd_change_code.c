@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scsim change-code: ISCardVerify::ChangeCode, replace a code or switch its requirement. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * scsim demo: an ISCardVerify session against the default card, every step
  * printed with its status word and HRESULT, through the COM-style interface.

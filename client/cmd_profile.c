@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scsim profile check|show|list: validate, inspect and find card profiles. */
 #include <dirent.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scsim reset-security-state: ISCardVerify::ResetSecurityState on a card. */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scsim run: a private pcscd with simulated cards inserted, for one command or a CI job. */
 /* unshare(), pipe2() and nftw() are Linux/XSI interfaces. */
 #define _GNU_SOURCE

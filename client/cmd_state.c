@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scsim state show|reset: look at or reinitialise a durable state file. */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scsim status: each reference's state and tries left, from VERIFY queries (no code sent). */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scsim unblock: ISCardVerify::Unblock, reset a blocked code's counter with the unblock code. */
 #include <stdio.h>
 

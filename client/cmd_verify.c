@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scsim verify: ISCardVerify::Verify, present a code (or ask whether one is verified). */
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The verbs of the scsim command; each lives in its own cmd_*.c file. */
 #ifndef SCSIM_CLIENT_COMMANDS_H
 #define SCSIM_CLIENT_COMMANDS_H

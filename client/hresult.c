@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Status words and PC/SC return values -> HRESULTs (reference/card-security.md section 1). */
 #include <stddef.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ISCardVerify over any transport: Verify, ChangeCode, Unblock and
  * ResetSecurityState as ISO 7816-4 commands, with HRESULT results, as plain C

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scsim: one command, many verbs (run, demo, verify, profile ...). */
 #include <stdio.h>
 #include <string.h>

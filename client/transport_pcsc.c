@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PC/SC transport over pcsc-lite; PC/SC's DWORD/LONG types stay in this file. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PC/SC transport: the only part of the client that knows pcsc-lite. */
 #ifndef SCSIM_CLIENT_TRANSPORT_PCSC_H
 #define SCSIM_CLIENT_TRANSPORT_PCSC_H

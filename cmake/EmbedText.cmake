@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Turn a text file into a C array at build time: cmake -DIN=... -DOUT=... -DSYMBOL=... -P EmbedText.cmake
 # The YAML file stays the one source of truth; this only copies its bytes.
 file(READ "${IN}" hex HEX)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # SCSIM_SANITIZE builds every target, tests included, with ASan and UBSan;
 # any report aborts the process so a test cannot pass over it.
 if(SCSIM_SANITIZE)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers to declare CMocka unit tests in one line each.
 function(scsim_unit_test name)
   add_executable(${name} ${ARGN})

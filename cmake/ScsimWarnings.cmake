@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Strict warnings for our own targets only; third-party headers are not ours to fix.
 function(scsim_warnings target)
   target_compile_options(${target} PRIVATE

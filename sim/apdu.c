@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Decodes a C-APDU once, case by case, into a struct every handler reads. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* C-APDU decoding (ISO 7816-3 cases, ISO 7816-4 class byte) and the response buffer. */
 #ifndef SCSIM_APDU_H
 #define SCSIM_APDU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checks profile ATRs and builds ATRs with a correct TCK. */
 #include "atr.h"
 

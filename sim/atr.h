@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ATR checks and construction (ISO 7816-3 section 8). */
 #ifndef SCSIM_ATR_H
 #define SCSIM_ATR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The card: lifecycle, power, the APDU pipeline (class, chaining, dispatch, GET RESPONSE). */
 #include <stdlib.h>
 #include <string.h>

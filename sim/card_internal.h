@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The card's insides, shared by the command handlers: durable state, channels, dispatch. */
 #ifndef SCSIM_CARD_INTERNAL_H
 #define SCSIM_CARD_INTERNAL_H

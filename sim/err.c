@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Text for the library's error codes. */
 #include <scsim/err.h>
 

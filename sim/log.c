@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Formats log lines only when an embedder asked for them. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Logging inside the library: formats a line and hands it to the card's callback. */
 #ifndef SCSIM_LOG_INTERNAL_H
 #define SCSIM_LOG_INTERNAL_H

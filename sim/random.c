@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Randomness for challenges. By default libcrypto's RAND_bytes. A test seed
  * switches to AES-128-CTR keyed by SHA-256(seed): same seed, same challenges.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The card's source of randomness: libcrypto, or a seeded stream for reproducible tests. */
 #ifndef SCSIM_RANDOM_H
 #define SCSIM_RANDOM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* BER-TLV encoding and decoding shared by the file system and every application. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* BER-TLV: writing nested templates and walking a buffer of TLVs, for every application. */
 #ifndef SCSIM_TLV_H
 #define SCSIM_TLV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Human-readable APDU traces: command names, status word meanings, secrets masked. */
 #include "apdu_trace.h"
 

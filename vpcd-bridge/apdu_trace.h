@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Human-readable APDU traces: command names, status word meanings, secrets masked. */
 #ifndef SCSIM_APDU_TRACE_H
 #define SCSIM_APDU_TRACE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The bridge: N simulated cards served to vpcd over TCP from one poll loop. */
 #include "bridge.h"
 

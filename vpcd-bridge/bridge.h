@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The bridge: N simulated cards served to vpcd over TCP from one poll loop. */
 #ifndef SCSIM_BRIDGE_H
 #define SCSIM_BRIDGE_H

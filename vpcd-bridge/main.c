@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* scsim-vpcd: presents simulated cards to pcscd through vsmartcard's vpcd driver. */
 #include <errno.h>
 #include <getopt.h>

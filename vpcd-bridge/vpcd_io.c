@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vpcd's wire format on a TCP socket: framed reads and writes, socket tuning, addresses. */
 #include "vpcd_io.h"
 

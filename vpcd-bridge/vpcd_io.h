@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vpcd's wire format on a TCP socket: framed reads and writes, socket tuning, addresses. */
 #ifndef SCSIM_VPCD_IO_H
 #define SCSIM_VPCD_IO_H

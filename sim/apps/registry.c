@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The application registry: which DFs are implemented by an application, and its definition. */
 #include "card_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Card-holder verification: VERIFY, CHANGE REFERENCE DATA, RESET RETRY
  * COUNTER, ENABLE/DISABLE VERIFICATION REQUIREMENT, as ISO 7816-4 has them.

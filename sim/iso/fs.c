@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The file system: SELECT (FID, path, DF name), FCP/FCI, READ BINARY and UPDATE BINARY. */
 #include <stdlib.h>
 #include <string.h>

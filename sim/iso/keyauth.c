@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Key authentication: GET CHALLENGE and EXTERNAL AUTHENTICATE with AES-128 (libcrypto). */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Security status: access rule evaluation, reference lookup by scope, and what clears what. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where profiles come from: files, buffers, the embedded default, and name resolution. */
 #include <errno.h>
 #include <stdarg.h>

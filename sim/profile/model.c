@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Builds profiles and checks that one is consistent before any card uses it. */
 #include <stdarg.h>
 #include <stdio.h>

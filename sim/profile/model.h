@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The in-memory profile: what the card is made of, immutable once built. */
 #ifndef SCSIM_PROFILE_MODEL_H
 #define SCSIM_PROFILE_MODEL_H

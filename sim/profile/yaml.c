@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The YAML profile loader: a libfyaml document tree, walked field by field
  * into the profile model, with every user mistake reported at file:line:column.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The YAML profile loader, behind scsim_profile_load_buffer and friends. */
 #ifndef SCSIM_PROFILE_YAML_H
 #define SCSIM_PROFILE_YAML_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Durable card state (docs/state.md). The file is self-describing so that
  * `scsim state show` needs no profile, and every record names what it belongs

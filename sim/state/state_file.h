@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The state file behind a card: encoding, validation and atomic replacement. */
 #ifndef SCSIM_STATE_FILE_H
 #define SCSIM_STATE_FILE_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scsim profile check|show|list through the real binary: exit codes, messages, masking.
 # usage: profile_cli.sh SCSIM SOURCE_DIR
 set -u

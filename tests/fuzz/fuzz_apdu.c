@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * APDU sequences against a card, with power off/on and warm resets
  * interleaved, checking the card's invariants after every step:

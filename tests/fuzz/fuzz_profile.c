@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The YAML profile loader against arbitrary text: it must load or refuse
  * with a positioned message, never crash; a profile it accepts must pass the

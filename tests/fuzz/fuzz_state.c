@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The state-file loader against arbitrary bytes: it must refuse or accept
  * without crashing, never leave a half-loaded card, and an accepted file

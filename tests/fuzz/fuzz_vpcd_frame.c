@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The bridge's vpcd frame reader against arbitrary bytes on a socket,
  * checked against a model of the framing: every well-formed frame comes out

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes the seed corpus for fuzz_apdu: card sessions in the target's record format.
 
 The first byte picks the profile (0 iso7816-chv, 1 two-apps, 2 piv). Then a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Runs a fuzz target over every file of a corpus directory, so that a plain
  * build (no libFuzzer) replays the committed corpus as a ctest test.

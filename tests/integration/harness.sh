@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs an integration test command when the machine can host a private pcscd; exit 77 (ctest: skipped) otherwise.
 if [ "$(id -u)" != 0 ]; then
         echo "skipped: a private pcscd needs root (mount namespace)"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # OpenSC against the piv profile, through a real pcscd and vpcd: the card is
 # recognised, PKCS#11 lists the objects, logs in, signs (pkcs11-tool --test
 # too), the signatures verify with the openssl command line, and a logout

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # yubico-piv-tool against the piv profile, through a real pcscd and vpcd.
 # Run inside `scsim run --profile piv -- $0`: needs PCSCLITE_CSOCK_NAME and
 # SCSIM_READER. Every step checks the tool's exit status and what it printed.

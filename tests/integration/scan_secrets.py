@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Scans APDU traces and logs for the PINs, PUK and keys the test suite uses; exit 1 and one line
 per finding when any appears, 0 when none does.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Helpers for integration tests that talk to scsim cards through PC/SC (pyscard, Debian's /usr/bin/python3)."""
 import os
 import sys

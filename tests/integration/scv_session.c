@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ISCardVerify through real pcscd + vpcd in the cases a command line cannot
  * stage: the card reset by another PC/SC handle mid-session, and the card

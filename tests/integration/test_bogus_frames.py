@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """scsim-vpcd against a scripted vpcd: bogus frames close the slot's connection with a log line, the
 bridge reconnects, long APDUs and reverse mode work, SIGTERM exits 0. Needs no pcscd.
 

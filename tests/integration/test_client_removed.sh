@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A card removed in the middle of an ISCardVerify session: the library says
 # SCARD_W_REMOVED_CARD. Under `scsim run` (one slot), a second scsim-vpcd
 # serves vpcd's idle second slot so this test can take that card away

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Every ISCardVerify verb of `scsim` against the simulated default card,
 # through real pcscd and vpcd. Run under `scsim run` (it sets SCSIM_READER and
 # PCSCLITE_CSOCK_NAME) on a fresh card:  scsim run -- test_client_verbs.sh SCSIM

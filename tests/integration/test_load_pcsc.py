@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Concurrent PC/SC clients through a real pcscd on both readers of `scsim run --slots 2`: several
 processes per reader, each repeating a checked VERIFY/SELECT/READ BINARY sequence inside
 SCardBeginTransaction/SCardEndTransaction for a bounded time; one transaction in four ends with

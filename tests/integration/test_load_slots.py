@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """16 slots of one scsim-vpcd under concurrent load, no pcscd: one thread per slot plays vpcd and
 drives VERIFY (right, wrong, query, P1=FF), SELECT, READ BINARY and GET DATA with power off/on,
 reset and ATR requests in between, for a bounded time. Every status word is checked; slot 3's PIN

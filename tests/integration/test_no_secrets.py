@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Runs last (ctest FIXTURES_CLEANUP): scans every trace and log the integration tests left in
 ARTIFACT_DIR for the PINs, PUK and keys they used (scan_secrets.py), and fails on any finding.
 

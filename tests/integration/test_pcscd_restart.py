@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """pcscd killed: `scsim run` restarts it, the bridge reconnects, and the card kept its retry counter."""
 import os
 import select

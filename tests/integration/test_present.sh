@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Card present with the profile's ATR, seen by opensc-tool and pcsc_scan through a private pcscd.
 # Run as: scsim run [--profile P] -- test_present.sh [P] (SCSIM_VPCD names the scsim-vpcd binary).
 set -eu

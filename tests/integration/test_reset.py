@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SCardReconnect with SCARD_RESET_CARD / SCARD_UNPOWER_CARD clears the security status, keeps counters."""
 from smartcard import scard
 

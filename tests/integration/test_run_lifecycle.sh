@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scsim run: exit codes, teardown on every path (no orphan pcscd or bridge, no leftover directory), --start/--stop.
 # Usage: test_run_lifecycle.sh SCSIM
 set -eu

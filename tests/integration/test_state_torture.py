@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Anti-tearing through the bridge: wrong (and some right) PIN VERIFYs with SIGKILL at random
 instants, and at fixed stages of the state write (SCSIM_TEST_FAULT), restarting scsim-vpcd on
 the same --state file each time. After every kill the file must load, the tries must not grow

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The APDU trace names commands and status words, and never holds PIN bytes unless asked.
 # Usage: test_trace.sh SCSIM PYTHON TESTDIR [ARTIFACT_DIR]   (the masked trace is kept there)
 set -eu

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Two slots of one bridge hold independent cards with distinct serial numbers."""
 import os
 

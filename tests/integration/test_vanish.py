@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A PC/SC client SIGKILLed while it holds a transaction on a verified card.
 
 What pcscd 1.9.9 does, and a real card would see: when the dead client's socket closes, pcscd

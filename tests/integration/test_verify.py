@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """VERIFY through pcscd: status words and retry counter of the default card's PIN 01, as a real client sees them."""
 from scsimtest import Card, PIN_BAD, PIN_OK, verify, verify_query
 

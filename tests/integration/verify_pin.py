@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Presents the default PIN once (used by the trace test)."""
 from scsimtest import Card, PIN_OK, verify
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Playing vpcd's side of the wire in tests: length-prefixed frames over TCP (reference/vpcd.md)."""
 import socket
 import struct

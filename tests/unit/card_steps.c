@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runs card transcripts and reports the first step that differs, with both sides in hex. */
 #include <setjmp.h>
 #include <stdarg.h>

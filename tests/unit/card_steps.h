@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Table-driven card transcripts for CMocka: one string per step, command -> expected answer. */
 #ifndef SCSIM_TEST_CARD_STEPS_H
 #define SCSIM_TEST_CARD_STEPS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The APDU decoder's seven cases, the class byte, BER-TLV and ATR checks, one table row each. */
 #include <setjmp.h>
 #include <stdarg.h>

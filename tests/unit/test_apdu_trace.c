@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* APDU trace text: names, status word meanings and secret masking, one table row per case. */
 #include <setjmp.h>
 #include <stdarg.h>

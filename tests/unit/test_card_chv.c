@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CHV commands on the default card: every P1/P2 form, every status word, the counter rules. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The default card's file system, APDU pipeline, channels, key authentication and power API. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Access rules on a card: any-of and all-of, nested, over CHVs and keys, per channel. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The verbs' shared command line: references, scopes, refused arguments, exit codes. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The ISCardVerify client without pcscd: the HRESULT mapping, the APDUs each
  * method sends, and the ResetSecurityState strategy, over a transport that

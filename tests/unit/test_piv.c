@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The PIV application on profiles/piv.yaml: transcripts for the fixed
  * answers, and the cryptographic flows (management key, GENERATE, signatures,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The malformed-profile corpus, tests/profiles/bad/: each file's first line
  * is "# expect: LINE:COLUMN: MESSAGE" and loading it must fail with exactly

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The default card iso7816-chv, loaded from its embedded YAML: the fixed
  * identifiers others rely on, and its PINs, PUK and admin key at work.

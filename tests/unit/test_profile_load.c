@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The YAML loader on good input: every field reaches the model, the two ATR
  * forms, both content forms, nested rules, and the ways a profile is found.

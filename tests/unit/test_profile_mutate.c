@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Damaged profiles never crash the loader and always get a positioned
  * message: every truncation of the default profile and a fixed series of

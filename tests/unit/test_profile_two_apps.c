@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * profiles/two-apps.yaml as documented: which PIN status survives which
  * SELECT, with both applications using specific reference 81.

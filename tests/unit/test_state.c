@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Durable state: persistence across restarts, refusal of bad files, kills inside the write path. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* vpcd frame reading over a socketpair: good frames, and each kind of bogus frame, one row each. */
 #include <setjmp.h>
 #include <stdarg.h>

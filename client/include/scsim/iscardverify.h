@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ISCardVerify over PC/SC: card-holder verification as Microsoft's interface has it. */
 #ifndef SCSIM_ISCARDVERIFY_H
 #define SCSIM_ISCARDVERIFY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PIV cryptography, all through libcrypto's EVP interfaces (OpenSSL 3). */
 #include <string.h>
 

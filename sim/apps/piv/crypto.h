@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PIV cryptography on libcrypto: the management key cipher and the asymmetric slot keys. */
 #ifndef SCSIM_PIV_CRYPTO_H
 #define SCSIM_PIV_CRYPTO_H

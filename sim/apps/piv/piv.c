@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The PIV application (NIST SP 800-73-4) with the YubiKey extensions that
  * yubico-piv-tool needs. PIN and PUK are the profile's CHVs 80 and 81 in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PIV application's state, shared by its commands (piv.c) and its state record (state.c). */
 #ifndef SCSIM_PIV_INTERNAL_H
 #define SCSIM_PIV_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PIV record of the state file (docs/state.md): keys, objects, the management key. */
 #include <stdlib.h>
 #include <string.h>

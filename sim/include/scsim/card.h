@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A software smart card: power, reset and APDU exchange. */
 #ifndef SCSIM_CARD_H
 #define SCSIM_CARD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Library error codes: negative values returned by scsim_* calls. */
 #ifndef SCSIM_ERR_H
 #define SCSIM_ERR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Optional diagnostics: the library is silent unless the embedder sets a callback. */
 #ifndef SCSIM_LOG_H
 #define SCSIM_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Card profiles: the immutable description a card is created from. */
 #ifndef SCSIM_PROFILE_H
 #define SCSIM_PROFILE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libscsim: everything a program needs to create software cards and talk to them. */
 #ifndef SCSIM_SCSIM_H
 #define SCSIM_SCSIM_H

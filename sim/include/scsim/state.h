@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Durable card state: counters, codes and file contents that survive restarts. */
 #ifndef SCSIM_STATE_H
 #define SCSIM_STATE_H
