@@ -7,7 +7,7 @@
 
 #include <openssl/crypto.h>
 
-#include "card_internal.h"
+#include "iso/iso.h"
 
 /*
  * Strip the profile's padding from a presented code and check its length and

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "card_internal.h"
+#include "iso/iso.h"
 #include "tlv.h"
 
 static bool is_df(const scsim_profile *p, int i)
@@ -94,9 +94,11 @@ static uint16_t put_select_answer(struct cmd *c, uint16_t idx)
         bool ok = true;
 
         if ((c->apdu->p2 & 0x0c) == 0x00 && f->type != PROF_FILE_EF && f->app != PROF_APP_NONE) {
-                const struct card_app *app = card_app_get(f->app);
-                if (app != NULL && app->select_answer != NULL)
-                        return app->select_answer(c);
+                const struct prof_app *use = &c->card->prof->apps[f->app - 1];
+                if (use->def->select_answer != NULL) {
+                        c->app = c->card->app_state[f->app - 1];
+                        return use->def->select_answer(c);
+                }
         }
         switch (c->apdu->p2 & 0x0c) {
         case 0x00: /* FCI: FCP and FMD together */

@@ -5,7 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "card_internal.h"
+#include "iso/iso.h"
 
 uint16_t ka_get_challenge(struct cmd *c)
 {

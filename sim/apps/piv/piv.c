@@ -13,7 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
 
-#include "card_internal.h"
+#include "iso/iso.h"
 #include "apps/piv/crypto.h"
 #include "apps/piv/piv.h"
 #include "tlv.h"
@@ -22,7 +22,7 @@ static const uint8_t piv_aid[] = {0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10
 
 static struct piv *piv_of(const struct cmd *c)
 {
-        return c->card->app[PROF_APP_PIV];
+        return c->app;
 }
 
 /* 9A 9C 9D 9E, then the retired slots 82..95. */
@@ -166,11 +166,10 @@ void piv_free_contents(struct piv *piv)
 }
 
 /* Everything from the profile: management key, default objects, pre-generated keys. */
-static int load_profile(struct piv *piv, const scsim_profile *p)
+static int load_profile(struct piv *piv, const scsim_profile *p, const struct prof_piv *pp)
 {
-        const struct prof_piv *pp = &p->piv;
-
         memset(piv, 0, sizeof(*piv));
+        piv->sec = pp;
         piv->mgm_alg = pp->mgm_alg;
         memcpy(piv->mgm_key, pp->mgm_key, pp->mgm_key_len);
         if (default_chuid(piv, pp->guid) != 0 || default_discovery(piv, global_pin(p) >= 0) != 0)
@@ -205,13 +204,13 @@ static int load_profile(struct piv *piv, const scsim_profile *p)
         return 0;
 }
 
-static int piv_init(struct scsim_card *card, void **state)
+static int piv_init(struct scsim_card *card, const struct prof_app *use, void **state)
 {
         struct piv *piv = calloc(1, sizeof(*piv));
 
         if (piv == NULL)
                 return -1;
-        if (load_profile(piv, card->prof) != 0) {
+        if (load_profile(piv, card->prof, use->section) != 0) {
                 piv_free_contents(piv);
                 free(piv);
                 return -1;
@@ -243,8 +242,8 @@ static bool pin_verified(const struct cmd *c)
 {
         int idx = chv_index(c, PIV_REF_PIN), global = global_pin(c->card->prof);
 
-        return (idx >= 0 && (c->ch->chv_verified & (1u << idx)) != 0) ||
-               (global >= 0 && (c->ch->chv_verified & (1u << global)) != 0);
+        return (idx >= 0 && sec_chv_verified(c->ch, (size_t)idx)) ||
+               (global >= 0 && sec_chv_verified(c->ch, (size_t)global));
 }
 
 static bool mgm_authenticated(const struct cmd *c)
@@ -703,12 +702,12 @@ static uint16_t piv_get_version(struct cmd *c)
 {
         if (c->apdu->nc != 0)
                 return SW_WRONG_LENGTH;
-        return rbuf_put(c->out, c->card->prof->piv.version, 3) ? SW_OK : SW_MEMORY_FAILURE;
+        return rbuf_put(c->out, piv_of(c)->sec->version, 3) ? SW_OK : SW_MEMORY_FAILURE;
 }
 
 static uint16_t piv_get_serial(struct cmd *c)
 {
-        uint32_t s = c->card->prof->piv.serial;
+        uint32_t s = piv_of(c)->sec->serial;
         uint8_t b[4] = {(uint8_t)(s >> 24), (uint8_t)(s >> 16), (uint8_t)(s >> 8), (uint8_t)s};
 
         if (c->apdu->nc != 0)
@@ -738,7 +737,6 @@ static uint16_t piv_get_metadata(struct cmd *c)
 {
         const struct apdu *a = c->apdu;
         struct piv *piv = piv_of(c);
-        const scsim_profile *p = c->card->prof;
         bool ok;
 
         if (a->nc != 0)
@@ -753,8 +751,8 @@ static uint16_t piv_get_metadata(struct cmd *c)
         } else if (a->p2 == PIV_REF_MGM) {
                 uint8_t policy[2] = {0x00, 0x01}; /* PIN n/a, touch never */
                 bool is_default =
-                    piv->mgm_alg == p->piv.mgm_alg &&
-                    CRYPTO_memcmp(piv->mgm_key, p->piv.mgm_key, p->piv.mgm_key_len) == 0;
+                    piv->mgm_alg == piv->sec->mgm_alg &&
+                    CRYPTO_memcmp(piv->mgm_key, piv->sec->mgm_key, piv->sec->mgm_key_len) == 0;
                 ok = put_u8(c->out, 0x01, (uint8_t)piv->mgm_alg) &&
                      tlv_put(c->out, 0x02, policy, 2) && put_u8(c->out, 0x05, is_default);
         } else {
@@ -829,7 +827,7 @@ static uint16_t piv_set_pin_retries(struct cmd *c)
                 return SW_WRONG_LENGTH;
         if (pin < 0 || puk < 0)
                 return SW_REF_NOT_FOUND;
-        if (!mgm_authenticated(c) || (c->ch->chv_verified & (1u << pin)) == 0)
+        if (!mgm_authenticated(c) || !sec_chv_verified(c->ch, (size_t)pin))
                 return SW_SECURITY_STATUS;
         old_pin = card->st.chv[pin];
         old_puk = card->st.chv[puk];
@@ -849,8 +847,7 @@ static uint16_t piv_set_pin_retries(struct cmd *c)
                 sw = SW_MEMORY_FAILURE;
         } else {
                 /* the PIN the channel verified is gone */
-                for (unsigned i = 0; i < CARD_CHANNELS; i++)
-                        card->ch[i].chv_verified &= ~(1u << pin);
+                sec_forget_chv(card, (size_t)pin);
                 piv_of(c)->ch[c->chno].pin_always = false;
         }
         OPENSSL_cleanse(&old_pin, sizeof(old_pin));
@@ -874,7 +871,7 @@ static uint16_t piv_reset(struct cmd *c)
                 return SW_WRONG_LENGTH;
         if (pin < 0 || puk < 0 || card->st.chv[pin].tries != 0 || card->st.chv[puk].tries != 0)
                 return SW_CONDITIONS;
-        if (load_profile(&fresh, card->prof) != 0) {
+        if (load_profile(&fresh, card->prof, piv->sec) != 0) {
                 piv_free_contents(&fresh);
                 return SW_MEMORY_FAILURE;
         }
@@ -901,8 +898,7 @@ static uint16_t piv_reset(struct cmd *c)
                 sw = SW_MEMORY_FAILURE;
         } else {
                 piv_free_contents(&old);
-                for (unsigned i = 0; i < CARD_CHANNELS; i++)
-                        card->ch[i].chv_verified &= ~(1u << pin);
+                sec_forget_chv(card, (size_t)pin);
         }
         OPENSSL_cleanse(&fresh, sizeof(fresh));
         OPENSSL_cleanse(&old_pin, sizeof(old_pin));
@@ -911,28 +907,30 @@ static uint16_t piv_reset(struct cmd *c)
 }
 
 static const struct cmd_def piv_commands[] = {
-    {0x20, false, piv_verify},
-    {0x47, false, piv_generate_key},
-    {0x87, true, piv_general_authenticate},
-    {0xcb, false, piv_get_data},
-    {0xdb, true, piv_put_data},
-    {0xf7, false, piv_get_metadata},
-    {0xf8, false, piv_get_serial},
-    {0xfa, false, piv_set_pin_retries},
-    {0xfb, false, piv_reset},
-    {0xfd, false, piv_get_version},
-    {0xfe, true, piv_import_key},
-    {0xff, false, piv_set_mgm_key},
+    {0x20, "VERIFY", CMD_SECRET_IN, piv_verify},
+    {0x47, "GENERATE ASYMMETRIC KEY PAIR", 0, piv_generate_key},
+    {0x87, "GENERAL AUTHENTICATE", CMD_CHAINABLE | CMD_SECRET_IN | CMD_SECRET_OUT,
+     piv_general_authenticate},
+    {0xcb, "GET DATA", 0, piv_get_data},
+    {0xdb, "PUT DATA", CMD_CHAINABLE, piv_put_data},
+    {0xf7, "GET METADATA", 0, piv_get_metadata},
+    {0xf8, "GET SERIAL", 0, piv_get_serial},
+    {0xfa, "SET PIN RETRIES", 0, piv_set_pin_retries},
+    {0xfb, "RESET", 0, piv_reset},
+    {0xfd, "GET VERSION", 0, piv_get_version},
+    {0xfe, "IMPORT ASYMMETRIC KEY", CMD_CHAINABLE | CMD_SECRET_IN, piv_import_key},
+    {0xff, "SET MANAGEMENT KEY", CMD_SECRET_IN, piv_set_mgm_key},
 };
 
-const struct card_app app_piv = {
+const struct app_def app_piv = {
     .name = "piv",
     .commands = piv_commands,
     .ncommands = sizeof(piv_commands) / sizeof(piv_commands[0]),
+    .implicit_le = true,
+    .section = &piv_section,
     .init = piv_init,
     .free = piv_free,
     .clear_channel = piv_clear_channel,
-    .implicit_le = true,
     .select_answer = piv_select_answer,
     .save = piv_save,
     .load = piv_load,

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "apps/piv/profile.h"
 #include "card_internal.h"
 
 #define PIV_OBJS_MAX      48
@@ -46,6 +47,7 @@ struct piv_chan {
 };
 
 struct piv {
+        const struct prof_piv *sec; /* the profile's section (borrowed from the profile) */
         enum prof_piv_alg mgm_alg;
         uint8_t mgm_key[32];
         struct piv_slot slots[PROF_PIV_KEYS_MAX];
@@ -63,8 +65,12 @@ int piv_set_obj(struct piv *piv, uint32_t tag, const uint8_t *tlv, size_t len);
 /* Free keys and objects and wipe the state (the struct itself stays). */
 void piv_free_contents(struct piv *piv);
 
-/* state.c: the PIV record of the state file (card_app save/load). */
+/* state.c: the PIV record of the state file (the contract's save and load). */
 int piv_save(const void *state, uint8_t **buf, size_t *len);
-int piv_load(const struct scsim_card *card, const uint8_t *buf, size_t len, void **state);
+int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf, size_t len,
+             void **state);
+
+/* The application's definition, for the registry. */
+extern const struct app_def app_piv;
 
 #endif
