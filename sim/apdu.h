@@ -45,8 +45,8 @@ struct cla_info {
 };
 
 /*
- * Decode an interindustry class byte. Returns 0, or the status word for a
- * class byte the card does not accept (6E00).
+ * Decode an interindustry class byte. Returns 9000, or the status word for
+ * a class byte the card does not accept (6E00).
  */
 uint16_t apdu_decode_cla(uint8_t cla, struct cla_info *out);
 

@@ -253,24 +253,28 @@ static uint16_t get_response(scsim_card *card, const struct apdu *a, unsigned ch
 
 /*
  * Chaining: every part but the last has CLA b5 set and the same INS P1 P2;
- * parts are collected here and the handler sees one command. Returns 0 when
- * the command is complete (possibly with *a rewritten to the whole data),
- * 9000 for an accepted intermediate part, or an error status word.
+ * parts are collected here and the handler sees one command. Returns 9000
+ * with *run set when the command is complete (possibly with *a rewritten to
+ * the whole data), 9000 with *run clear for an accepted intermediate part
+ * (the answer to send), or an error status word.
  */
 static uint16_t handle_chaining(scsim_card *card, struct apdu *a, const struct cla_info *cla,
-                                const struct cmd_def *def)
+                                const struct cmd_def *def, bool *run)
 {
         bool same = card->chaining && card->chain_ins == a->ins && card->chain_p1 == a->p1 &&
                     card->chain_p2 == a->p2 && card->chain_channel == cla->channel;
 
+        *run = false;
         if (card->chaining && !same) {
                 OPENSSL_cleanse(card->chain, card->chain_len);
                 card->chaining = false;
                 card->chain_len = 0;
                 return SW_LAST_CMD_EXPECTED;
         }
-        if (!cla->chained && !card->chaining)
-                return 0;
+        if (!cla->chained && !card->chaining) {
+                *run = true;
+                return SW_OK;
+        }
         if ((def->flags & CMD_CHAINABLE) == 0) {
                 card->chaining = false;
                 card->chain_len = 0;
@@ -296,7 +300,8 @@ static uint16_t handle_chaining(scsim_card *card, struct apdu *a, const struct c
         card->chaining = false;
         a->data = card->chain_len > 0 ? card->chain : NULL;
         a->nc = card->chain_len;
-        return 0;
+        *run = true;
+        return SW_OK;
 }
 
 /*
@@ -309,6 +314,7 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         struct cla_info cla;
         const struct cmd_def *def;
         const struct prof_app *app = NULL, *app_after;
+        bool run = false;
         struct rbuf out;
         size_t ne;
         struct cmd c;
@@ -319,7 +325,7 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
                 sw = SW_WRONG_LENGTH;
                 goto done;
         }
-        if ((sw = apdu_decode_cla(a.cla, &cla)) != 0)
+        if ((sw = apdu_decode_cla(a.cla, &cla)) != SW_OK)
                 goto done;
         if (cla.channel >= CARD_CHANNELS || !card->ch[cla.channel].open) {
                 sw = SW_CHANNEL_UNSUPPORTED;
@@ -342,7 +348,7 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
                 card->chain_len = 0;
                 goto done;
         }
-        if ((sw = handle_chaining(card, &a, &cla, def)) != 0)
+        if ((sw = handle_chaining(card, &a, &cla, def, &run)) != SW_OK || !run)
                 goto done;
 
         out.p = card->resp;
@@ -372,6 +378,7 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
                 card->resp_len = out.len;
                 card->resp_off = 0;
                 card->resp_channel = cla.channel;
+                card->resp_secret = (def->flags & CMD_SECRET_OUT) != 0;
                 n = send_pending(card, ne, rapdu, &sw);
         } else if (out.len > 0) {
                 memcpy(rapdu, out.p, out.len);

@@ -196,7 +196,7 @@ static uint16_t resolve_ef(struct cmd *c, uint16_t *ef, size_t *offset)
                                 c->ch->ef = (uint16_t)i;
                                 *ef = (uint16_t)i;
                                 *offset = a->p2;
-                                return 0;
+                                return SW_OK;
                         }
                 }
                 return SW_NOT_FOUND;
@@ -205,7 +205,7 @@ static uint16_t resolve_ef(struct cmd *c, uint16_t *ef, size_t *offset)
                 return SW_NO_CURRENT_EF;
         *ef = c->ch->ef;
         *offset = (size_t)((a->p1 & 0x7f) << 8 | a->p2);
-        return 0;
+        return SW_OK;
 }
 
 uint16_t fs_read_binary(struct cmd *c)
@@ -217,7 +217,7 @@ uint16_t fs_read_binary(struct cmd *c)
 
         if (a->nc != 0 || a->ne == 0)
                 return SW_WRONG_LENGTH;
-        if ((sw = resolve_ef(c, &ef, &offset)) != 0)
+        if ((sw = resolve_ef(c, &ef, &offset)) != SW_OK)
                 return sw;
         f = &c->card->prof->files[ef];
         if (!sec_rule_holds(c->card, c->ch, f->read_rule))
@@ -267,7 +267,7 @@ uint16_t fs_update_binary(struct cmd *c)
 
         if (a->nc == 0)
                 return SW_WRONG_LENGTH;
-        if ((sw = resolve_ef(c, &ef, &offset)) != 0)
+        if ((sw = resolve_ef(c, &ef, &offset)) != SW_OK)
                 return sw;
         f = &c->card->prof->files[ef];
         if (!sec_rule_holds(c->card, c->ch, f->update_rule))

@@ -283,7 +283,7 @@ static uint16_t piv_verify(struct cmd *c)
 
 /* GET DATA / PUT DATA ----------------------------------------------------------------------- */
 
-/* The 5C tag list with one tag of 1..3 bytes. Returns 0 or a status word. */
+/* The 5C tag list with one tag of 1..3 bytes. Returns 9000 or the status word to answer. */
 static uint16_t object_tag(const uint8_t **p, size_t *left, uint32_t *out)
 {
         const uint8_t *v;
@@ -297,7 +297,7 @@ static uint16_t object_tag(const uint8_t **p, size_t *left, uint32_t *out)
         if (!piv_valid_tag(id))
                 return SW_NOT_FOUND;
         *out = id;
-        return 0;
+        return SW_OK;
 }
 
 static uint16_t piv_get_data(struct cmd *c)
@@ -313,7 +313,7 @@ static uint16_t piv_get_data(struct cmd *c)
                 return SW_WRONG_P1P2;
         if (a->nc == 0)
                 return SW_WRONG_LENGTH;
-        if ((sw = object_tag(&p, &left, &tag)) != 0)
+        if ((sw = object_tag(&p, &left, &tag)) != SW_OK)
                 return sw;
         if (left != 0)
                 return SW_WRONG_DATA;
@@ -362,7 +362,7 @@ static uint16_t piv_put_data(struct cmd *c)
                 return SW_SECURITY_STATUS;
         if (a->nc == 0)
                 return SW_WRONG_LENGTH;
-        if ((sw = object_tag(&p, &left, &tag)) != 0)
+        if ((sw = object_tag(&p, &left, &tag)) != SW_OK)
                 return sw == SW_NOT_FOUND ? SW_WRONG_DATA : sw;
         obj = p;
         /* exactly one TLV follows: 53 for containers, the object's own tag otherwise */
@@ -425,7 +425,7 @@ static uint16_t parse_dyn_auth(const struct apdu *a, struct dyn_auth *d)
                 d->v[slot] = iv;
                 d->len[slot] = ilen;
         }
-        return 0;
+        return SW_OK;
 }
 
 /* 7C { tag value }: the card's half of a dynamic authentication. */
@@ -529,16 +529,16 @@ static uint16_t slot_policy(struct cmd *c, const struct piv_slot *s)
 
         switch (s->pin_policy) {
         case POLICY_NEVER:
-                return 0;
+                return SW_OK;
         case POLICY_ALWAYS:
                 if (!pc->pin_always || !pin_verified(c))
                         return SW_SECURITY_STATUS;
                 pc->pin_always = false;
-                return 0;
+                return SW_OK;
         default:
                 if (idx >= 0 && !c->card->st.chv[idx].enabled)
-                        return 0;
-                return pin_verified(c) ? 0 : SW_SECURITY_STATUS;
+                        return SW_OK;
+                return pin_verified(c) ? SW_OK : SW_SECURITY_STATUS;
         }
 }
 
@@ -561,7 +561,7 @@ static uint16_t key_auth(struct cmd *c, const struct dyn_auth *d)
         /* 82 empty asks for the result; 81 carries what to sign or decrypt, 85 a peer point */
         if (!d->has[2] || d->len[2] != 0 || d->has[0] || d->has[1] == d->has[3])
                 return SW_WRONG_DATA;
-        if ((sw = slot_policy(c, s)) != 0)
+        if ((sw = slot_policy(c, s)) != SW_OK)
                 return sw;
         if (d->has[1])
                 rc = piv_private_op(s->key, s->alg, d->v[1], d->len[1], out, &n, sizeof(out));
@@ -577,7 +577,7 @@ static uint16_t piv_general_authenticate(struct cmd *c)
         struct dyn_auth d;
         uint16_t sw;
 
-        if ((sw = parse_dyn_auth(c->apdu, &d)) != 0)
+        if ((sw = parse_dyn_auth(c->apdu, &d)) != SW_OK)
                 return sw;
         if (c->apdu->p2 == PIV_REF_MGM)
                 return mgm_auth(c, &d);
