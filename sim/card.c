@@ -215,6 +215,19 @@ const scsim_profile *scsim_card_profile(const scsim_card *card)
         return card != NULL ? card->prof : NULL;
 }
 
+static void drop_pending(scsim_card *card)
+{
+        card->resp_len = card->resp_off = 0;
+}
+
+static void abort_chain(scsim_card *card)
+{
+        if (card->chaining)
+                OPENSSL_cleanse(card->chain, card->chain_len);
+        card->chaining = false;
+        card->chain_len = 0;
+}
+
 /* Send up to ne bytes of the pending response; 61xx when more is waiting. */
 static size_t send_pending(scsim_card *card, size_t ne, uint8_t *rapdu, uint16_t *sw)
 {
@@ -323,23 +336,25 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
 
         if (apdu_decode(capdu, len, &a) != 0) {
                 sw = SW_WRONG_LENGTH;
-                goto done;
+                goto refused;
         }
         if ((sw = apdu_decode_cla(a.cla, &cla)) != SW_OK)
-                goto done;
+                goto refused;
         if (cla.channel >= CARD_CHANNELS || !card->ch[cla.channel].open) {
                 sw = SW_CHANNEL_UNSUPPORTED;
-                goto done;
+                goto refused;
         }
         if (cla.sm) {
                 sw = SW_SM_UNSUPPORTED;
-                goto done;
+                goto refused;
         }
         if (a.ins == INS_GET_RESPONSE && !card->chaining) {
-                sw = get_response(card, &a, cla.channel, rapdu, &n);
+                /* only UPDATE BINARY chains on this card; a chained GET RESPONSE is malformed */
+                sw = cla.chained ? SW_CHAINING_UNSUPPORTED
+                                 : get_response(card, &a, cla.channel, rapdu, &n);
                 goto done;
         }
-        card->resp_len = card->resp_off = 0; /* any other command drops pending data */
+        drop_pending(card); /* any other command drops pending data */
         app = channel_app(card, cla.channel);
         def = app_command(app != NULL ? app->def : NULL, a.ins);
         if (def == NULL || def->fn == NULL) {
@@ -350,6 +365,19 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         }
         if ((sw = handle_chaining(card, &a, &cla, def, &run)) != SW_OK || !run)
                 goto done;
+        if ((def->flags & CMD_NO_LE) != 0 && a.ne != 0) {
+                /*
+                 * CLA INS P1 P2 00 is how T=0 carries a case-1 command, and
+                 * clients (yubico-piv-tool) send it so; any other Le on a
+                 * command that has none is a malformed command.
+                 */
+                if (a.kase != APDU_CASE_2S || a.ne != 256) {
+                        sw = SW_WRONG_LENGTH;
+                        goto done;
+                }
+                a.ne = 0;
+                a.kase = APDU_CASE_1;
+        }
 
         out.p = card->resp;
         out.cap = SCSIM_RAPDU_MAX - 2;
@@ -384,6 +412,11 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
                 memcpy(rapdu, out.p, out.len);
                 n = out.len;
         }
+        goto done;
+refused:
+        /* a command the card refuses outright is another command all the same */
+        drop_pending(card);
+        abort_chain(card);
 done:
         rapdu[n] = (uint8_t)(sw >> 8);
         rapdu[n + 1] = (uint8_t)sw;

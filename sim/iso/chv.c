@@ -227,12 +227,14 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
                 if (a->p1 == 0x03 && a->nc != 0)
                         return SW_WRONG_LENGTH;
         }
-        /* unblocked, not verified */
+        /* unblocked, not verified: on any channel, whatever it was before */
         before = *st;
         if (new_len >= 0)
                 set_value(st, a->data + new_off, (size_t)new_len);
         st->tries = st->limit;
-        return commit_or_restore(c->card, (size_t)idx, &before);
+        if ((sw = commit_or_restore(c->card, (size_t)idx, &before)) == SW_OK)
+                sec_forget_chv(c->card, (size_t)idx);
+        return sw;
 }
 
 static uint16_t set_requirement(struct cmd *c, bool enabled)

@@ -177,12 +177,12 @@ static uint16_t piv_verify(struct cmd *c)
 }
 
 static const struct cmd_def piv_commands[] = {
-    {0x20, "VERIFY", CMD_SECRET_IN, piv_verify},
+    {0x20, "VERIFY", CMD_SECRET_IN | CMD_NO_LE, piv_verify},
     {0x47, "GENERATE ASYMMETRIC KEY PAIR", 0, piv_generate_key},
     {0x87, "GENERAL AUTHENTICATE", CMD_CHAINABLE | CMD_SECRET_IN | CMD_SECRET_OUT,
      piv_general_authenticate},
     {0xcb, "GET DATA", 0, piv_get_data},
-    {0xdb, "PUT DATA", CMD_CHAINABLE, piv_put_data},
+    {0xdb, "PUT DATA", CMD_CHAINABLE | CMD_NO_LE, piv_put_data},
     {0xf7, "GET METADATA", 0, piv_get_metadata},
     {0xf8, "GET SERIAL", 0, piv_get_serial},
     {0xfa, "SET PIN RETRIES", 0, piv_set_pin_retries},
