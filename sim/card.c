@@ -254,12 +254,12 @@ static uint16_t get_response(scsim_card *card, const struct apdu *a, unsigned ch
         *n = 0;
         if (a->p1 != 0 || a->p2 != 0)
                 return SW_WRONG_P1P2;
+        if (a->nc != 0 || a->ne == 0)
+                return SW_WRONG_LENGTH;
         if (card->resp_len == 0 || card->resp_channel != chno) {
                 card->resp_len = card->resp_off = 0;
                 return SW_CONDITIONS;
         }
-        if (a->nc != 0 || a->ne == 0)
-                return SW_WRONG_LENGTH;
         *n = send_pending(card, a->ne, rapdu, &sw);
         return sw;
 }
