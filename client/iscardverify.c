@@ -12,6 +12,7 @@
 #include <scsim/iscardverify.h>
 
 #include "transport_pcsc.h"
+#include "wipe.h"
 
 #define SHORT_MAX 255
 #define RBUF      (256 + 2)
@@ -133,7 +134,7 @@ static scsim_hresult resend_with_le(scsim_scv *v, const uint8_t *capdu, size_t c
                 again[clen - 1] = (uint8_t)le;
         }
         res = xmit(v, again, clen, r, cap, n);
-        explicit_bzero(again, sizeof(again));
+        scv_wipe(again, sizeof(again));
         if (res == SCSIM_S_OK && *n < 2)
                 res = SCSIM_SCARD_E_UNEXPECTED;
         return res;
@@ -190,7 +191,7 @@ static scsim_hresult exchange(scsim_scv *v, const uint8_t *capdu, size_t clen, u
         *rlen = got;
         res = SCSIM_S_OK;
 fail:
-        explicit_bzero(r, sizeof(r));
+        scv_wipe(r, sizeof(r));
         return res;
 }
 
@@ -218,8 +219,8 @@ static scsim_hresult command(scsim_scv *v, uint8_t ins, uint8_t p1, uint8_t p2, 
                 len = 5 + n1 + n2;
         }
         res = exchange(v, apdu, len, resp, sizeof(resp), &rlen, sw);
-        explicit_bzero(apdu, sizeof(apdu));
-        explicit_bzero(resp, sizeof(resp));
+        scv_wipe(apdu, sizeof(apdu));
+        scv_wipe(resp, sizeof(resp));
         if (res == SCSIM_S_OK)
                 note_sw(v, *sw);
         return res;
