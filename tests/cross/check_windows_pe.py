@@ -9,7 +9,7 @@
 # exports exactly the functions and data iscardverify.h marks SCSIM_SCV_API, which are
 # the public symbols of the Linux library too; scsim.exe reaches PC/SC only through
 # the DLL, needs no DLL beyond Windows' own and ours, carries its UTF-8 manifest and
-# has the client verbs and no others.
+# has the client verbs and no others; a user's program links to the DLL with the header.
 import os
 import re
 import shutil
@@ -141,6 +141,22 @@ def main():
         check(("usage: scsim " + verb + " ").encode() in body, "scsim.exe has the verb " + verb)
     for verb in ("run", "profile", "state"):
         check(("usage: scsim " + verb).encode() not in body, "scsim.exe has no verb " + verb)
+
+    # a program of a user's: the header and the import library are enough, data included
+    user_c = os.path.join(out, "user.c")
+    user_exe = os.path.join(out, "user.exe")
+    with open(user_c, "w") as f:
+        f.write("#include <scsim/iscardverify.h>\n"
+                "int main(void)\n{\n"
+                "        scsim_iscardverify *cv = NULL;\n"
+                "        return scsim_create_chv_verification(NULL, &cv) == SCSIM_S_OK &&\n"
+                "               SCSIM_IID_ISCardVerify.data1 != 0;\n}\n")
+    run([TRIPLE + "-gcc", "-Wall", "-Werror", "-o", user_exe, user_c,
+         "-I", os.path.join(src, "client/include"), "-L", os.path.dirname(dll),
+         "-lscsim-iscardverify"])
+    got = set(imports(user_exe).get(ours, []))
+    check({"scsim_create_chv_verification", "SCSIM_IID_ISCardVerify"} <= got,
+          "a user's program imports functions and data from %s (got %s)" % (ours, sorted(got)))
 
     if failures:
         sys.exit("%d check(s) failed" % len(failures))
