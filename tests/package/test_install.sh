@@ -30,9 +30,11 @@ run() {
 
 # The exported symbols of a library (name and version), and what its headers declare.
 exports() { nm -D --defined-only --with-symbol-versions "$1" | awk '$2 != "A" { print $3 }' | sort; }
+# (Export markers such as SCSIM_SCV_API, which a declaration may start with, are left out.)
 declared() {
-        sed -nE -e '/^typedef/d' -e 's/^[a-z][^(]*[ *](scsim_[a-z0-9_]+)\(.*/\1/p' \
-                -e 's/^extern const [a-z_]+ (SCSIM_[A-Za-z_]+);.*/\1/p' "$@" | sort -u
+        sed -E 's/(^|[ ])SCSIM_[A-Z_]*_API /\1/' "$@" |
+                sed -nE -e '/^typedef/d' -e 's/^[a-z][^(]*[ *](scsim_[a-z0-9_]+)\(.*/\1/p' \
+                        -e 's/^extern const [a-z_]+ (SCSIM_[A-Za-z_]+);.*/\1/p' | sort -u
 }
 # check_abi LIB VERSION_NODE HEADER...: exactly the headers' functions and objects, each tagged
 check_abi() {
