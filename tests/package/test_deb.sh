@@ -41,7 +41,7 @@ cleanup() {
         rm -rf "$tmp"
 }
 trap 'cleanup; exit "$failed"' EXIT
-trap 'exit 1' INT TERM HUP
+trap 'failed=1; exit' INT TERM HUP
 
 # A clean copy of the sources (the source package is made of everything in the directory).
 tree=$tmp/scsim-$version
