@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* scsim run --start, --stop and --wait: a run that outlives the shell command that started it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "run.h"
+
+/*
+ * --start: a supervisor process in its own session keeps pcscd and the
+ * bridge, and tears them down on SIGTERM (--stop). The caller gets the
+ * environment through a pipe once everything is ready, and returns.
+ */
+int run_start(struct run_env *e)
+{
+        int pfd[2];
+        char buf[4096];
+        size_t got = 0;
+        ssize_t n;
+        pid_t pid;
+        int status;
+
+        if (pipe2(pfd, O_CLOEXEC) != 0)
+                return EXIT_RUNTIME;
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                return EXIT_RUNTIME;
+        if (pid == 0) {
+                FILE *out;
+                int rc, sig = 0;
+                char text[32];
+
+                close(pfd[0]);
+                e->notify_fd = pfd[1];
+                (void)setsid();
+                /* Our stdout may be $(...) in a shell: it must not stay open in the daemons. */
+                if (redirect(0, NULL, NULL) != 0 || redirect(1, NULL, NULL) != 0)
+                        _exit(EXIT_RUNTIME);
+                rc = run_setup(e);
+                if (rc != EXIT_OK) {
+                        run_teardown(e);
+                        _exit(rc);
+                }
+                snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+                out = fdopen(pfd[1], "w");
+                if (write_file(e->dir, PID_FILE, text) != 0 || out == NULL) {
+                        run_teardown(e);
+                        _exit(EXIT_RUNTIME);
+                }
+                print_env(e, out);
+                fclose(out);
+                e->notify_fd = -1;
+                if (redirect(2, e->dir, "supervisor.log") != 0)
+                        (void)redirect(2, NULL, NULL);
+                (void)run_supervise(e, &sig);
+                fprintf(stderr, "scsim run: stopping (signal %d)\n", sig);
+                run_teardown(e);
+                _exit(EXIT_OK);
+        }
+        close(pfd[1]);
+        while (got < sizeof(buf) - 1) {
+                n = read(pfd[0], buf + got, sizeof(buf) - 1 - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                got += (size_t)n;
+        }
+        close(pfd[0]);
+        buf[got] = '\0';
+        if (got == 0) {
+                if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+                    WEXITSTATUS(status) != 0)
+                        return WEXITSTATUS(status);
+                return EXIT_RUNTIME;
+        }
+        fputs(buf, stdout);
+        return EXIT_OK;
+}
+
+int run_stop(const struct run_opts *o)
+{
+        const char *dir = dir_argument(o);
+        long pid;
+        int pfd;
+        struct stat st;
+
+        if (dir == NULL)
+                return EXIT_USAGE;
+        if (read_number_file(dir, PID_FILE, &pid) != 0 || pid > INT_MAX) {
+                fprintf(stderr, "scsim run: %s/%s: not found or unreadable: nothing to stop\n", dir,
+                        PID_FILE);
+                return EXIT_RUNTIME;
+        }
+        pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+        if (pfd < 0) {
+                fprintf(stderr, "scsim run: supervisor %ld is gone: %s\n", pid, strerror(errno));
+                return EXIT_RUNTIME;
+        }
+        if (kill((pid_t)pid, SIGTERM) != 0) {
+                fprintf(stderr, "scsim run: cannot signal %ld: %s\n", pid, strerror(errno));
+                close(pfd);
+                return EXIT_RUNTIME;
+        }
+        /* The supervisor's exit is the event: its teardown has finished by then. */
+        struct pollfd p = {.fd = pfd, .events = POLLIN};
+        int r = poll(&p, 1, 3 * STOP_GRACE_MS);
+        close(pfd);
+        if (r <= 0) {
+                fprintf(stderr, "scsim run: supervisor %ld did not stop in time\n", pid);
+                return EXIT_RUNTIME;
+        }
+        if (stat(dir, &st) == 0) {
+                fprintf(stderr, "scsim run: %s is still there after the stop\n", dir);
+                return EXIT_RUNTIME;
+        }
+        return EXIT_OK;
+}
+
+int run_wait(struct run_env *e)
+{
+        const char *dir = dir_argument(e->opts);
+        long slots;
+        int rc;
+
+        if (dir == NULL)
+                return EXIT_USAGE;
+        if (read_number_file(dir, SLOTS_FILE, &slots) != 0 || slots > (long)VPCD_SLOTS) {
+                fprintf(stderr, "scsim run: %s is not a scsim run directory\n", dir);
+                return EXIT_RUNTIME;
+        }
+        if (path_join(e->run, sizeof(e->run), dir, "run") != 0 ||
+            path_join(e->sock, sizeof(e->sock), e->run, "pcscd.comm") != 0)
+                return EXIT_USAGE;
+        snprintf(e->dir, sizeof(e->dir), "%s", dir);
+        if (setenv("PCSCLITE_CSOCK_NAME", e->sock, 1) != 0)
+                return EXIT_RUNTIME;
+        rc = wait_ready(e, (unsigned)slots, now_ms() + (uint64_t)e->opts->timeout_s * 1000u);
+        return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
