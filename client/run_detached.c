@@ -13,6 +13,40 @@
 
 #include "run.h"
 
+/* The supervisor: set up, hand the environment to the waiting caller, serve until --stop. */
+static void supervisor(struct run_env *e, int notify)
+{
+        FILE *out;
+        int rc, sig = 0;
+        char text[32];
+
+        e->notify_fd = notify;
+        (void)setsid();
+        /* Our stdout may be $(...) in a shell: it must not stay open in the daemons. */
+        if (redirect(0, NULL, NULL) != 0 || redirect(1, NULL, NULL) != 0)
+                _exit(RUN_EXIT_FAILED);
+        rc = run_setup(e);
+        if (rc != EXIT_OK) {
+                run_teardown(e);
+                _exit(rc);
+        }
+        snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+        out = fdopen(notify, "w");
+        if (write_file(e->dir, PID_FILE, text) != 0 || out == NULL) {
+                run_teardown(e);
+                _exit(RUN_EXIT_FAILED);
+        }
+        print_env(e, out);
+        fclose(out);
+        e->notify_fd = -1;
+        if (redirect(2, e->dir, "supervisor.log") != 0)
+                (void)redirect(2, NULL, NULL);
+        (void)run_supervise(e, &sig);
+        fprintf(stderr, "scsim run: stopping (signal %d)\n", sig);
+        run_teardown(e);
+        _exit(EXIT_OK);
+}
+
 /*
  * --start: a supervisor process in its own session keeps pcscd and the
  * bridge, and tears them down on SIGTERM (--stop). The caller gets the
@@ -20,50 +54,21 @@
  */
 int run_start(struct run_env *e)
 {
-        int pfd[2];
-        char buf[4096];
+        int pfd[2], status;
+        char buf[8192];
         size_t got = 0;
         ssize_t n;
         pid_t pid;
-        int status;
 
         if (pipe2(pfd, O_CLOEXEC) != 0)
-                return EXIT_RUNTIME;
+                return RUN_EXIT_FAILED;
         fflush(NULL);
         pid = fork();
         if (pid < 0)
-                return EXIT_RUNTIME;
+                return RUN_EXIT_FAILED;
         if (pid == 0) {
-                FILE *out;
-                int rc, sig = 0;
-                char text[32];
-
                 close(pfd[0]);
-                e->notify_fd = pfd[1];
-                (void)setsid();
-                /* Our stdout may be $(...) in a shell: it must not stay open in the daemons. */
-                if (redirect(0, NULL, NULL) != 0 || redirect(1, NULL, NULL) != 0)
-                        _exit(EXIT_RUNTIME);
-                rc = run_setup(e);
-                if (rc != EXIT_OK) {
-                        run_teardown(e);
-                        _exit(rc);
-                }
-                snprintf(text, sizeof(text), "%ld\n", (long)getpid());
-                out = fdopen(pfd[1], "w");
-                if (write_file(e->dir, PID_FILE, text) != 0 || out == NULL) {
-                        run_teardown(e);
-                        _exit(EXIT_RUNTIME);
-                }
-                print_env(e, out);
-                fclose(out);
-                e->notify_fd = -1;
-                if (redirect(2, e->dir, "supervisor.log") != 0)
-                        (void)redirect(2, NULL, NULL);
-                (void)run_supervise(e, &sig);
-                fprintf(stderr, "scsim run: stopping (signal %d)\n", sig);
-                run_teardown(e);
-                _exit(EXIT_OK);
+                supervisor(e, pfd[1]);
         }
         close(pfd[1]);
         while (got < sizeof(buf) - 1) {
@@ -80,12 +85,11 @@ int run_start(struct run_env *e)
                 if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
                     WEXITSTATUS(status) != 0)
                         return WEXITSTATUS(status);
-                return EXIT_RUNTIME;
+                return RUN_EXIT_FAILED;
         }
         fputs(buf, stdout);
         return EXIT_OK;
 }
-
 int run_stop(const struct run_opts *o)
 {
         const char *dir = dir_argument(o);
@@ -94,21 +98,21 @@ int run_stop(const struct run_opts *o)
         struct stat st;
 
         if (dir == NULL)
-                return EXIT_USAGE;
+                return RUN_EXIT_FAILED;
         if (read_number_file(dir, PID_FILE, &pid) != 0 || pid > INT_MAX) {
                 fprintf(stderr, "scsim run: %s/%s: not found or unreadable: nothing to stop\n", dir,
                         PID_FILE);
-                return EXIT_RUNTIME;
+                return RUN_EXIT_FAILED;
         }
         pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
         if (pfd < 0) {
                 fprintf(stderr, "scsim run: supervisor %ld is gone: %s\n", pid, strerror(errno));
-                return EXIT_RUNTIME;
+                return RUN_EXIT_FAILED;
         }
         if (kill((pid_t)pid, SIGTERM) != 0) {
                 fprintf(stderr, "scsim run: cannot signal %ld: %s\n", pid, strerror(errno));
                 close(pfd);
-                return EXIT_RUNTIME;
+                return RUN_EXIT_FAILED;
         }
         /* The supervisor's exit is the event: its teardown has finished by then. */
         struct pollfd p = {.fd = pfd, .events = POLLIN};
@@ -116,33 +120,51 @@ int run_stop(const struct run_opts *o)
         close(pfd);
         if (r <= 0) {
                 fprintf(stderr, "scsim run: supervisor %ld did not stop in time\n", pid);
-                return EXIT_RUNTIME;
+                return RUN_EXIT_FAILED;
         }
         if (stat(dir, &st) == 0) {
                 fprintf(stderr, "scsim run: %s is still there after the stop\n", dir);
-                return EXIT_RUNTIME;
+                return RUN_EXIT_FAILED;
         }
         return EXIT_OK;
+}
+
+/* The reader names a run waits for, one a line in its directory. */
+static int read_readers(struct run_env *e, const char *dir, unsigned *slots)
+{
+        char path[PATH_MAX], line[128];
+        FILE *f;
+
+        *slots = 0;
+        if (path_join(path, sizeof(path), dir, READERS_FILE) != 0 ||
+            (f = fopen(path, "re")) == NULL)
+                return -1;
+        while (*slots < RUN_SLOTS_MAX && fgets(line, sizeof(line), f) != NULL) {
+                line[strcspn(line, "\n")] = '\0';
+                snprintf(e->readers[(*slots)++], sizeof(e->readers[0]), "%s", line);
+        }
+        fclose(f);
+        return *slots > 0 ? 0 : -1;
 }
 
 int run_wait(struct run_env *e)
 {
         const char *dir = dir_argument(e->opts);
-        long slots;
-        int rc;
+        unsigned slots;
 
         if (dir == NULL)
-                return EXIT_USAGE;
-        if (read_number_file(dir, SLOTS_FILE, &slots) != 0 || slots > (long)VPCD_SLOTS) {
+                return RUN_EXIT_FAILED;
+        if (read_readers(e, dir, &slots) != 0) {
                 fprintf(stderr, "scsim run: %s is not a scsim run directory\n", dir);
-                return EXIT_RUNTIME;
+                return RUN_EXIT_FAILED;
         }
         if (path_join(e->run, sizeof(e->run), dir, "run") != 0 ||
             path_join(e->sock, sizeof(e->sock), e->run, "pcscd.comm") != 0)
-                return EXIT_USAGE;
+                return RUN_EXIT_FAILED;
         snprintf(e->dir, sizeof(e->dir), "%s", dir);
         if (setenv("PCSCLITE_CSOCK_NAME", e->sock, 1) != 0)
-                return EXIT_RUNTIME;
-        rc = wait_ready(e, (unsigned)slots, now_ms() + (uint64_t)e->opts->timeout_s * 1000u);
-        return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
+                return RUN_EXIT_FAILED;
+        if (wait_ready(e, slots, now_ms() + (uint64_t)e->opts->timeout_s * 1000u) != 0)
+                return RUN_EXIT_FAILED;
+        return EXIT_OK;
 }

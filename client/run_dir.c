@@ -65,41 +65,6 @@ void remove_tree(const char *dir)
         nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Two consecutive free ports (vpcd always opens both of its slots) on every interface, as vpcd
- * binds. */
-static int pick_ports(uint16_t *port)
-{
-        for (int attempt = 0; attempt < 50; attempt++) {
-                struct sockaddr_in sa;
-                socklen_t len = sizeof(sa);
-                int a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                int b = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-                bool ok = false;
-
-                memset(&sa, 0, sizeof(sa));
-                sa.sin_family = AF_INET;
-                sa.sin_addr.s_addr = htonl(INADDR_ANY);
-                if (a >= 0 && b >= 0 && bind(a, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-                    getsockname(a, (struct sockaddr *)&sa, &len) == 0) {
-                        uint16_t p = ntohs(sa.sin_port);
-                        if (p < 65535) {
-                                sa.sin_port = htons((uint16_t)(p + 1));
-                                if (bind(b, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-                                        *port = p;
-                                        ok = true;
-                                }
-                        }
-                }
-                if (a >= 0)
-                        close(a);
-                if (b >= 0)
-                        close(b);
-                if (ok)
-                        return 0;
-        }
-        return -1;
-}
-
 int write_file(const char *dir, const char *name, const char *text)
 {
         char path[PATH_MAX];
@@ -121,7 +86,6 @@ int write_file(const char *dir, const char *name, const char *text)
 int make_dir(struct run_env *e)
 {
         const char *tmp = getenv("TMPDIR");
-        char text[512];
 
         if (tmp == NULL || tmp[0] == '\0')
                 tmp = "/tmp";
@@ -136,28 +100,11 @@ int make_dir(struct run_env *e)
         if (chmod(e->dir, 0755) != 0 || path_join(e->run, sizeof(e->run), e->dir, "run") != 0 ||
             path_join(e->conf, sizeof(e->conf), e->dir, "reader.conf.d") != 0 ||
             path_join(e->sock, sizeof(e->sock), e->run, "pcscd.comm") != 0 ||
-            mkdir(e->run, 0755) != 0 || mkdir(e->conf, 0755) != 0)
-                goto fail;
-        if (pick_ports(&e->port) != 0) {
-                fprintf(stderr, "scsim run: no two consecutive free TCP ports found\n");
+            mkdir(e->run, 0755) != 0 || mkdir(e->conf, 0755) != 0) {
+                fprintf(stderr, "scsim run: cannot prepare %s: %s\n", e->dir, strerror(errno));
                 return -1;
         }
-        snprintf(text, sizeof(text),
-                 "# written by scsim run: Debian's vpcd, listening on ports %u and %u\n"
-                 "FRIENDLYNAME \"" READER_PREFIX "\"\n"
-                 "DEVICENAME   /dev/null:%u\n"
-                 "LIBPATH      " VPCD_LIBPATH "\n"
-                 "CHANNELID    %u\n",
-                 e->port, e->port + 1u, e->port, e->port);
-        if (write_file(e->conf, "scsim", text) != 0)
-                goto fail;
-        snprintf(text, sizeof(text), "%u\n", e->opts->slots);
-        if (write_file(e->dir, SLOTS_FILE, text) != 0)
-                goto fail;
         return 0;
-fail:
-        fprintf(stderr, "scsim run: cannot prepare %s: %s\n", e->dir, strerror(errno));
-        return -1;
 }
 
 int read_number_file(const char *dir, const char *name, long *out)

@@ -1,27 +1,93 @@
 /* SPDX-License-Identifier: MIT */
-/* scsim run's private pcscd: started, and restarted when it dies. */
+/* scsim run's private pcscd: its socket, its start in each isolation mode, its restarts. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "run.h"
 
+/* systemd's socket activation, which pcscd 1.9.9 understands: our socket arrives as fd 3. */
+#define LISTEN_FD 3
+
 /*
- * pcscd in its own mount namespace, where e->run hides /run/pcscd: the
- * system's pcscd (if any) keeps its socket and pid file, ours gets its own.
- * Failures before exec come back through a close-on-exec pipe, so the parent
- * can say exactly what went wrong.
+ * pcscd 1.9.9 has no option for its socket path, but takes a listening
+ * socket from its parent (socket activation). So the socket is ours, at a
+ * path of ours, and outlives each pcscd: clients that connect while a
+ * restarted pcscd starts wait in its backlog instead of failing.
+ */
+int run_pcscd_socket(struct run_env *e)
+{
+        struct sockaddr_un sa;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sun_family = AF_UNIX;
+        if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", e->sock) >=
+            sizeof(sa.sun_path)) {
+                fprintf(stderr, "scsim run: %s: too long for a socket path; set TMPDIR shorter\n",
+                        e->sock);
+                return -1;
+        }
+        e->pcsc_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        /* Any user's client may connect, as to the system's pcscd (which makes its socket 0666). */
+        if (e->pcsc_fd < 0 || bind(e->pcsc_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+            chmod(e->sock, 0666) != 0 || listen(e->pcsc_fd, SOMAXCONN) != 0) {
+                fprintf(stderr, "scsim run: pcscd's socket %s: %s\n", e->sock, strerror(errno));
+                return -1;
+        }
+        return 0;
+}
+
+static void exec_pcscd(const struct run_env *e, int report)
+{
+        char *argv[] = {"pcscd", "--foreground", "--config", (char *)e->conf, NULL};
+        char msg[1024], pid[32];
+        int mode;
+
+        child_common(e, true);
+        if (redirect(0, NULL, NULL) != 0 || redirect(1, e->dir, "pcscd.log") != 0 ||
+            redirect(2, e->dir, "pcscd.log") != 0) {
+                snprintf(msg, sizeof(msg), "redirecting output to pcscd.log: %s", strerror(errno));
+                goto fail;
+        }
+        mode = run_isolate(e, e->isolation, msg, sizeof(msg));
+        if (mode < 0)
+                goto fail;
+        snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+        if ((e->pcsc_fd != LISTEN_FD && dup2(e->pcsc_fd, LISTEN_FD) < 0) ||
+            fcntl(LISTEN_FD, F_SETFD, 0) != 0 || setenv("LISTEN_FDS", "1", 1) != 0 ||
+            setenv("LISTEN_PID", pid, 1) != 0) {
+                snprintf(msg, sizeof(msg), "handing pcscd its socket: %s", strerror(errno));
+                goto fail;
+        }
+        (void)unsetenv("LISTEN_FDNAMES");
+        snprintf(msg, sizeof(msg), "mode %d", mode);
+        (void)!write(report, msg, strlen(msg));
+        execvp("pcscd", argv);
+        snprintf(msg, sizeof(msg), "%s%s", strerror(errno),
+                 errno == ENOENT ? ": pcscd is not installed (apt-get install pcscd)" : "");
+fail:
+        (void)!write(report, "error ", 6);
+        (void)!write(report, msg, strlen(msg));
+        _exit(RUN_EXIT_FAILED);
+}
+
+/*
+ * pcscd in the isolation chosen the first time (or the first that works).
+ * The child reports the mode, or what went wrong, through a close-on-exec
+ * pipe, so the parent can say exactly that.
  */
 int start_pcscd(struct run_env *e)
 {
-        int pfd[2];
-        char msg[512];
+        char msg[1100];
+        int pfd[2], mode = -1;
+        size_t got = 0;
         ssize_t n;
         pid_t pid;
 
@@ -29,92 +95,59 @@ int start_pcscd(struct run_env *e)
                 return -1;
         fflush(NULL);
         pid = fork();
+        if (pid == 0)
+                exec_pcscd(e, pfd[1]);
+        close(pfd[1]);
         if (pid < 0) {
                 close(pfd[0]);
-                close(pfd[1]);
                 return -1;
         }
-        if (pid == 0) {
-                const char *stage = "";
-                char *argv[] = {"pcscd", "--foreground", "--config", e->conf, NULL};
-                int err;
-
-                close(pfd[0]);
-                child_common(e, true);
-                if (redirect(0, NULL, NULL) != 0 || redirect(1, e->dir, "pcscd.log") != 0 ||
-                    redirect(2, e->dir, "pcscd.log") != 0) {
-                        stage = "redirecting output to pcscd.log";
-                        goto child_fail;
-                }
-                if (mkdir("/run/pcscd", 0755) != 0 && errno != EEXIST) {
-                        stage = "creating /run/pcscd";
-                        goto child_fail;
-                }
-                if (unshare(CLONE_NEWNS) != 0) {
-                        stage = "creating a private mount namespace (unshare)";
-                        goto child_fail;
-                }
-                /* Without this the bind mount below would propagate to the host. */
-                if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
-                        stage = "making mounts private";
-                        goto child_fail;
-                }
-                if (mount(e->run, "/run/pcscd", NULL, MS_BIND, NULL) != 0) {
-                        stage = "bind-mounting the private run directory on /run/pcscd";
-                        goto child_fail;
-                }
-                /*
-                 * Keep our pcscd's hands off real USB readers, which belong to the
-                 * system's pcscd: an empty, read-only /dev/bus/usb in our namespace.
-                 */
-                if (access("/dev/bus/usb", F_OK) == 0)
-                        (void)mount("scsim-nousb", "/dev/bus/usb", "tmpfs",
-                                    MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k");
-                execvp("pcscd", argv);
-                stage = "starting pcscd";
-        child_fail:
-                err = errno;
-                snprintf(msg, sizeof(msg), "%s: %s%s", stage, strerror(err),
-                         (err == EPERM || err == EACCES) ? " (scsim run needs root or "
-                                                           "CAP_SYS_ADMIN for a private pcscd)"
-                                                         : "");
-                (void)!write(pfd[1], msg, strlen(msg));
-                _exit(126);
+        while (got < sizeof(msg) - 1) {
+                n = read(pfd[0], msg + got, sizeof(msg) - 1 - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                got += (size_t)n;
         }
-        close(pfd[1]);
-        do {
-                n = read(pfd[0], msg, sizeof(msg) - 1);
-        } while (n < 0 && errno == EINTR);
         close(pfd[0]);
-        if (n > 0) {
-                msg[n] = '\0';
-                fprintf(stderr, "scsim run: cannot start pcscd: %s\n", msg);
+        msg[got] = '\0';
+        if (strncmp(msg, "mode ", 5) == 0 && strstr(msg, "error ") == NULL)
+                mode = atoi(msg + 5);
+        if (mode <= 0) {
+                const char *err = strstr(msg, "error ");
+                fprintf(stderr, "scsim run: cannot start pcscd: %s\n",
+                        err != NULL ? err + 6 : "it ended before it started");
                 (void)waitpid(pid, NULL, 0);
                 return -1;
         }
         e->pcscd = pid;
-        run_say(e, "pcscd started (pid %ld), vpcd on ports %u-%u", (long)pid, e->port,
-                e->port + 1u);
+        if (e->isolation == ISOLATION_AUTO)
+                e->isolation = (enum run_isolation)mode;
+        run_say(e, "pcscd started (pid %ld, isolation %s), vpcd on ports %u-%u", (long)pid,
+                run_isolation_name((enum run_isolation)mode), e->port,
+                e->port + VPCD_SLOTS * e->entries - 1u);
         return 0;
 }
 
-/* A pcscd that died while we serve is restarted; the bridge reconnects on its own. */
+/* A pcscd that died while we serve is restarted; the bridge takes vpcd back on its own. */
 void restart_pcscd(struct run_env *e)
 {
-        char path[PATH_MAX];
+        char why[96];
 
         if (e->stopping)
                 return;
+        if (e->bridge <= 0) {
+                run_give_up(e, "scsim-vpcd is gone, so a new pcscd would find no cards");
+                return;
+        }
         if (e->pcscd_restarts >= PCSCD_RESTARTS_MAX) {
-                fprintf(stderr, "scsim run: pcscd died %u times, not restarting it again\n",
-                        e->pcscd_restarts);
+                snprintf(why, sizeof(why), "pcscd died %u times, not restarting it again",
+                         e->pcscd_restarts);
+                run_give_up(e, why);
                 return;
         }
         e->pcscd_restarts++;
-        /* A killed pcscd leaves both behind; the next one must not trip over them. */
-        if (path_join(path, sizeof(path), e->run, "pcscd.pid") == 0)
-                (void)unlink(path);
-        (void)unlink(e->sock);
         if (start_pcscd(e) == 0)
                 fprintf(stderr, "scsim run: pcscd restarted (pid %ld)\n", (long)e->pcscd);
 }

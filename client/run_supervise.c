@@ -10,63 +10,40 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bridge.h"
 #include "run.h"
 
 void run_teardown(struct run_env *e)
 {
         e->stopping = true;
         kill_and_reap(e);
-        if (e->trace != NULL && e->trace != stdout)
-                fclose(e->trace);
-        e->trace = NULL;
+        if (e->pcsc_fd >= 0)
+                close(e->pcsc_fd);
+        e->pcsc_fd = -1;
         if (e->dir_made) {
                 remove_tree(e->dir);
                 run_say(e, "removed %s", e->dir);
         }
         e->dir_made = false;
-        scsim_profile_free(&e->profile);
         if (e->sig_fd >= 0)
                 close(e->sig_fd);
         e->sig_fd = -1;
         (void)sigprocmask(SIG_SETMASK, &e->old_mask, NULL);
 }
 
-int run_setup(struct run_env *e)
+/* Said once, and left in the run directory so that --wait reports it at once. */
+int run_give_up(struct run_env *e, const char *why)
+{
+        char text[512];
+
+        fprintf(stderr, "scsim run: %s\n", why);
+        snprintf(text, sizeof(text), "%s\n", why);
+        return write_file(e->dir, FAILED_FILE, text);
+}
+
+static int block_signals(struct run_env *e)
 {
         sigset_t mask;
-        scsim_diag diag;
-        char msg[768];
 
-        memset(&diag, 0, sizeof(diag));
-        if (scsim_profile_open(e->opts->profile, &e->profile, &diag) != SCSIM_OK) {
-                scsim_diag_format(&diag, msg, sizeof(msg));
-                fprintf(stderr, "scsim run: profile '%s': %s\n", e->opts->profile, msg);
-                return EXIT_USAGE;
-        }
-        /* a bad state file stops us here, with its message, before any daemon starts */
-        for (unsigned i = 0; e->opts->state != NULL && i < e->opts->slots; i++) {
-                char path[PATH_MAX];
-                scsim_card *card = scsim_card_new(e->profile);
-                int rc = card == NULL ? SCSIM_ERR_NO_MEMORY : SCSIM_ERR_INVALID_ARGUMENT;
-                if (card != NULL && bridge_state_path(e->opts->state, i, path, sizeof(path)) == 0)
-                        rc = scsim_card_attach_state(card, path, &diag);
-                scsim_card_free(&card);
-                if (rc != SCSIM_OK) {
-                        scsim_diag_format(&diag, msg, sizeof(msg));
-                        fprintf(stderr, "scsim run: --state: %s\n", msg);
-                        return EXIT_RUNTIME;
-                }
-        }
-        if (e->opts->trace != NULL) {
-                if (strcmp(e->opts->trace, "-") == 0) {
-                        e->trace = stdout;
-                } else if ((e->trace = fopen(e->opts->trace, "a")) == NULL) {
-                        fprintf(stderr, "scsim run: --trace '%s': %s\n", e->opts->trace,
-                                strerror(errno));
-                        return EXIT_RUNTIME;
-                }
-        }
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
@@ -75,17 +52,30 @@ int run_setup(struct run_env *e)
         if (sigprocmask(SIG_BLOCK, &mask, &e->old_mask) != 0 ||
             (e->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
                 fprintf(stderr, "scsim run: signals: %s\n", strerror(errno));
-                return EXIT_RUNTIME;
+                return -1;
         }
-        if (make_dir(e) != 0)
-                return EXIT_RUNTIME;
+        return 0;
+}
+
+/*
+ * scsim-vpcd first (it checks every profile and state file, and listens for
+ * vpcd), then pcscd, whose first poll finds the cards, then the wait for
+ * them through PC/SC. Returns 0, 128+N after signal N, or RUN_EXIT_FAILED.
+ */
+int run_setup(struct run_env *e)
+{
+        run_scrub_secrets();
+        if (run_find_vpcd(e->vpcd_bin, sizeof(e->vpcd_bin)) != 0 || block_signals(e) != 0 ||
+            make_dir(e) != 0 || run_layout(e) != 0 || run_write_conf(e) != 0 ||
+            run_pcscd_socket(e) != 0)
+                return RUN_EXIT_FAILED;
         /* libpcsclite reads this once, on our first PC/SC call. */
         if (setenv("PCSCLITE_CSOCK_NAME", e->sock, 1) != 0)
-                return EXIT_RUNTIME;
-        if (start_pcscd(e) != 0 || start_bridge(e) != 0)
-                return EXIT_RUNTIME;
+                return RUN_EXIT_FAILED;
+        if (start_bridge(e) != 0 || start_pcscd(e) != 0)
+                return RUN_EXIT_FAILED;
         if (wait_ready(e, e->opts->slots, now_ms() + (uint64_t)e->opts->timeout_s * 1000u) != 0)
-                return e->stop_sig != 0 ? 128 + e->stop_sig : EXIT_RUNTIME;
+                return e->stop_sig != 0 ? 128 + e->stop_sig : RUN_EXIT_FAILED;
         run_say(e, "ready: %s", e->readers[0]);
         return EXIT_OK;
 }
@@ -136,9 +126,38 @@ static int set_child_env(const struct run_env *e)
  * Serve until the command ends (foreground) or a stop signal arrives
  * (detached). Returns the command's status, or -1 when there is none.
  */
+/* Reaps what ended. Returns COMMAND's status once it ended, else -1. */
+static int reap_children(struct run_env *e)
+{
+        int status, cmd_status = -1;
+        char how[64];
+        pid_t pid;
+
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+                if (pid == e->cmd) {
+                        e->cmd = 0;
+                        cmd_status = status;
+                } else if (pid == e->pcscd) {
+                        e->pcscd = 0;
+                        fprintf(stderr, "scsim run: pcscd ended (%s)\n",
+                                describe_status(status, how, sizeof(how)));
+                        restart_pcscd(e);
+                } else if (pid == e->bridge) {
+                        e->bridge = 0;
+                        fprintf(stderr, "scsim run: scsim-vpcd ended (%s); the cards are gone\n",
+                                describe_status(status, how, sizeof(how)));
+                        print_tail(e->dir, "bridge.log", 20);
+                }
+        }
+        return cmd_status;
+}
+
+/*
+ * Serve until the command ends (foreground) or a stop signal arrives
+ * (detached). Returns the command's status, or -1 when there is none.
+ */
 int run_supervise(struct run_env *e, int *signalled)
 {
-        int cmd_status = -1;
         unsigned interrupts = 0;
 
         for (;;) {
@@ -148,31 +167,10 @@ int run_supervise(struct run_env *e, int *signalled)
                 if (poll(&p, 1, -1) < 0 && errno != EINTR)
                         return -1;
                 while (read(e->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-                        int sig = (int)si.ssi_signo;
+                        int sig = (int)si.ssi_signo, status;
                         if (sig == SIGCHLD) {
-                                int status;
-                                pid_t pid;
-                                char how[64];
-                                while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-                                        if (pid == e->cmd) {
-                                                e->cmd = 0;
-                                                cmd_status = status;
-                                        } else if (pid == e->pcscd) {
-                                                e->pcscd = 0;
-                                                fprintf(stderr, "scsim run: pcscd ended (%s)\n",
-                                                        describe_status(status, how, sizeof(how)));
-                                                restart_pcscd(e);
-                                        } else if (pid == e->bridge) {
-                                                e->bridge = 0;
-                                                fprintf(stderr,
-                                                        "scsim run: scsim-vpcd ended (%s); the "
-                                                        "cards are gone\n",
-                                                        describe_status(status, how, sizeof(how)));
-                                                print_tail(e->dir, "bridge.log", 20);
-                                        }
-                                }
-                                if (cmd_status != -1)
-                                        return cmd_status;
+                                if ((status = reap_children(e)) != -1)
+                                        return status;
                                 continue;
                         }
                         /* SIGINT, SIGTERM, SIGHUP */
@@ -193,6 +191,17 @@ int run_supervise(struct run_env *e, int *signalled)
         }
 }
 
+static void exec_command(const struct run_env *e)
+{
+        child_common(e, false);
+        (void)prctl(PR_SET_PDEATHSIG, 0);
+        if (set_child_env(e) != 0)
+                _exit(RUN_EXIT_FAILED);
+        execvp(e->opts->cmd[0], e->opts->cmd);
+        fprintf(stderr, "scsim run: cannot run '%s': %s\n", e->opts->cmd[0], strerror(errno));
+        _exit(errno == ENOENT ? RUN_EXIT_NOT_FOUND : RUN_EXIT_NOT_EXEC);
+}
+
 int run_foreground(struct run_env *e)
 {
         int rc, status, sig = 0;
@@ -204,28 +213,20 @@ int run_foreground(struct run_env *e)
         e->cmd = fork();
         if (e->cmd < 0) {
                 fprintf(stderr, "scsim run: fork: %s\n", strerror(errno));
-                rc = EXIT_RUNTIME;
+                rc = RUN_EXIT_FAILED;
                 goto done;
         }
-        if (e->cmd == 0) {
-                child_common(e, false);
-                (void)prctl(PR_SET_PDEATHSIG, 0);
-                if (set_child_env(e) != 0)
-                        _exit(EXIT_RUNTIME);
-                execvp(e->opts->cmd[0], e->opts->cmd);
-                fprintf(stderr, "scsim run: cannot run '%s': %s\n", e->opts->cmd[0],
-                        strerror(errno));
-                _exit(errno == ENOENT ? 127 : 126);
-        }
+        if (e->cmd == 0)
+                exec_command(e);
         status = run_supervise(e, &sig);
         if (status == -1)
-                rc = sig != 0 ? 128 + sig : EXIT_RUNTIME;
+                rc = sig != 0 ? 128 + sig : RUN_EXIT_FAILED;
         else if (WIFEXITED(status))
                 rc = WEXITSTATUS(status);
         else if (WIFSIGNALED(status))
                 rc = 128 + WTERMSIG(status);
         else
-                rc = EXIT_RUNTIME;
+                rc = RUN_EXIT_FAILED;
 done:
         run_teardown(e);
         return rc;
