@@ -143,7 +143,7 @@ void restart_pcscd(struct run_env *e)
         }
         if (e->pcscd_restarts >= PCSCD_RESTARTS_MAX) {
                 snprintf(why, sizeof(why), "pcscd died %u times, not restarting it again",
-                         e->pcscd_restarts);
+                         e->pcscd_restarts + 1u);
                 run_give_up(e, why);
                 return;
         }

@@ -37,6 +37,11 @@ int run_give_up(struct run_env *e, const char *why)
 
         fprintf(stderr, "scsim run: %s\n", why);
         snprintf(text, sizeof(text), "%s\n", why);
+        /* Clients waiting in the socket's backlog for a pcscd that will not come fail now. */
+        if (e->pcsc_fd >= 0)
+                close(e->pcsc_fd);
+        e->pcsc_fd = -1;
+        (void)unlink(e->sock);
         return write_file(e->dir, FAILED_FILE, text);
 }
 
