@@ -82,6 +82,9 @@ struct run_env {
         uint16_t port;    /* slot n's vpcd port is port + n */
         unsigned entries; /* vpcd reader entries in reader.conf.d, two slots each */
         int pcsc_fd;      /* pcscd's listening socket, handed to every pcscd we start */
+        int vpcd_fds[VPCD_SLOTS *
+                     RUN_SLOTS_MAX]; /* reverse mode: scsim-vpcd's, until it has them */
+        unsigned vpcd_fd_count;
         int sig_fd;
         int notify_fd; /* --start: the pipe to the waiting parent; no daemon may keep it */
         sigset_t old_mask;

@@ -4,18 +4,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "run.h"
 
-/* The fd scsim-vpcd says "ready" on (--ready-fd). */
-#define READY_FD 3
-#define ARGS_MAX (24 + 2 * RUN_SLOTS_MAX)
+/* Where scsim-vpcd finds its listening sockets (LISTEN_FDS). */
+#define LISTEN_FD0 3
+#define ARGS_MAX   (24 + 2 * RUN_SLOTS_MAX)
 
 static bool executable(const char *path)
 {
@@ -86,7 +84,6 @@ static void bridge_args(const struct run_env *e, struct args *a)
 
         a->n = 0;
         arg(a, "%s", e->vpcd_bin);
-        arg(a, "--ready-fd=%d", READY_FD);
         arg(a, "--verbose");
         arg(a, "--slots=%u", o->slots);
         arg(a, "--profile=%s", o->profile);
@@ -111,42 +108,35 @@ static void bridge_args(const struct run_env *e, struct args *a)
                 arg(a, "--trace-secrets");
 }
 
-/* Wait for "ready" on fd: 0, or -1 when the bridge ended first or time ran out. */
-static int wait_bridge_ready(struct run_env *e, int fd, uint64_t deadline)
+/* Our listening sockets at fds 3.., as systemd's socket activation hands them over. */
+static int hand_over_sockets(const struct run_env *e)
 {
-        char buf[16];
-        size_t got = 0;
+        int moved[VPCD_SLOTS * RUN_SLOTS_MAX];
+        unsigned n = e->vpcd_fd_count;
+        char pid[32];
 
-        while (got < 6) {
-                struct pollfd p = {.fd = fd, .events = POLLIN};
-                uint64_t now = now_ms();
-                ssize_t n;
-                if (now >= deadline) {
-                        fprintf(stderr, "scsim run: scsim-vpcd not ready after %u s\n",
-                                e->opts->timeout_s);
+        /* Out of the way first, so that no dup2 below closes one still to be moved. */
+        for (unsigned i = 0; i < n; i++)
+                if ((moved[i] = fcntl(e->vpcd_fds[i], F_DUPFD_CLOEXEC, (int)(LISTEN_FD0 + n))) < 0)
                         return -1;
-                }
-                if (poll(&p, 1, (int)(deadline - now)) <= 0)
-                        continue;
-                n = read(fd, buf + got, sizeof(buf) - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
+        for (unsigned i = 0; i < n; i++)
+                if (dup2(moved[i], LISTEN_FD0 + (int)i) < 0)
                         return -1;
-                got += (size_t)n;
-        }
-        return memcmp(buf, "ready\n", 6) == 0 ? 0 : -1;
+        snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+        snprintf(pid + 16, sizeof(pid) - 16, "%u", n);
+        return n == 0 ||
+                       (setenv("LISTEN_PID", pid, 1) == 0 && setenv("LISTEN_FDS", pid + 16, 1) == 0)
+                   ? 0
+                   : -1;
 }
 
-static void exec_bridge(const struct run_env *e, int ready_w)
+static void exec_bridge(const struct run_env *e)
 {
         static struct args a;
 
         child_common(e, true);
-        /* dup2 onto itself keeps close-on-exec: clear it by hand. */
         if (redirect(0, NULL, NULL) != 0 || redirect(2, e->dir, "bridge.log") != 0 ||
-            (ready_w != READY_FD && dup2(ready_w, READY_FD) < 0) ||
-            fcntl(READY_FD, F_SETFD, 0) != 0)
+            hand_over_sockets(e) != 0)
                 _exit(RUN_EXIT_FAILED);
         bridge_args(e, &a);
         execv(a.argv[0], a.argv);
@@ -155,40 +145,26 @@ static void exec_bridge(const struct run_env *e, int ready_w)
 }
 
 /*
- * scsim-vpcd starts first: it loads every profile and state file (a bad one
- * stops the run before pcscd starts) and, in reverse mode, listens before
- * pcscd's vpcd connects, so the cards are there at pcscd's first poll.
+ * scsim-vpcd gets its listening sockets from us, so pcscd may start at
+ * once: vpcd's connections wait in their backlog until scsim-vpcd has made
+ * its cards, and the cards are there at pcscd's first poll. A bad profile or
+ * state file ends scsim-vpcd, which the wait for the cards reports.
  */
 int start_bridge(struct run_env *e)
 {
-        int pfd[2], status, rc;
-        char how[64];
         pid_t pid;
 
-        if (pipe2(pfd, O_CLOEXEC) != 0)
-                return -1;
         fflush(NULL);
         pid = fork();
         if (pid == 0)
-                exec_bridge(e, pfd[1]);
-        close(pfd[1]);
-        if (pid < 0) {
-                close(pfd[0]);
+                exec_bridge(e);
+        for (unsigned i = 0; i < e->vpcd_fd_count; i++)
+                close(e->vpcd_fds[i]);
+        e->vpcd_fd_count = 0;
+        if (pid < 0)
                 return -1;
-        }
         e->bridge = pid;
-        rc = wait_bridge_ready(e, pfd[0], now_ms() + (uint64_t)e->opts->timeout_s * 1000u);
-        close(pfd[0]);
-        if (rc == 0) {
-                run_say(e, "scsim-vpcd ready (pid %ld), %u slot(s) on ports from %u", (long)pid,
-                        e->opts->slots, e->port);
-                return 0;
-        }
-        kill(pid, SIGTERM);
-        if (waitpid(pid, &status, 0) == pid)
-                fprintf(stderr, "scsim run: scsim-vpcd did not start (%s):\n",
-                        describe_status(status, how, sizeof(how)));
-        e->bridge = 0;
-        print_tail(e->dir, "bridge.log", 20);
-        return -1;
+        run_say(e, "scsim-vpcd started (pid %ld), %u slot(s) on ports from %u", (long)pid,
+                e->opts->slots, e->port);
+        return 0;
 }

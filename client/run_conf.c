@@ -48,33 +48,44 @@ static int name_entry(struct run_env *e, unsigned k, char *out, size_t cap)
         return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-/* COUNT consecutive free ports on every interface, as vpcd binds; the first in *port. */
-static int pick_ports(unsigned count, uint16_t *port)
+/*
+ * COUNT consecutive free ports, the first in *port. With fds, they stay open
+ * and listening on loopback for scsim-vpcd (reverse mode: no one can take
+ * them before it has them); without, they are only checked on every
+ * interface, as vpcd binds them itself.
+ */
+static int pick_ports(unsigned count, uint16_t *port, int *fds)
 {
         for (int attempt = 0; attempt < 50; attempt++) {
                 struct sockaddr_in sa;
                 socklen_t len = sizeof(sa);
-                int fds[2 * RUN_SLOTS_MAX];
-                unsigned open_fds = 0, first = 0;
+                int open_fds[VPCD_SLOTS * RUN_SLOTS_MAX];
+                unsigned n = 0, first = 0;
                 bool ok = true;
 
                 memset(&sa, 0, sizeof(sa));
                 sa.sin_family = AF_INET;
-                sa.sin_addr.s_addr = htonl(INADDR_ANY);
-                for (unsigned i = 0; ok && i < count; i++) {
+                sa.sin_addr.s_addr = htonl(fds != NULL ? INADDR_LOOPBACK : INADDR_ANY);
+                while (ok && n < count) {
                         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                         if (fd < 0)
                                 break;
-                        fds[open_fds++] = fd;
-                        sa.sin_port = htons((uint16_t)(i == 0 ? 0 : first + i));
-                        ok = (i == 0 || first + i <= 65535u) &&
-                             bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-                        if (ok && i == 0 && getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+                        open_fds[n] = fd;
+                        sa.sin_port = htons((uint16_t)(n == 0 ? 0 : first + n));
+                        ok = (n == 0 || first + n <= 65535u) &&
+                             bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+                             (fds == NULL || listen(fd, 4) == 0);
+                        if (ok && n == 0 && getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
                                 first = ntohs(sa.sin_port);
+                        n++;
                 }
-                ok = ok && open_fds == count;
-                while (open_fds > 0)
-                        close(fds[--open_fds]);
+                ok = ok && n == count;
+                for (unsigned i = 0; i < n; i++) {
+                        if (ok && fds != NULL)
+                                fds[i] = open_fds[i];
+                        else
+                                close(open_fds[i]);
+                }
                 if (ok) {
                         *port = (uint16_t)first;
                         return 0;
@@ -95,11 +106,13 @@ int run_layout(struct run_env *e)
                         snprintf(e->readers[2u * k + j], sizeof(e->readers[0]), "%s 00 %02X", name,
                                  j);
         }
-        if (pick_ports(VPCD_SLOTS * e->entries, &e->port) != 0) {
+        if (pick_ports(VPCD_SLOTS * e->entries, &e->port,
+                       e->opts->removable ? NULL : e->vpcd_fds) != 0) {
                 fprintf(stderr, "scsim run: no %u consecutive free TCP ports found\n",
                         VPCD_SLOTS * e->entries);
                 return -1;
         }
+        e->vpcd_fd_count = e->opts->removable ? 0 : VPCD_SLOTS * e->entries;
         return 0;
 }
 

@@ -440,7 +440,9 @@ static int bridge_setup(struct bridge *b)
                         blog(b, L_ERROR, "slot %u: port beyond 65535", i);
                         return -1;
                 }
-                if (cfg->reverse && slot_listen(s) != 0)
+                if (cfg->reverse && cfg->slot[i].listen_fd > 2)
+                        s->listen_fd = cfg->slot[i].listen_fd;
+                else if (cfg->reverse && slot_listen(s) != 0)
                         return -1;
         }
         sigemptyset(&mask);

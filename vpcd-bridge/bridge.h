@@ -17,6 +17,7 @@
 struct bridge_slot_config {
         const scsim_profile *profile; /* borrowed; NULL: the config's profile */
         const char *state_path;       /* NULL: from the config's state_path (or in memory) */
+        int listen_fd; /* reverse mode: a socket already listening (fd > 2), or 0 to open one */
 };
 
 struct bridge_config {

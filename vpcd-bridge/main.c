@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* scsim-vpcd: presents simulated cards to pcscd through vsmartcard's vpcd driver. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <scsim/scsim.h>
@@ -373,6 +375,42 @@ static int load_slots(const struct opts *o, struct bridge_config *cfg,
         return 0;
 }
 
+/*
+ * Listening sockets handed over by a supervisor (scsim run), systemd's way:
+ * LISTEN_PID is ours and LISTEN_FDS sockets start at fd 3, one per slot in
+ * slot order. vpcd may connect before we are up: it waits in the backlog.
+ */
+static int take_listen_fds(struct bridge_config *cfg)
+{
+        const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+        unsigned long count;
+
+        if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid())
+                return 0;
+        count = strtoul(fds, NULL, 10);
+        (void)unsetenv("LISTEN_PID");
+        (void)unsetenv("LISTEN_FDS");
+        if (!cfg->reverse || count != cfg->slots) {
+                fprintf(stderr,
+                        "scsim-vpcd: LISTEN_FDS=%lu: expected one listening socket per slot (%u) "
+                        "with --reverse\n",
+                        count, cfg->slots);
+                return -1;
+        }
+        for (unsigned i = 0; i < cfg->slots; i++) {
+                int fd = 3 + (int)i, listening = 0;
+                socklen_t len = sizeof(listening);
+                if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 ||
+                    !listening || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+                        fprintf(stderr, "scsim-vpcd: LISTEN_FDS: fd %d is no listening socket\n",
+                                fd);
+                        return -1;
+                }
+                cfg->slot[i].listen_fd = fd;
+        }
+        return 0;
+}
+
 static void say_ready(void *arg)
 {
         int fd = *(const int *)arg;
@@ -407,7 +445,7 @@ int main(int argc, char **argv)
                 rc = print_atr(cfg.profile);
                 goto done;
         }
-        if (resolve_address(&o, &cfg.addr) != 0)
+        if (resolve_address(&o, &cfg.addr) != 0 || take_listen_fds(&cfg) != 0)
                 goto done;
         if (o.trace != NULL && (cfg.trace = trace_file_open(o.trace, o.trace_append)) == NULL) {
                 rc = EXIT_RUNTIME;
