@@ -427,6 +427,7 @@ int main(int argc, char **argv)
         scsim_profile *owned[BRIDGE_SLOTS_MAX + 1] = {NULL};
         struct bridge_config cfg;
         struct opts o;
+        char err[512];
         int rc = parse_options(&o, argc, argv);
 
         memset(&cfg, 0, sizeof(cfg));
@@ -447,7 +448,11 @@ int main(int argc, char **argv)
         }
         if (resolve_address(&o, &cfg.addr) != 0 || take_listen_fds(&cfg) != 0)
                 goto done;
-        if (o.trace != NULL && (cfg.trace = trace_file_open(o.trace, o.trace_append)) == NULL) {
+        if (o.trace != NULL && strcmp(o.trace, "-") == 0) {
+                cfg.trace = stdout;
+        } else if (o.trace != NULL && (cfg.trace = bridge_trace_open(o.trace, o.trace_append, err,
+                                                                     sizeof(err))) == NULL) {
+                fprintf(stderr, "scsim-vpcd: --trace '%s': %s\n", o.trace, err);
                 rc = EXIT_RUNTIME;
                 goto done;
         }
