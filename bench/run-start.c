@@ -69,10 +69,10 @@ static uint64_t run_and_read(char *const argv[])
         return n > 0 ? strtoull(buf, NULL, 10) : 0;
 }
 
-/* One `scsim run -- run-start --mark`: from our fork to COMMAND's start. */
-static double scsim_round(const char *scsim, const char *self)
+/* One `scsim run -- run-start-mark`: from our fork to COMMAND's start. */
+static double scsim_round(const char *scsim, const char *marker)
 {
-        char *argv[] = {(char *)scsim, "run", "--", (char *)self, "--mark", NULL};
+        char *argv[] = {(char *)scsim, "run", "--", (char *)marker, NULL};
         uint64_t t0 = now_ns(), t1 = run_and_read(argv);
 
         return t1 > t0 ? (double)(t1 - t0) / 1e6 : -1.0;
@@ -238,7 +238,7 @@ int main(int argc, char **argv)
         struct floor f;
         double ratio[64], ms_scsim[64], ms_floor[64];
         unsigned rounds = ROUNDS_DEFAULT;
-        char self[PATH_MAX];
+        char self[PATH_MAX], marker[PATH_MAX + 8];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
         if (argc == 2 && strcmp(argv[1], "--mark") == 0)
@@ -253,9 +253,11 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: run-start SCSIM SCSIM_VPCD [ROUNDS]   (as root)\n");
                 return 2;
         }
-        if (n <= 0)
+        if (n <= 0 || (size_t)n + sizeof("-mark") > sizeof(self))
                 return 3;
         self[n] = '\0';
+        /* The static marker beside us (see CMakeLists.txt). */
+        snprintf(marker, sizeof(marker), "%s-mark", self);
         memset(&f, 0, sizeof(f));
         if (floor_setup(&f, argv[2]) != 0) {
                 fprintf(stderr, "run-start: cannot start the floor's scsim-vpcd\n");
@@ -264,7 +266,7 @@ int main(int argc, char **argv)
         /* Alternate the two, so a busy machine slows both; the median of per-round ratios. */
         for (unsigned r = 0; r < rounds; r++) {
                 ms_floor[r] = floor_round(&f, self);
-                ms_scsim[r] = scsim_round(argv[1], self);
+                ms_scsim[r] = scsim_round(argv[1], marker);
                 if (ms_floor[r] <= 0 || ms_scsim[r] <= 0) {
                         fprintf(stderr, "run-start: round %u failed\n", r);
                         return 3;

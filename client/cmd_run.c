@@ -291,6 +291,7 @@ static int run_main(int argc, char **argv)
         e.sig_fd = -1;
         e.notify_fd = -1;
         e.pcsc_fd = -1;
+        e.pcscd_report = -1;
         e.isolation = o.isolation;
         return dispatch(&o, &e, argc, argv);
 }

@@ -89,6 +89,7 @@ struct run_env {
         int notify_fd; /* --start: the pipe to the waiting parent; no daemon may keep it */
         sigset_t old_mask;
         pid_t pcscd, bridge, cmd;
+        int pcscd_report;             /* the spawned pcscd's report pipe, until read */
         enum run_isolation isolation; /* what pcscd got the first time, kept for restarts */
         unsigned pcscd_restarts;
         bool stopping;
@@ -119,6 +120,8 @@ int run_write_conf(struct run_env *e);
 
 /* run_pcscd.c, run_isolate.c, run_bridge.c: the daemons */
 int run_pcscd_socket(struct run_env *e);
+int run_spawn_pcscd(struct run_env *e);
+int run_pcscd_started(struct run_env *e);
 int start_pcscd(struct run_env *e);
 void restart_pcscd(struct run_env *e);
 int run_isolate(const struct run_env *e, enum run_isolation mode, char *msg, size_t cap);

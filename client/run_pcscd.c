@@ -81,14 +81,12 @@ fail:
 /*
  * pcscd in the isolation chosen the first time (or the first that works).
  * The child reports the mode, or what went wrong, through a close-on-exec
- * pipe, so the parent can say exactly that.
+ * pipe that run_pcscd_started reads, so the parent can say exactly that and
+ * need not wait for it before starting scsim-vpcd.
  */
-int start_pcscd(struct run_env *e)
+int run_spawn_pcscd(struct run_env *e)
 {
-        char msg[1100];
-        int pfd[2], mode = -1;
-        size_t got = 0;
-        ssize_t n;
+        int pfd[2];
         pid_t pid;
 
         if (pipe2(pfd, O_CLOEXEC) != 0)
@@ -102,15 +100,30 @@ int start_pcscd(struct run_env *e)
                 close(pfd[0]);
                 return -1;
         }
-        while (got < sizeof(msg) - 1) {
-                n = read(pfd[0], msg + got, sizeof(msg) - 1 - got);
+        e->pcscd = pid;
+        e->pcscd_report = pfd[0];
+        return 0;
+}
+
+/* The spawned pcscd's report: 0 once it runs pcscd, -1 after a message. */
+int run_pcscd_started(struct run_env *e)
+{
+        char msg[1100];
+        int mode = -1;
+        size_t got = 0;
+        ssize_t n;
+
+        while (e->pcscd_report >= 0 && got < sizeof(msg) - 1) {
+                n = read(e->pcscd_report, msg + got, sizeof(msg) - 1 - got);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
                         break;
                 got += (size_t)n;
         }
-        close(pfd[0]);
+        if (e->pcscd_report >= 0)
+                close(e->pcscd_report);
+        e->pcscd_report = -1;
         msg[got] = '\0';
         if (strncmp(msg, "mode ", 5) == 0 && strstr(msg, "error ") == NULL)
                 mode = atoi(msg + 5);
@@ -118,16 +131,21 @@ int start_pcscd(struct run_env *e)
                 const char *err = strstr(msg, "error ");
                 fprintf(stderr, "scsim run: cannot start pcscd: %s\n",
                         err != NULL ? err + 6 : "it ended before it started");
-                (void)waitpid(pid, NULL, 0);
+                (void)waitpid(e->pcscd, NULL, 0);
+                e->pcscd = 0;
                 return -1;
         }
-        e->pcscd = pid;
         if (e->isolation == ISOLATION_AUTO)
                 e->isolation = (enum run_isolation)mode;
-        run_say(e, "pcscd started (pid %ld, isolation %s), vpcd on ports %u-%u", (long)pid,
+        run_say(e, "pcscd started (pid %ld, isolation %s), vpcd on ports %u-%u", (long)e->pcscd,
                 run_isolation_name((enum run_isolation)mode), e->port,
                 e->port + VPCD_SLOTS * e->entries - 1u);
         return 0;
+}
+
+int start_pcscd(struct run_env *e)
+{
+        return run_spawn_pcscd(e) == 0 ? run_pcscd_started(e) : -1;
 }
 
 /* A pcscd that died while we serve is restarted; the bridge takes vpcd back on its own. */

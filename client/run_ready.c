@@ -150,7 +150,7 @@ static int probe(const struct run_env *e, unsigned slots, uint64_t deadline)
         return PROBE_TIMEOUT;
 }
 
-/* What woke us: 0 the probe ended, 1 look again, -1 give up (said why). */
+/* What woke us: 0 the probe ended, 1 look again, -1 give up, -2 give up and skip the logs. */
 static int on_event(struct run_env *e, struct pollfd *p)
 {
         struct signalfd_siginfo si;
@@ -168,6 +168,12 @@ static int on_event(struct run_env *e, struct pollfd *p)
                 fprintf(stderr, "scsim run: interrupted while waiting for the cards\n");
                 return -1;
         }
+        /* The report of a pcscd just spawned: its isolation, or why it could not start. */
+        if ((p[3].revents & (POLLIN | POLLHUP)) && p[3].fd >= 0) {
+                p[3].fd = -1;
+                if (run_pcscd_started(e) != 0)
+                        return -2; /* said why; the logs have nothing to add */
+        }
         if (daemon_died(e))
                 return -1;
         return (p[0].revents & POLLIN) ? 0 : 1;
@@ -180,7 +186,7 @@ static int on_event(struct run_env *e, struct pollfd *p)
  */
 int wait_ready(struct run_env *e, unsigned slots, uint64_t deadline)
 {
-        struct pollfd p[3];
+        struct pollfd p[4];
         int status = -1, woke = 1, ino;
         pid_t pid, bridge = e->bridge;
 
@@ -198,12 +204,15 @@ int wait_ready(struct run_env *e, unsigned slots, uint64_t deadline)
         if (ino >= 0)
                 (void)inotify_add_watch(ino, e->dir, IN_CREATE | IN_MOVED_TO);
         p[2].fd = ino;
-        for (int i = 0; i < 3; i++)
+        p[3].fd = e->pcscd_report;
+        for (int i = 0; i < 4; i++) {
                 p[i].events = POLLIN;
+                p[i].revents = 0;
+        }
         while (p[0].fd >= 0 && woke == 1) {
                 uint64_t now = now_ms();
                 /* The probe keeps the deadline itself; a second more lets it say so. */
-                if (poll(p, 3, (int)(deadline + 1000u > now ? deadline + 1000u - now : 0)) == 0) {
+                if (poll(p, 4, (int)(deadline + 1000u > now ? deadline + 1000u - now : 0)) == 0) {
                         fprintf(stderr, "scsim run: pcscd did not answer in %u s\n",
                                 e->opts->timeout_s);
                         break;
@@ -215,12 +224,17 @@ int wait_ready(struct run_env *e, unsigned slots, uint64_t deadline)
                         kill(pid, SIGKILL);
                 (void)waitpid(pid, &status, 0);
         }
+        /* Cards present means pcscd runs; its report is there to read. */
+        if (woke == 0 && e->pcscd_report >= 0 && run_pcscd_started(e) != 0)
+                woke = -2;
         if (p[0].fd >= 0)
                 close(p[0].fd);
         if (ino >= 0)
                 close(ino);
         if (woke == 0 && WIFEXITED(status) && WEXITSTATUS(status) == PROBE_READY)
                 return 0;
+        if (woke == -2)
+                return -1;
         if (woke == 0 && WIFEXITED(status) && WEXITSTATUS(status) == PROBE_NO_PCSCD &&
             !run_failed(e))
                 fprintf(stderr, "scsim run: pcscd went away while we waited for the cards\n");

@@ -3,9 +3,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +19,9 @@ void run_teardown(struct run_env *e)
         if (e->pcsc_fd >= 0)
                 close(e->pcsc_fd);
         e->pcsc_fd = -1;
+        if (e->pcscd_report >= 0)
+                close(e->pcscd_report);
+        e->pcscd_report = -1;
         if (e->dir_made) {
                 remove_tree(e->dir);
                 run_say(e, "removed %s", e->dir);
@@ -77,7 +80,11 @@ int run_setup(struct run_env *e)
         /* libpcsclite reads this once, on our first PC/SC call. */
         if (setenv("PCSCLITE_CSOCK_NAME", e->sock, 1) != 0)
                 return RUN_EXIT_FAILED;
-        if (start_bridge(e) != 0 || start_pcscd(e) != 0)
+        /*
+         * pcscd first, the longest to start; the sockets of both are already
+         * ours. Its report (isolation, exec) is read while waiting for the cards.
+         */
+        if (run_spawn_pcscd(e) != 0 || start_bridge(e) != 0)
                 return RUN_EXIT_FAILED;
         if (wait_ready(e, e->opts->slots, now_ms() + (uint64_t)e->opts->timeout_s * 1000u) != 0)
                 return e->stop_sig != 0 ? 128 + e->stop_sig : RUN_EXIT_FAILED;
@@ -196,15 +203,36 @@ int run_supervise(struct run_env *e, int *signalled)
         }
 }
 
-static void exec_command(const struct run_env *e)
+/*
+ * COMMAND through posix_spawnp (a vfork: no copy of our address space, so it
+ * starts sooner), with default signal dispositions and our original mask.
+ * Every fd of ours is close-on-exec. Returns 0, or COMMAND's would-be exit
+ * code (126 cannot run, 127 not found) after a message.
+ */
+static int spawn_command(struct run_env *e)
 {
-        child_common(e, false);
-        (void)prctl(PR_SET_PDEATHSIG, 0);
-        if (set_child_env(e) != 0)
-                _exit(RUN_EXIT_FAILED);
-        execvp(e->opts->cmd[0], e->opts->cmd);
-        fprintf(stderr, "scsim run: cannot run '%s': %s\n", e->opts->cmd[0], strerror(errno));
-        _exit(errno == ENOENT ? RUN_EXIT_NOT_FOUND : RUN_EXIT_NOT_EXEC);
+        extern char **environ;
+        posix_spawnattr_t attr;
+        sigset_t all;
+        int rc;
+
+        if (set_child_env(e) != 0 || posix_spawnattr_init(&attr) != 0)
+                return RUN_EXIT_FAILED;
+        sigfillset(&all);
+        rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        if (rc == 0)
+                rc = posix_spawnattr_setsigmask(&attr, &e->old_mask);
+        if (rc == 0)
+                rc = posix_spawnattr_setsigdefault(&attr, &all);
+        fflush(NULL);
+        if (rc == 0)
+                rc = posix_spawnp(&e->cmd, e->opts->cmd[0], NULL, &attr, e->opts->cmd, environ);
+        posix_spawnattr_destroy(&attr);
+        if (rc == 0)
+                return 0;
+        e->cmd = 0;
+        fprintf(stderr, "scsim run: cannot run '%s': %s\n", e->opts->cmd[0], strerror(rc));
+        return rc == ENOENT ? RUN_EXIT_NOT_FOUND : RUN_EXIT_NOT_EXEC;
 }
 
 int run_foreground(struct run_env *e)
@@ -214,15 +242,9 @@ int run_foreground(struct run_env *e)
         rc = run_setup(e);
         if (rc != EXIT_OK)
                 goto done;
-        fflush(NULL);
-        e->cmd = fork();
-        if (e->cmd < 0) {
-                fprintf(stderr, "scsim run: fork: %s\n", strerror(errno));
-                rc = RUN_EXIT_FAILED;
+        rc = spawn_command(e);
+        if (rc != 0)
                 goto done;
-        }
-        if (e->cmd == 0)
-                exec_command(e);
         status = run_supervise(e, &sig);
         if (status == -1)
                 rc = sig != 0 ? 128 + sig : RUN_EXIT_FAILED;
