@@ -2,14 +2,15 @@
 /* scsim run waits through PC/SC until every card is present. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,8 +19,8 @@
 
 #include "run.h"
 
-/* The probe's exit codes. */
-enum { PROBE_READY = 0, PROBE_TIMEOUT = 1, PROBE_NO_PCSCD = 2 };
+/* How a look through PC/SC ended. */
+enum { LOOK_READY = 0, LOOK_TIMEOUT = 1, LOOK_NO_PCSCD = 2 };
 
 /* Has one of our daemons died? Reaps it and says so. */
 bool daemon_died(struct run_env *e)
@@ -48,9 +49,16 @@ static bool run_failed(const struct run_env *e)
         char path[PATH_MAX], why[512];
         FILE *f;
 
+        static bool said; /* once, whichever thread sees it first */
+
         if (path_join(path, sizeof(path), e->dir, FAILED_FILE) != 0 ||
             (f = fopen(path, "re")) == NULL)
                 return false;
+        if (said) {
+                fclose(f);
+                return true;
+        }
+        said = true;
         if (fgets(why, sizeof(why), f) == NULL)
                 why[0] = '\0';
         fclose(f);
@@ -122,35 +130,38 @@ static LONG look(SCARDCONTEXT ctx, const struct run_env *e, unsigned slots, DWOR
 }
 
 /*
- * The probe, in a child process: libpcsclite waits for pcscd without a
- * timeout, so the PC/SC calls run where the parent can end them when a
- * daemon dies, a signal comes or the time is up.
+ * Look through PC/SC until every card is present, pcscd goes, the deadline
+ * passes or the watch gives up (it then ends what we may be blocked on).
  */
-static int probe(const struct run_env *e, unsigned slots, uint64_t deadline)
+static int look_until_ready(const struct run_env *e, unsigned slots, uint64_t deadline,
+                            atomic_int *verdict)
 {
         SCARDCONTEXT ctx = 0;
         LONG rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
+        int result = LOOK_TIMEOUT;
 
         if (rv != SCARD_S_SUCCESS)
-                return PROBE_NO_PCSCD;
-        for (;;) {
+                return LOOK_NO_PCSCD;
+        while (atomic_load(verdict) == 0) {
                 uint64_t now = now_ms();
                 if (now >= deadline)
                         break;
                 rv = look(ctx, e, slots, (DWORD)(deadline - now < 1000 ? deadline - now : 1000));
-                if (rv == SCARD_S_SUCCESS)
-                        return PROBE_READY;
-                if (rv != SCARD_E_TIMEOUT)
-                        return PROBE_NO_PCSCD;
+                if (rv == SCARD_S_SUCCESS || rv != SCARD_E_TIMEOUT) {
+                        result = rv == SCARD_S_SUCCESS ? LOOK_READY : LOOK_NO_PCSCD;
+                        break;
+                }
         }
-        fprintf(stderr,
-                "scsim run: timed out after %u s waiting for %u card(s) in pcscd (last PC/SC "
-                "result: %s)\n",
-                e->opts->timeout_s, slots, pcsc_stringify_error(rv));
-        return PROBE_TIMEOUT;
+        SCardReleaseContext(ctx);
+        if (result == LOOK_TIMEOUT && atomic_load(verdict) == 0)
+                fprintf(stderr,
+                        "scsim run: timed out after %u s waiting for %u card(s) in pcscd (last "
+                        "PC/SC result: %s)\n",
+                        e->opts->timeout_s, slots, pcsc_stringify_error(rv));
+        return result;
 }
 
-/* What woke us: 0 the probe ended, 1 look again, -1 give up, -2 give up and skip the logs. */
+/* What woke the watch: 1 nothing to end the wait, -1 give up, -2 give up and skip the logs. */
 static int on_event(struct run_env *e, struct pollfd *p)
 {
         struct signalfd_siginfo si;
@@ -159,84 +170,114 @@ static int on_event(struct run_env *e, struct pollfd *p)
         if (p[2].revents & POLLIN) {
                 (void)!read(p[2].fd, buf, sizeof(buf));
                 if (run_failed(e))
-                        return -1;
+                        return -2;
         }
         while (p[1].fd >= 0 && read(p[1].fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
                 if (si.ssi_signo != SIGCHLD && e->stop_sig == 0)
                         e->stop_sig = (int)si.ssi_signo;
         if (e->stop_sig != 0) {
                 fprintf(stderr, "scsim run: interrupted while waiting for the cards\n");
-                return -1;
+                return -2;
         }
         /* The report of a pcscd just spawned: its isolation, or why it could not start. */
         if ((p[3].revents & (POLLIN | POLLHUP)) && p[3].fd >= 0) {
                 p[3].fd = -1;
                 if (run_pcscd_started(e) != 0)
-                        return -2; /* said why; the logs have nothing to add */
+                        return -2;
         }
-        if (daemon_died(e))
-                return -1;
-        return (p[0].revents & POLLIN) ? 0 : 1;
+        return daemon_died(e) ? -1 : 1;
+}
+
+/*
+ * The watch over the wait, in a thread of its own: libpcsclite waits for
+ * pcscd without a timeout, so when a daemon dies, a signal comes, the run
+ * gave up or time is up, the watch ends pcscd and closes its socket, which
+ * fails every PC/SC call waiting on them.
+ */
+struct watch {
+        struct run_env *e;
+        uint64_t deadline;
+        int done[2];        /* the looking thread says it is done */
+        atomic_int verdict; /* 0 waiting, 1 ready, -1 failed, -2 failed and said why */
+};
+
+static void *watch_run(void *arg)
+{
+        struct watch *w = arg;
+        struct run_env *e = w->e;
+        struct pollfd p[4] = {
+            {.fd = w->done[0]}, {.fd = e->sig_fd}, {.fd = -1}, {.fd = e->pcscd_report}};
+        int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), result = 1, expected = 0;
+
+        if (ino >= 0 && inotify_add_watch(ino, e->dir, IN_CREATE | IN_MOVED_TO) >= 0)
+                p[2].fd = ino;
+        for (int i = 0; i < 4; i++)
+                p[i].events = POLLIN;
+        while (result == 1) {
+                uint64_t now = now_ms();
+                /* The looking thread keeps the deadline itself; a second more lets it say so. */
+                if (now >= w->deadline + 1000u) {
+                        fprintf(stderr, "scsim run: pcscd did not answer in %u s\n",
+                                e->opts->timeout_s);
+                        result = -1;
+                        break;
+                }
+                if (poll(p, 4, (int)(w->deadline + 1000u - now)) <= 0)
+                        continue;
+                if (p[0].revents != 0)
+                        break;
+                result = on_event(e, p);
+        }
+        if (ino >= 0)
+                close(ino);
+        if (result == 1 || !atomic_compare_exchange_strong(&w->verdict, &expected, result))
+                return NULL;
+        if (e->pcscd <= 0 && e->pcsc_fd < 0) {
+                /* --wait: nothing of ours to end; the process itself ends. */
+                _exit(RUN_EXIT_FAILED);
+        }
+        if (e->pcscd > 0)
+                kill(e->pcscd, SIGKILL);
+        if (e->pcsc_fd >= 0)
+                close(e->pcsc_fd);
+        e->pcsc_fd = -1;
+        return NULL;
 }
 
 /*
  * Wait through PC/SC itself until each served slot shows a card. Returns 0,
  * or -1 after a message. Bounded waits only, no sleeps: every wait ends on
- * an event (the probe's end, a signal, a file in the run directory).
+ * an event (the cards, a signal, a daemon's end, a file in the run directory).
  */
 int wait_ready(struct run_env *e, unsigned slots, uint64_t deadline)
 {
-        struct pollfd p[4];
-        int status = -1, woke = 1, ino;
-        pid_t pid, bridge = e->bridge;
+        struct watch w = {.e = e, .deadline = deadline, .done = {-1, -1}};
+        pid_t bridge = e->bridge;
+        pthread_t th;
+        int looked, expected = 0, verdict;
 
         if (run_failed(e))
                 return -1;
-        fflush(NULL);
-        pid = fork();
-        if (pid == 0) {
-                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-                _exit(probe(e, slots, deadline));
-        }
-        p[0].fd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-        p[1].fd = e->sig_fd;
-        ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-        if (ino >= 0)
-                (void)inotify_add_watch(ino, e->dir, IN_CREATE | IN_MOVED_TO);
-        p[2].fd = ino;
-        p[3].fd = e->pcscd_report;
-        for (int i = 0; i < 4; i++) {
-                p[i].events = POLLIN;
-                p[i].revents = 0;
-        }
-        while (p[0].fd >= 0 && woke == 1) {
-                uint64_t now = now_ms();
-                /* The probe keeps the deadline itself; a second more lets it say so. */
-                if (poll(p, 4, (int)(deadline + 1000u > now ? deadline + 1000u - now : 0)) == 0) {
-                        fprintf(stderr, "scsim run: pcscd did not answer in %u s\n",
-                                e->opts->timeout_s);
-                        break;
-                }
-                woke = on_event(e, p);
-        }
-        if (pid > 0) {
-                if (woke != 0)
-                        kill(pid, SIGKILL);
-                (void)waitpid(pid, &status, 0);
-        }
-        /* Cards present means pcscd runs; its report is there to read. */
-        if (woke == 0 && e->pcscd_report >= 0 && run_pcscd_started(e) != 0)
-                woke = -2;
-        if (p[0].fd >= 0)
-                close(p[0].fd);
-        if (ino >= 0)
-                close(ino);
-        if (woke == 0 && WIFEXITED(status) && WEXITSTATUS(status) == PROBE_READY)
-                return 0;
-        if (woke == -2)
+        atomic_init(&w.verdict, 0);
+        if (pipe2(w.done, O_CLOEXEC) != 0 || pthread_create(&th, NULL, watch_run, &w) != 0) {
+                fprintf(stderr, "scsim run: cannot watch the wait: %s\n", strerror(errno));
                 return -1;
-        if (woke == 0 && WIFEXITED(status) && WEXITSTATUS(status) == PROBE_NO_PCSCD &&
-            !run_failed(e))
+        }
+        looked = look_until_ready(e, slots, deadline, &w.verdict);
+        (void)atomic_compare_exchange_strong(&w.verdict, &expected, looked == LOOK_READY ? 1 : -1);
+        (void)!write(w.done[1], "", 1);
+        pthread_join(th, NULL);
+        close(w.done[0]);
+        close(w.done[1]);
+        verdict = atomic_load(&w.verdict);
+        /* Cards present means pcscd runs; its report is there to read. */
+        if (verdict == 1 && e->pcscd_report >= 0 && run_pcscd_started(e) != 0)
+                verdict = -2;
+        if (verdict == 1)
+                return 0;
+        if (verdict == -2)
+                return -1;
+        if (looked == LOOK_NO_PCSCD && !run_failed(e) && !(bridge > 0 && e->bridge == 0))
                 fprintf(stderr, "scsim run: pcscd went away while we waited for the cards\n");
         /* With scsim-vpcd gone, pcscd's end is only its consequence (vpcd aborts it). */
         if (!(bridge > 0 && e->bridge == 0))
