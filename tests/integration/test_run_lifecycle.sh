@@ -92,3 +92,12 @@ set -e
 [ "$rc" = 126 ] || fail "non-executable command: exit $rc, want 126"
 echo "ok: a command that cannot run gives 126"
 assert_clean "command not runnable"
+
+# No pcscd on PATH: exit 125 and the Debian package to install.
+set +e
+PATH=/nonexistent "$scsim" run -- /bin/true 2> "$work/err"
+rc=$?
+set -e
+[ "$rc" = 125 ] && grep -q 'apt-get install pcscd' "$work/err" || fail "no pcscd: exit $rc: $(cat "$work/err")"
+echo "ok: without pcscd: exit 125 and the package to install"
+assert_clean "no pcscd"
