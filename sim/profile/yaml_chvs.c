@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/* CHVs and keys of a profile: collected by name, then built and checked field by field. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libfyaml.h>
+#include <openssl/crypto.h>
+
+#include "profile/yaml_loader.h"
+
+static const char *const chv_fields[C_N] = {
+    "reference",        "verifiable", "value", "value_hex",           "length",      "format",
+    "padding",          "retries",    "puk",   "reset_retry_counter", "may_disable", "enabled",
+    "keep_on_deselect",
+};
+
+static const char *const key_fields[K_N] = {
+    "reference", "algorithm", "value", "retries", "keep_on_deselect",
+};
+
+/* First pass over one "chvs:" mapping: names, bounds and fields, nothing built yet. */
+int collect_chvs(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, uint16_t df)
+{
+        struct fy_node_pair *pair;
+        void *it = NULL;
+
+        if (map == NULL)
+                return 0;
+        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
+                return yaml_err(ld, yaml_node_pos(map, at),
+                                "chvs: expected a mapping of CHV names, got %s", yaml_kind(map));
+        while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
+                struct ent *e = &ld->chvs[ld->nchvs];
+                struct yaml_pos where;
+                char name[PROF_NAME_MAX];
+                int prev;
+
+                if (entry_name(ld, fy_node_pair_key(pair), at, "chv", name, &where) != 0)
+                        return -1;
+                if ((prev = find_ent(ld->chvs, ld->nchvs, name, strlen(name))) >= 0)
+                        return yaml_err(ld, where, "chv '%s' is defined twice (first at line %u)",
+                                        name, ld->chvs[prev].pos.line);
+                if (ld->nchvs >= PROF_CHVS_MAX)
+                        return yaml_err(ld, where, "chv '%s': too many CHVs (at most %d)", name,
+                                        PROF_CHVS_MAX);
+                memset(e, 0, sizeof(*e));
+                memcpy(e->name, name, sizeof(name));
+                e->pos = where;
+                e->df = df;
+                yaml_context(ld, "chv '%s'", name);
+                if (yaml_fields(ld, fy_node_pair_value(pair), where, "fields", chv_fields, C_N,
+                                e->v, e->kp) != 0)
+                        return -1;
+                e->verifiable = e->v[C_REFERENCE] != NULL;
+                if (e->v[C_VERIFIABLE] != NULL &&
+                    yaml_bool(ld, e->v[C_VERIFIABLE], e->kp[C_VERIFIABLE], "verifiable",
+                              &e->verifiable) != 0)
+                        return -1;
+                if (e->verifiable && e->v[C_REFERENCE] == NULL)
+                        return yaml_err(ld, e->kp[C_VERIFIABLE],
+                                        "verifiable: a CHV without a reference cannot be verified");
+                ld->nchvs++;
+                yaml_context_clear(ld);
+        }
+        return 0;
+}
+
+int collect_keys(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, uint16_t df)
+{
+        struct fy_node_pair *pair;
+        void *it = NULL;
+
+        if (map == NULL)
+                return 0;
+        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
+                return yaml_err(ld, yaml_node_pos(map, at),
+                                "keys: expected a mapping of key names, got %s", yaml_kind(map));
+        while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
+                struct ent *e = &ld->keys[ld->nkeys];
+                struct yaml_pos where;
+                char name[PROF_NAME_MAX];
+                int prev;
+
+                if (entry_name(ld, fy_node_pair_key(pair), at, "key", name, &where) != 0)
+                        return -1;
+                if ((prev = find_ent(ld->keys, ld->nkeys, name, strlen(name))) >= 0)
+                        return yaml_err(ld, where, "key '%s' is defined twice (first at line %u)",
+                                        name, ld->keys[prev].pos.line);
+                if (ld->nkeys >= PROF_KEYS_MAX)
+                        return yaml_err(ld, where, "key '%s': too many keys (at most %d)", name,
+                                        PROF_KEYS_MAX);
+                memset(e, 0, sizeof(*e));
+                memcpy(e->name, name, sizeof(name));
+                e->pos = where;
+                e->df = df;
+                yaml_context(ld, "key '%s'", name);
+                if (yaml_fields(ld, fy_node_pair_value(pair), where, "fields", key_fields, K_N,
+                                e->v, e->kp) != 0)
+                        return -1;
+                ld->nkeys++;
+                yaml_context_clear(ld);
+        }
+        return 0;
+}
+
+/* A reference byte as in P2: b8 scope, b7..b6 reserved, b5..b1 number. */
+static int get_ref(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, uint16_t df,
+                   uint8_t *out)
+{
+        size_t len = 0;
+        uint8_t b = 0;
+
+        if (yaml_hex(ld, n, at, "reference", &b, 1, 1, &len) != 0)
+                return -1;
+        at = yaml_node_pos(n, at);
+        if ((b & 0x60) != 0)
+                return yaml_err(ld, at, "reference %02X has reserved bits b7/b6 set", b);
+        if (df == 0 && (b & 0x80) != 0)
+                return yaml_err(ld, at,
+                                "reference %02X is specific (b8 set) but defined at the top level; "
+                                "global references are 00..1F",
+                                b);
+        if (df != 0 && (b & 0x80) == 0)
+                return yaml_err(ld, at,
+                                "reference %02X is global (b8 clear) but defined inside DF '%s'; "
+                                "specific references are 80..9F",
+                                b, ld->files[df].name);
+        *out = b;
+        return 0;
+}
+
+int build_key(struct yaml_loader *ld, size_t i)
+{
+        static const char *const algs[] = {"aes-128"};
+        const struct ent *e = &ld->keys[i];
+        struct prof_key k;
+        unsigned long retries = 0;
+        size_t alg = 0;
+        int ok = -1;
+
+        memset(&k, 0, sizeof(k));
+        yaml_context(ld, "key '%s'", e->name);
+        memcpy(k.name, e->name, sizeof(k.name));
+        k.df = e->df;
+        if (e->v[K_REFERENCE] == NULL || e->v[K_ALGORITHM] == NULL || e->v[K_VALUE] == NULL ||
+            e->v[K_RETRIES] == NULL) {
+                yaml_err(ld, e->pos, "missing '%s'",
+                         e->v[K_REFERENCE] == NULL   ? "reference"
+                         : e->v[K_ALGORITHM] == NULL ? "algorithm"
+                         : e->v[K_VALUE] == NULL     ? "value"
+                                                     : "retries");
+                goto fail;
+        }
+        if (get_ref(ld, e->v[K_REFERENCE], e->kp[K_REFERENCE], e->df, &k.ref) != 0)
+                goto fail;
+        for (size_t j = 0; j < i; j++) {
+                const struct prof_key *o = &ld->p->keys[j];
+                if (o->ref == k.ref && o->df == k.df) {
+                        yaml_err(ld, yaml_node_pos(e->v[K_REFERENCE], e->kp[K_REFERENCE]),
+                                 "reference %02X is already used by key '%s' in %s", k.ref, o->name,
+                                 scope_name(ld, k.df));
+                        goto fail;
+                }
+        }
+        if (yaml_enum(ld, e->v[K_ALGORITHM], e->kp[K_ALGORITHM], "algorithm", algs, 1, &alg) != 0)
+                goto fail;
+        k.alg = PROF_KEY_AES128;
+        if (yaml_hex(ld, e->v[K_VALUE], e->kp[K_VALUE], "value", k.value, 16, 16, &k.value_len) !=
+            0)
+                goto fail;
+        if (yaml_uint(ld, e->v[K_RETRIES], e->kp[K_RETRIES], "retries", 1, 15, &retries) != 0)
+                goto fail;
+        k.retries = (uint8_t)retries;
+        if (e->v[K_KEEP] != NULL) {
+                if (yaml_bool(ld, e->v[K_KEEP], e->kp[K_KEEP], "keep_on_deselect",
+                              &k.keep_on_deselect) != 0)
+                        goto fail;
+                if (e->df == 0) {
+                        yaml_err(ld, e->kp[K_KEEP],
+                                 "keep_on_deselect applies to keys inside a DF; a global key "
+                                 "is never cleared by a select");
+                        goto fail;
+                }
+        }
+        if (prof_add_key(ld->p, &k) != (int)i) {
+                yaml_err(ld, e->pos, "too many keys");
+                goto fail;
+        }
+        ok = 0;
+fail:
+        OPENSSL_cleanse(&k, sizeof(k));
+        return ok;
+}
+
+/* Decimal digits at s[*i..], at most 4 of them. */
+static bool digits(const char *s, size_t len, size_t *i, unsigned long *out)
+{
+        size_t start = *i;
+
+        *out = 0;
+        while (*i < len && s[*i] >= '0' && s[*i] <= '9' && *i - start < 4)
+                *out = *out * 10 + (unsigned long)(s[(*i)++] - '0');
+        return *i > start;
+}
+
+/* "8" or "4..8". */
+static int get_length(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, size_t *min,
+                      size_t *max)
+{
+        const char *s;
+        char buf[64];
+        size_t len = 0, i = 0;
+        unsigned long a = 0, b = 0;
+
+        if ((s = yaml_scalar(ld, n, at, "length", "N or MIN..MAX", &len)) == NULL)
+                return -1;
+        at = yaml_node_pos(n, at);
+        if (!digits(s, len, &i, &a))
+                goto bad;
+        b = a;
+        if (i < len) {
+                if (i + 2 > len || s[i] != '.' || s[i + 1] != '.')
+                        goto bad;
+                i += 2;
+                if (!digits(s, len, &i, &b))
+                        goto bad;
+        }
+        if (i != len)
+                goto bad;
+        if (a < 1 || a > b || b > PROF_CHV_MAX_LEN)
+                return yaml_err(ld, at, "length must satisfy 1 <= min <= max <= %d, got %lu..%lu",
+                                PROF_CHV_MAX_LEN, a, b);
+        *min = a;
+        *max = b;
+        return 0;
+bad:
+        return yaml_err(ld, at, "length: expected N or MIN..MAX (like 4..8), got '%s'",
+                        yaml_shown(s, len, buf, sizeof(buf)));
+}
+
+int build_chv(struct yaml_loader *ld, size_t i)
+{
+        static const char *const formats[] = {"digits", "alnum", "bytes"};
+        static const char *const paddings[] = {"none", "FF", "00"};
+        const struct ent *e = &ld->chvs[i];
+        struct prof_chv c;
+        struct fy_node *vn;
+        struct yaml_pos vp;
+        unsigned long retries = 0;
+        size_t w = 0;
+        int ok = -1;
+
+        memset(&c, 0, sizeof(c));
+        yaml_context(ld, "chv '%s'", e->name);
+        memcpy(c.name, e->name, sizeof(c.name));
+        c.df = e->df;
+        c.verifiable = e->verifiable;
+        c.puk = PROF_NONE;
+        c.reset_rule = PROF_RULE_NEVER_IDX; /* compiled later: rules may name any CHV */
+        c.enabled = true;
+        if (e->v[C_VALUE] == NULL && e->v[C_VALUE_HEX] == NULL) {
+                yaml_err(ld, e->pos, "missing 'value' (text) or 'value_hex'");
+                goto fail;
+        }
+        if (e->v[C_VALUE] != NULL && e->v[C_VALUE_HEX] != NULL) {
+                yaml_err(ld, e->kp[C_VALUE_HEX], "give 'value' or 'value_hex', not both");
+                goto fail;
+        }
+        if (e->v[C_LENGTH] == NULL || e->v[C_RETRIES] == NULL) {
+                yaml_err(ld, e->pos, "missing '%s'", e->v[C_LENGTH] == NULL ? "length" : "retries");
+                goto fail;
+        }
+        if (e->v[C_REFERENCE] != NULL) {
+                c.has_ref = true;
+                if (get_ref(ld, e->v[C_REFERENCE], e->kp[C_REFERENCE], e->df, &c.ref) != 0)
+                        goto fail;
+                for (size_t j = 0; j < i; j++) {
+                        const struct prof_chv *o = &ld->p->chvs[j];
+                        if (o->has_ref && o->ref == c.ref && o->df == c.df) {
+                                yaml_err(ld, yaml_node_pos(e->v[C_REFERENCE], e->kp[C_REFERENCE]),
+                                         "reference %02X is already used by chv '%s' in %s", c.ref,
+                                         o->name, scope_name(ld, c.df));
+                                goto fail;
+                        }
+                }
+        }
+        if (get_length(ld, e->v[C_LENGTH], e->kp[C_LENGTH], &c.min_len, &c.max_len) != 0)
+                goto fail;
+        if (e->v[C_FORMAT] != NULL) {
+                if (yaml_enum(ld, e->v[C_FORMAT], e->kp[C_FORMAT], "format", formats, 3, &w) != 0)
+                        goto fail;
+                c.format = (enum prof_chv_format)w;
+        }
+        if (e->v[C_PADDING] != NULL) {
+                if (yaml_enum(ld, e->v[C_PADDING], e->kp[C_PADDING], "padding", paddings, 3, &w) !=
+                    0)
+                        goto fail;
+                c.padding = (enum prof_chv_padding)w;
+        }
+        if (e->v[C_VALUE] != NULL) {
+                const char *s;
+                size_t len = 0;
+                vn = e->v[C_VALUE];
+                vp = yaml_node_pos(vn, e->kp[C_VALUE]);
+                if (yaml_text(ld, vn, e->kp[C_VALUE], "value", &s, &len) != 0)
+                        goto fail;
+                if (len > PROF_CHV_MAX_LEN) {
+                        yaml_err(ld, vp, "value is %zu bytes; a CHV holds at most %d", len,
+                                 PROF_CHV_MAX_LEN);
+                        goto fail;
+                }
+                memcpy(c.value, s, len);
+                c.value_len = len;
+        } else {
+                vn = e->v[C_VALUE_HEX];
+                vp = yaml_node_pos(vn, e->kp[C_VALUE_HEX]);
+                if (yaml_hex(ld, vn, e->kp[C_VALUE_HEX], "value_hex", c.value, 1, PROF_CHV_MAX_LEN,
+                             &c.value_len) != 0)
+                        goto fail;
+        }
+        if (c.value_len < c.min_len || c.value_len > c.max_len) {
+                yaml_err(ld, vp, "value is %zu bytes long; length allows %zu..%zu", c.value_len,
+                         c.min_len, c.max_len);
+                goto fail;
+        }
+        if (!prof_chv_value_ok(&c, c.value, c.value_len)) {
+                yaml_err(ld, vp, "value does not match format %s (%s)", formats[c.format],
+                         c.format == PROF_CHV_DIGITS ? "ASCII digits 0..9"
+                                                     : "printable ASCII, 20..7E");
+                goto fail;
+        }
+        if (c.padding != PROF_PAD_NONE && c.value_len > 0 &&
+            c.value[c.value_len - 1] == (c.padding == PROF_PAD_FF ? 0xff : 0x00)) {
+                yaml_err(ld, vp,
+                         "value ends with the padding byte %s, so it could never be presented",
+                         paddings[c.padding]);
+                goto fail;
+        }
+        if (yaml_uint(ld, e->v[C_RETRIES], e->kp[C_RETRIES], "retries", 1, 15, &retries) != 0)
+                goto fail;
+        c.retries = (uint8_t)retries;
+        if (e->v[C_PUK] != NULL) {
+                const char *s;
+                char buf[64];
+                size_t len = 0;
+                int puk;
+                if ((s = yaml_scalar(ld, e->v[C_PUK], e->kp[C_PUK], "puk", "a CHV name", &len)) ==
+                    NULL)
+                        goto fail;
+                vp = yaml_node_pos(e->v[C_PUK], e->kp[C_PUK]);
+                puk = find_ent(ld->chvs, ld->nchvs, s, len);
+                if (puk < 0) {
+                        yaml_err(ld, vp, "puk: no chv named '%s'",
+                                 yaml_shown(s, len, buf, sizeof(buf)));
+                        goto fail;
+                }
+                if ((size_t)puk == i) {
+                        yaml_err(ld, vp, "puk: a CHV cannot be its own unblock code");
+                        goto fail;
+                }
+                if (ld->chvs[puk].v[C_PUK] != NULL) {
+                        yaml_err(ld, vp,
+                                 "puk: chv '%s' has an unblock code of its own; an unblock "
+                                 "code cannot have one",
+                                 ld->chvs[puk].name);
+                        goto fail;
+                }
+                c.puk = (uint16_t)puk;
+        }
+        if (e->v[C_MAY_DISABLE] != NULL && yaml_bool(ld, e->v[C_MAY_DISABLE], e->kp[C_MAY_DISABLE],
+                                                     "may_disable", &c.may_disable) != 0)
+                goto fail;
+        if (e->v[C_ENABLED] != NULL &&
+            yaml_bool(ld, e->v[C_ENABLED], e->kp[C_ENABLED], "enabled", &c.enabled) != 0)
+                goto fail;
+        if (e->v[C_KEEP] != NULL) {
+                if (yaml_bool(ld, e->v[C_KEEP], e->kp[C_KEEP], "keep_on_deselect",
+                              &c.keep_on_deselect) != 0)
+                        goto fail;
+                if (e->df == 0) {
+                        yaml_err(ld, e->kp[C_KEEP],
+                                 "keep_on_deselect applies to CHVs inside a DF; a global CHV "
+                                 "is never cleared by a select");
+                        goto fail;
+                }
+        }
+        if (!c.verifiable) {
+                static const int verify_only[] = {C_RESET, C_MAY_DISABLE, C_ENABLED, C_KEEP};
+                for (size_t j = 0; j < sizeof(verify_only) / sizeof(verify_only[0]); j++) {
+                        if (e->v[verify_only[j]] != NULL) {
+                                yaml_err(
+                                    ld, e->kp[verify_only[j]],
+                                    "%s applies only to a verifiable CHV (one with a reference)",
+                                    chv_fields[verify_only[j]]);
+                                goto fail;
+                        }
+                }
+        }
+        if (prof_add_chv(ld->p, &c) != (int)i) {
+                yaml_err(ld, e->pos, "too many CHVs");
+                goto fail;
+        }
+        ok = 0;
+fail:
+        OPENSSL_cleanse(&c, sizeof(c));
+        return ok;
+}
+
+/* A CHV that unblocks another must not itself be unblockable: checked both ways. */
+int check_puk_chains(struct yaml_loader *ld)
+{
+        for (size_t i = 0; i < ld->nchvs; i++) {
+                const struct prof_chv *c = &ld->p->chvs[i];
+                if (c->puk != PROF_NONE && ld->p->chvs[c->puk].puk != PROF_NONE) {
+                        yaml_context(ld, "chv '%s'", c->name);
+                        return yaml_err(ld,
+                                        yaml_node_pos(ld->chvs[i].v[C_PUK], ld->chvs[i].kp[C_PUK]),
+                                        "puk: chv '%s' has an unblock code of its own",
+                                        ld->p->chvs[c->puk].name);
+                }
+        }
+        return 0;
+}
