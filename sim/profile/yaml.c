@@ -238,14 +238,54 @@ static int parse(struct yaml_loader *ld, const char *text, size_t len)
         return 0;
 }
 
-int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profile **out,
-                   scsim_diag *diag)
+/* The document's root, walked in two passes: collect every name, then build in order. */
+static int build(struct yaml_loader *ld)
 {
-        struct yaml_loader *ld = NULL;
         struct fy_node *root, *v[TOP_FIELDS_MAX];
         struct yaml_pos kp[TOP_FIELDS_MAX], top = {1, 1};
         const char *fields[TOP_FIELDS_MAX];
         size_t nfields = top_fields_with_sections(fields);
+
+        root = fy_document_root(ld->doc);
+        top = yaml_node_pos(root, top);
+        if (yaml_fields(ld, root, top, "profile fields", fields, nfields, v, kp) != 0)
+                return -1;
+        /* the MF: index 0, every top-level file and CHV/key lives there */
+        snprintf(ld->files[0].name, sizeof(ld->files[0].name), "MF");
+        ld->nfiles = 1;
+        if (collect_df(ld, v[T_CHVS], kp[T_CHVS], v[T_KEYS], kp[T_KEYS], v[T_FILES], kp[T_FILES],
+                       0) != 0)
+                return -1;
+        if (build_top(ld, v, kp, top) != 0)
+                return -1;
+        for (size_t i = 0; i < ld->nkeys; i++)
+                if (build_key(ld, i) != 0)
+                        return -1;
+        for (size_t i = 0; i < ld->nchvs; i++)
+                if (build_chv(ld, i) != 0)
+                        return -1;
+        if (check_puk_chains(ld) != 0)
+                return -1;
+        for (size_t i = 0; i < ld->nchvs; i++) {
+                const struct ent *e = &ld->chvs[i];
+                if (e->v[C_RESET] == NULL)
+                        continue;
+                yaml_context(ld, "chv '%s'", e->name);
+                if (get_rule(ld, e->v[C_RESET], e->kp[C_RESET], "reset_retry_counter",
+                             &ld->p->chvs[i].reset_rule) != 0)
+                        return -1;
+        }
+        for (size_t i = 1; i < ld->nfiles; i++)
+                if (build_file(ld, i) != 0)
+                        return -1;
+        yaml_context_clear(ld);
+        return build_sections(ld, fields + T_N, v + T_N, kp + T_N, nfields - T_N);
+}
+
+int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profile **out,
+                   scsim_diag *diag)
+{
+        struct yaml_loader *ld = NULL;
         char msg[256];
         int rc = SCSIM_ERR_PROFILE;
 
@@ -267,40 +307,7 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
                 rc = SCSIM_ERR_NO_MEMORY;
                 goto fail;
         }
-        root = fy_document_root(ld->doc);
-        top = yaml_node_pos(root, top);
-        if (yaml_fields(ld, root, top, "profile fields", fields, nfields, v, kp) != 0)
-                goto fail;
-        /* the MF: index 0, every top-level file and CHV/key lives there */
-        snprintf(ld->files[0].name, sizeof(ld->files[0].name), "MF");
-        ld->nfiles = 1;
-        if (collect_df(ld, v[T_CHVS], kp[T_CHVS], v[T_KEYS], kp[T_KEYS], v[T_FILES], kp[T_FILES],
-                       0) != 0)
-                goto fail;
-        if (build_top(ld, v, kp, top) != 0)
-                goto fail;
-        for (size_t i = 0; i < ld->nkeys; i++)
-                if (build_key(ld, i) != 0)
-                        goto fail;
-        for (size_t i = 0; i < ld->nchvs; i++)
-                if (build_chv(ld, i) != 0)
-                        goto fail;
-        if (check_puk_chains(ld) != 0)
-                goto fail;
-        for (size_t i = 0; i < ld->nchvs; i++) {
-                const struct ent *e = &ld->chvs[i];
-                if (e->v[C_RESET] == NULL)
-                        continue;
-                yaml_context(ld, "chv '%s'", e->name);
-                if (get_rule(ld, e->v[C_RESET], e->kp[C_RESET], "reset_retry_counter",
-                             &ld->p->chvs[i].reset_rule) != 0)
-                        goto fail;
-        }
-        for (size_t i = 1; i < ld->nfiles; i++)
-                if (build_file(ld, i) != 0)
-                        goto fail;
-        yaml_context_clear(ld);
-        if (build_sections(ld, fields + T_N, v + T_N, kp + T_N, nfields - T_N) != 0)
+        if (build(ld) != 0)
                 goto fail;
         if (prof_check(ld->p, msg, sizeof(msg)) != 0) {
                 /* the loader should have caught it with a position: a loader bug */

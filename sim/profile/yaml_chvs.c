@@ -239,16 +239,170 @@ bad:
                         yaml_shown(s, len, buf, sizeof(buf)));
 }
 
+static const char *const chv_formats[] = {"digits", "alnum", "bytes"};
+static const char *const chv_paddings[] = {"none", "FF", "00"};
+
+/* The fields a CHV cannot do without. */
+static int chv_required(struct yaml_loader *ld, const struct ent *e)
+{
+        if (e->v[C_VALUE] == NULL && e->v[C_VALUE_HEX] == NULL)
+                return yaml_err(ld, e->pos, "missing 'value' (text) or 'value_hex'");
+        if (e->v[C_VALUE] != NULL && e->v[C_VALUE_HEX] != NULL)
+                return yaml_err(ld, e->kp[C_VALUE_HEX], "give 'value' or 'value_hex', not both");
+        if (e->v[C_LENGTH] == NULL || e->v[C_RETRIES] == NULL)
+                return yaml_err(ld, e->pos, "missing '%s'",
+                                e->v[C_LENGTH] == NULL ? "length" : "retries");
+        return 0;
+}
+
+/* reference: unique among the CHVs of its scope. */
+static int chv_reference(struct yaml_loader *ld, const struct ent *e, size_t i, struct prof_chv *c)
+{
+        if (e->v[C_REFERENCE] == NULL)
+                return 0;
+        c->has_ref = true;
+        if (get_ref(ld, e->v[C_REFERENCE], e->kp[C_REFERENCE], e->df, &c->ref) != 0)
+                return -1;
+        for (size_t j = 0; j < i; j++) {
+                const struct prof_chv *o = &ld->p->chvs[j];
+                if (o->has_ref && o->ref == c->ref && o->df == c->df)
+                        return yaml_err(ld, yaml_node_pos(e->v[C_REFERENCE], e->kp[C_REFERENCE]),
+                                        "reference %02X is already used by chv '%s' in %s", c->ref,
+                                        o->name, scope_name(ld, c->df));
+        }
+        return 0;
+}
+
+/* length, format and padding: how the code is presented. */
+static int chv_shape(struct yaml_loader *ld, const struct ent *e, struct prof_chv *c)
+{
+        size_t w = 0;
+
+        if (get_length(ld, e->v[C_LENGTH], e->kp[C_LENGTH], &c->min_len, &c->max_len) != 0)
+                return -1;
+        if (e->v[C_FORMAT] != NULL) {
+                if (yaml_enum(ld, e->v[C_FORMAT], e->kp[C_FORMAT], "format", chv_formats, 3, &w) !=
+                    0)
+                        return -1;
+                c->format = (enum prof_chv_format)w;
+        }
+        if (e->v[C_PADDING] != NULL) {
+                if (yaml_enum(ld, e->v[C_PADDING], e->kp[C_PADDING], "padding", chv_paddings, 3,
+                              &w) != 0)
+                        return -1;
+                c->padding = (enum prof_chv_padding)w;
+        }
+        return 0;
+}
+
+/* value (text) or value_hex into c->value; *vp is where the value is. */
+static int chv_value(struct yaml_loader *ld, const struct ent *e, struct prof_chv *c,
+                     struct yaml_pos *vp)
+{
+        const char *s;
+        size_t len = 0;
+
+        if (e->v[C_VALUE] == NULL) {
+                *vp = yaml_node_pos(e->v[C_VALUE_HEX], e->kp[C_VALUE_HEX]);
+                return yaml_hex(ld, e->v[C_VALUE_HEX], e->kp[C_VALUE_HEX], "value_hex", c->value, 1,
+                                PROF_CHV_MAX_LEN, &c->value_len);
+        }
+        *vp = yaml_node_pos(e->v[C_VALUE], e->kp[C_VALUE]);
+        if (yaml_text(ld, e->v[C_VALUE], e->kp[C_VALUE], "value", &s, &len) != 0)
+                return -1;
+        if (len > PROF_CHV_MAX_LEN)
+                return yaml_err(ld, *vp, "value is %zu bytes; a CHV holds at most %d", len,
+                                PROF_CHV_MAX_LEN);
+        memcpy(c->value, s, len);
+        c->value_len = len;
+        return 0;
+}
+
+/* The initial value must be one a card-holder could present. */
+static int chv_value_fits(struct yaml_loader *ld, const struct prof_chv *c, struct yaml_pos vp)
+{
+        if (c->value_len < c->min_len || c->value_len > c->max_len)
+                return yaml_err(ld, vp, "value is %zu bytes long; length allows %zu..%zu",
+                                c->value_len, c->min_len, c->max_len);
+        if (!prof_chv_value_ok(c, c->value, c->value_len))
+                return yaml_err(
+                    ld, vp, "value does not match format %s (%s)", chv_formats[c->format],
+                    c->format == PROF_CHV_DIGITS ? "ASCII digits 0..9" : "printable ASCII, 20..7E");
+        if (c->padding != PROF_PAD_NONE && c->value_len > 0 &&
+            c->value[c->value_len - 1] == (c->padding == PROF_PAD_FF ? 0xff : 0x00))
+                return yaml_err(ld, vp,
+                                "value ends with the padding byte %s, so it could never be "
+                                "presented",
+                                chv_paddings[c->padding]);
+        return 0;
+}
+
+/* puk: another CHV, which has no unblock code of its own. */
+static int chv_puk(struct yaml_loader *ld, const struct ent *e, size_t i, struct prof_chv *c)
+{
+        const char *s;
+        char buf[64];
+        size_t len = 0;
+        struct yaml_pos vp;
+        int puk;
+
+        if (e->v[C_PUK] == NULL)
+                return 0;
+        if ((s = yaml_scalar(ld, e->v[C_PUK], e->kp[C_PUK], "puk", "a CHV name", &len)) == NULL)
+                return -1;
+        vp = yaml_node_pos(e->v[C_PUK], e->kp[C_PUK]);
+        puk = find_ent(ld->chvs, ld->nchvs, s, len);
+        if (puk < 0)
+                return yaml_err(ld, vp, "puk: no chv named '%s'",
+                                yaml_shown(s, len, buf, sizeof(buf)));
+        if ((size_t)puk == i)
+                return yaml_err(ld, vp, "puk: a CHV cannot be its own unblock code");
+        if (ld->chvs[puk].v[C_PUK] != NULL)
+                return yaml_err(ld, vp,
+                                "puk: chv '%s' has an unblock code of its own; an unblock "
+                                "code cannot have one",
+                                ld->chvs[puk].name);
+        c->puk = (uint16_t)puk;
+        return 0;
+}
+
+/* may_disable, enabled, keep_on_deselect: for verifiable CHVs only. */
+static int chv_flags(struct yaml_loader *ld, const struct ent *e, struct prof_chv *c)
+{
+        static const int verify_only[] = {C_RESET, C_MAY_DISABLE, C_ENABLED, C_KEEP};
+
+        if (e->v[C_MAY_DISABLE] != NULL && yaml_bool(ld, e->v[C_MAY_DISABLE], e->kp[C_MAY_DISABLE],
+                                                     "may_disable", &c->may_disable) != 0)
+                return -1;
+        if (e->v[C_ENABLED] != NULL &&
+            yaml_bool(ld, e->v[C_ENABLED], e->kp[C_ENABLED], "enabled", &c->enabled) != 0)
+                return -1;
+        if (e->v[C_KEEP] != NULL) {
+                if (yaml_bool(ld, e->v[C_KEEP], e->kp[C_KEEP], "keep_on_deselect",
+                              &c->keep_on_deselect) != 0)
+                        return -1;
+                if (e->df == 0)
+                        return yaml_err(ld, e->kp[C_KEEP],
+                                        "keep_on_deselect applies to CHVs inside a DF; a global "
+                                        "CHV is never cleared by a select");
+        }
+        if (c->verifiable)
+                return 0;
+        for (size_t j = 0; j < sizeof(verify_only) / sizeof(verify_only[0]); j++)
+                if (e->v[verify_only[j]] != NULL)
+                        return yaml_err(
+                            ld, e->kp[verify_only[j]],
+                            "%s applies only to a verifiable CHV (one with a reference)",
+                            chv_fields[verify_only[j]]);
+        return 0;
+}
+
 int build_chv(struct yaml_loader *ld, size_t i)
 {
-        static const char *const formats[] = {"digits", "alnum", "bytes"};
-        static const char *const paddings[] = {"none", "FF", "00"};
         const struct ent *e = &ld->chvs[i];
         struct prof_chv c;
-        struct fy_node *vn;
-        struct yaml_pos vp;
+        struct yaml_pos vp = e->pos;
         unsigned long retries = 0;
-        size_t w = 0;
         int ok = -1;
 
         memset(&c, 0, sizeof(c));
@@ -259,144 +413,15 @@ int build_chv(struct yaml_loader *ld, size_t i)
         c.puk = PROF_NONE;
         c.reset_rule = PROF_RULE_NEVER_IDX; /* compiled later: rules may name any CHV */
         c.enabled = true;
-        if (e->v[C_VALUE] == NULL && e->v[C_VALUE_HEX] == NULL) {
-                yaml_err(ld, e->pos, "missing 'value' (text) or 'value_hex'");
+        if (chv_required(ld, e) != 0 || chv_reference(ld, e, i, &c) != 0 ||
+            chv_shape(ld, e, &c) != 0 || chv_value(ld, e, &c, &vp) != 0 ||
+            chv_value_fits(ld, &c, vp) != 0)
                 goto fail;
-        }
-        if (e->v[C_VALUE] != NULL && e->v[C_VALUE_HEX] != NULL) {
-                yaml_err(ld, e->kp[C_VALUE_HEX], "give 'value' or 'value_hex', not both");
-                goto fail;
-        }
-        if (e->v[C_LENGTH] == NULL || e->v[C_RETRIES] == NULL) {
-                yaml_err(ld, e->pos, "missing '%s'", e->v[C_LENGTH] == NULL ? "length" : "retries");
-                goto fail;
-        }
-        if (e->v[C_REFERENCE] != NULL) {
-                c.has_ref = true;
-                if (get_ref(ld, e->v[C_REFERENCE], e->kp[C_REFERENCE], e->df, &c.ref) != 0)
-                        goto fail;
-                for (size_t j = 0; j < i; j++) {
-                        const struct prof_chv *o = &ld->p->chvs[j];
-                        if (o->has_ref && o->ref == c.ref && o->df == c.df) {
-                                yaml_err(ld, yaml_node_pos(e->v[C_REFERENCE], e->kp[C_REFERENCE]),
-                                         "reference %02X is already used by chv '%s' in %s", c.ref,
-                                         o->name, scope_name(ld, c.df));
-                                goto fail;
-                        }
-                }
-        }
-        if (get_length(ld, e->v[C_LENGTH], e->kp[C_LENGTH], &c.min_len, &c.max_len) != 0)
-                goto fail;
-        if (e->v[C_FORMAT] != NULL) {
-                if (yaml_enum(ld, e->v[C_FORMAT], e->kp[C_FORMAT], "format", formats, 3, &w) != 0)
-                        goto fail;
-                c.format = (enum prof_chv_format)w;
-        }
-        if (e->v[C_PADDING] != NULL) {
-                if (yaml_enum(ld, e->v[C_PADDING], e->kp[C_PADDING], "padding", paddings, 3, &w) !=
-                    0)
-                        goto fail;
-                c.padding = (enum prof_chv_padding)w;
-        }
-        if (e->v[C_VALUE] != NULL) {
-                const char *s;
-                size_t len = 0;
-                vn = e->v[C_VALUE];
-                vp = yaml_node_pos(vn, e->kp[C_VALUE]);
-                if (yaml_text(ld, vn, e->kp[C_VALUE], "value", &s, &len) != 0)
-                        goto fail;
-                if (len > PROF_CHV_MAX_LEN) {
-                        yaml_err(ld, vp, "value is %zu bytes; a CHV holds at most %d", len,
-                                 PROF_CHV_MAX_LEN);
-                        goto fail;
-                }
-                memcpy(c.value, s, len);
-                c.value_len = len;
-        } else {
-                vn = e->v[C_VALUE_HEX];
-                vp = yaml_node_pos(vn, e->kp[C_VALUE_HEX]);
-                if (yaml_hex(ld, vn, e->kp[C_VALUE_HEX], "value_hex", c.value, 1, PROF_CHV_MAX_LEN,
-                             &c.value_len) != 0)
-                        goto fail;
-        }
-        if (c.value_len < c.min_len || c.value_len > c.max_len) {
-                yaml_err(ld, vp, "value is %zu bytes long; length allows %zu..%zu", c.value_len,
-                         c.min_len, c.max_len);
-                goto fail;
-        }
-        if (!prof_chv_value_ok(&c, c.value, c.value_len)) {
-                yaml_err(ld, vp, "value does not match format %s (%s)", formats[c.format],
-                         c.format == PROF_CHV_DIGITS ? "ASCII digits 0..9"
-                                                     : "printable ASCII, 20..7E");
-                goto fail;
-        }
-        if (c.padding != PROF_PAD_NONE && c.value_len > 0 &&
-            c.value[c.value_len - 1] == (c.padding == PROF_PAD_FF ? 0xff : 0x00)) {
-                yaml_err(ld, vp,
-                         "value ends with the padding byte %s, so it could never be presented",
-                         paddings[c.padding]);
-                goto fail;
-        }
         if (yaml_uint(ld, e->v[C_RETRIES], e->kp[C_RETRIES], "retries", 1, 15, &retries) != 0)
                 goto fail;
         c.retries = (uint8_t)retries;
-        if (e->v[C_PUK] != NULL) {
-                const char *s;
-                char buf[64];
-                size_t len = 0;
-                int puk;
-                if ((s = yaml_scalar(ld, e->v[C_PUK], e->kp[C_PUK], "puk", "a CHV name", &len)) ==
-                    NULL)
-                        goto fail;
-                vp = yaml_node_pos(e->v[C_PUK], e->kp[C_PUK]);
-                puk = find_ent(ld->chvs, ld->nchvs, s, len);
-                if (puk < 0) {
-                        yaml_err(ld, vp, "puk: no chv named '%s'",
-                                 yaml_shown(s, len, buf, sizeof(buf)));
-                        goto fail;
-                }
-                if ((size_t)puk == i) {
-                        yaml_err(ld, vp, "puk: a CHV cannot be its own unblock code");
-                        goto fail;
-                }
-                if (ld->chvs[puk].v[C_PUK] != NULL) {
-                        yaml_err(ld, vp,
-                                 "puk: chv '%s' has an unblock code of its own; an unblock "
-                                 "code cannot have one",
-                                 ld->chvs[puk].name);
-                        goto fail;
-                }
-                c.puk = (uint16_t)puk;
-        }
-        if (e->v[C_MAY_DISABLE] != NULL && yaml_bool(ld, e->v[C_MAY_DISABLE], e->kp[C_MAY_DISABLE],
-                                                     "may_disable", &c.may_disable) != 0)
+        if (chv_puk(ld, e, i, &c) != 0 || chv_flags(ld, e, &c) != 0)
                 goto fail;
-        if (e->v[C_ENABLED] != NULL &&
-            yaml_bool(ld, e->v[C_ENABLED], e->kp[C_ENABLED], "enabled", &c.enabled) != 0)
-                goto fail;
-        if (e->v[C_KEEP] != NULL) {
-                if (yaml_bool(ld, e->v[C_KEEP], e->kp[C_KEEP], "keep_on_deselect",
-                              &c.keep_on_deselect) != 0)
-                        goto fail;
-                if (e->df == 0) {
-                        yaml_err(ld, e->kp[C_KEEP],
-                                 "keep_on_deselect applies to CHVs inside a DF; a global CHV "
-                                 "is never cleared by a select");
-                        goto fail;
-                }
-        }
-        if (!c.verifiable) {
-                static const int verify_only[] = {C_RESET, C_MAY_DISABLE, C_ENABLED, C_KEEP};
-                for (size_t j = 0; j < sizeof(verify_only) / sizeof(verify_only[0]); j++) {
-                        if (e->v[verify_only[j]] != NULL) {
-                                yaml_err(
-                                    ld, e->kp[verify_only[j]],
-                                    "%s applies only to a verifiable CHV (one with a reference)",
-                                    chv_fields[verify_only[j]]);
-                                goto fail;
-                        }
-                }
-        }
         if (prof_add_chv(ld->p, &c) != (int)i) {
                 yaml_err(ld, e->pos, "too many CHVs");
                 goto fail;
