@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include <libfyaml.h>
-#include <openssl/crypto.h>
+
+#include <scsim/err.h>
+#include <scsim/hex.h>
 
 #include "profile/yaml_loader.h"
 
@@ -287,32 +289,23 @@ int yaml_enum(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, con
 int yaml_hex(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
              uint8_t *out, size_t min, size_t max, size_t *out_len)
 {
+        static const char rule[] = "expected pairs of hex digits, optionally separated by spaces "
+                                   "or colons";
         const char *s;
-        char buf[64];
-        size_t len = 0, nb = 0, i = 0;
+        char buf[8];
+        size_t len = 0, nb = 0, bad = 0;
+        int rc;
 
         if ((s = yaml_scalar(ld, n, at, key, "hex bytes", &len)) == NULL)
                 return -1;
         at = yaml_node_pos(n, at);
-        while (i < len) {
-                int hi, lo;
-                if (s[i] == ' ') {
-                        i++;
-                        continue;
-                }
-                hi = OPENSSL_hexchar2int((unsigned char)s[i]);
-                lo = i + 1 < len ? OPENSSL_hexchar2int((unsigned char)s[i + 1]) : -1;
-                if (hi < 0 || lo < 0)
-                        return yaml_err(
-                            ld, at,
-                            "%s: bad hex '%s': expected pairs of hex digits, optionally "
-                            "separated by spaces",
-                            key, yaml_shown(s, len, buf, sizeof(buf)));
-                if (nb < max)
-                        out[nb] = (uint8_t)(hi << 4 | lo);
-                nb++;
-                i += 2;
-        }
+        /* the text is not shown: hex fields hold keys and codes */
+        rc = scsim_hex_decode(s, len, out, max, &nb, &bad);
+        if (rc == SCSIM_ERR_INVALID_ARGUMENT && bad >= len)
+                return yaml_err(ld, at, "%s: bad hex: the last byte has one digit; %s", key, rule);
+        if (rc == SCSIM_ERR_INVALID_ARGUMENT)
+                return yaml_err(ld, at, "%s: bad hex: '%s' at character %zu; %s", key,
+                                yaml_shown(s + bad, 1, buf, sizeof(buf)), bad + 1, rule);
         if (nb < min || nb > max) {
                 if (min == max)
                         return yaml_err(ld, at, "%s must be %zu byte%s, got %zu", key, min,

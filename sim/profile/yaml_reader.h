@@ -65,7 +65,7 @@ int yaml_bool(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, con
 /* One of a fixed list of words; *out is its index. */
 int yaml_enum(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
               const char *const *words, size_t nwords, size_t *out);
-/* Hex bytes as two digits each, optionally separated by spaces; min..max bytes. */
+/* Hex bytes as scsim_hex_decode reads them (the text never shown); min..max bytes. */
 int yaml_hex(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
              uint8_t *out, size_t min, size_t max, size_t *out_len);
 int yaml_text(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,

@@ -229,6 +229,30 @@ static void full_profile_behaves(void **state)
         scsim_profile_free(&p);
 }
 
+/* Hex fields follow scsim_hex_decode's rule: spaces or colons between bytes. */
+static void hex_with_colons(void **state)
+{
+        static const char text[] = "name: c\n"
+                                   "atr: \"3B:02 41:42\"\n"
+                                   "serial: 53:43:00:01\n"
+                                   "files:\n"
+                                   "  d:\n"
+                                   "    type: df\n"
+                                   "    fid: \"50:00\"\n"
+                                   "    aid: \"F0:53:43: 53 49:4D 01\"\n";
+        static const uint8_t aid[] = {0xf0, 0x53, 0x43, 0x53, 0x49, 0x4d, 0x01};
+        scsim_profile *p = load(text);
+
+        (void)state;
+        assert_non_null(p);
+        assert_int_equal(p->serial_len, 4);
+        assert_memory_equal(p->serial, "\x53\x43\x00\x01", 4);
+        assert_int_equal(p->files[1].fid, 0x5000);
+        assert_int_equal(p->files[1].aid_len, sizeof(aid));
+        assert_memory_equal(p->files[1].aid, aid, sizeof(aid));
+        scsim_profile_free(&p);
+}
+
 static void open_resolves(void **state)
 {
         scsim_profile *p = NULL;
@@ -298,6 +322,7 @@ int main(void)
             cmocka_unit_test(atr_from_historical_bytes),
             cmocka_unit_test(buffer_is_length_bounded),
             cmocka_unit_test(full_profile_behaves),
+            cmocka_unit_test(hex_with_colons),
             cmocka_unit_test(open_resolves),
             cmocka_unit_test(shipped_profiles_load),
         };
