@@ -47,8 +47,13 @@ struct cmd_def {
 struct app_section {
         int (*parse)(struct yaml_loader *ld, struct fy_node *n, const struct yaml_pos *at,
                      uint16_t df, void **section);
-        /* The section as YAML at two spaces of indent; keys and codes masked. */
-        void (*print)(const scsim_profile *p, const void *section, FILE *out);
+        /*
+         * The section's fields as YAML at two spaces of indent, as
+         * scsim_profile_print asks: with SCSIM_PRINT_SECRETS in flags, the
+         * whole section, loadable by parse into the same section; without
+         * it, keys and codes masked. 0, or -1 when out of memory.
+         */
+        int (*print)(const scsim_profile *p, const void *section, FILE *out, unsigned flags);
         void (*free)(void *section);
 };
 

@@ -370,6 +370,11 @@ const char *scsim_profile_name(const scsim_profile *profile)
         return profile != NULL ? profile->name : "";
 }
 
+const char *scsim_profile_label(const scsim_profile *profile)
+{
+        return profile != NULL ? profile->label : "";
+}
+
 void scsim_profile_free(scsim_profile **profile)
 {
         scsim_profile *p;

@@ -40,6 +40,17 @@ grep -q 'management_key_algorithm: 3des' "$out" || fail "show: the management ke
 if grep -q -e '01 02 03 04 05 06 07 08' -e '0102030405060708' "$out"; then
         fail "show printed the management key"
 fi
+# with --secrets, what show prints is a profile that loads and prints the same again
+for prof in iso7816-chv "$src/profiles/two-apps.yaml" "$src/profiles/piv.yaml"; do
+        "$scsim" profile show --secrets "$prof" >"$out.yaml" 2>"$err" || fail "show --secrets $prof"
+        grep -q 'holds its CHV values and keys in clear' "$out.yaml" || fail "show --secrets: warning"
+        "$scsim" profile show --secrets "$out.yaml" >"$out.2.yaml" 2>"$err" ||
+                fail "show --secrets output of $prof does not load: $(cat "$err")"
+        [ "$(sed 1d "$out.yaml")" = "$(sed 1d "$out.2.yaml")" ] ||
+                fail "show --secrets of $prof does not print back the same"
+done
+grep -q 'management_key: "01 02 03 04 05 06 07 08' "$out.yaml" || fail "show --secrets: mgm key"
+rm -f "$out.yaml" "$out.2.yaml"
 "$scsim" profile show "$bad/empty.yaml" >"$out" 2>"$err"
 [ $? = 2 ] || fail "show of a bad profile must exit 2"
 

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -298,6 +300,108 @@ static void open_resolves(void **state)
         assert_int_equal(scsim_profile_open(NULL, &p, &diag), SCSIM_ERR_INVALID_ARGUMENT);
 }
 
+struct listed {
+        char lines[16][600];
+        size_t n;
+};
+
+static int collect(void *ctx, const char *name, const char *path)
+{
+        struct listed *l = ctx;
+
+        if (l->n < 16)
+                snprintf(l->lines[l->n++], sizeof(l->lines[0]), "%s %s", name,
+                         path != NULL ? path : "-");
+        return 0;
+}
+
+static int stop_at_second(void *ctx, const char *name, const char *path)
+{
+        int *calls = ctx;
+
+        (void)name;
+        (void)path;
+        return ++*calls == 2 ? 42 : 0;
+}
+
+static void touch(const char *dir, const char *file)
+{
+        char path[600];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, file);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+}
+
+/*
+ * The names a profile can be opened by, in the order scsim_profile_open
+ * looks; a name shadowed by an earlier directory, a name that would read as
+ * a path and anything not a regular file are left out.
+ */
+static void list_in_search_order(void **state)
+{
+        char one[] = "/tmp/scsim-list-XXXXXX", two[] = "/tmp/scsim-list-XXXXXX", sub[600],
+             env[1300], want[600];
+        struct listed l;
+        int calls = 0;
+
+        (void)state;
+        assert_non_null(mkdtemp(one));
+        assert_non_null(mkdtemp(two));
+        touch(one, "b.yaml");
+        touch(one, "a.yaml");
+        touch(one, "x.yaml.yaml");
+        touch(one, "notes.txt");
+        snprintf(sub, sizeof(sub), "%s/d.yaml", one);
+        assert_int_equal(mkdir(sub, 0700), 0);
+        touch(two, "a.yaml");
+        touch(two, "c.yaml");
+        snprintf(env, sizeof(env), "%s::/nonexistent:%s", one, two);
+        assert_int_equal(setenv("SCSIM_PROFILE_PATH", env, 1), 0);
+        memset(&l, 0, sizeof(l));
+        assert_int_equal(scsim_profile_list(collect, &l), SCSIM_OK);
+        assert_true(l.n >= 4);
+        assert_string_equal(l.lines[0], "iso7816-chv -");
+        snprintf(want, sizeof(want), "a %s/a.yaml", one);
+        assert_string_equal(l.lines[1], want);
+        snprintf(want, sizeof(want), "b %s/b.yaml", one);
+        assert_string_equal(l.lines[2], want);
+        snprintf(want, sizeof(want), "c %s/c.yaml", two);
+        assert_string_equal(l.lines[3], want);
+        for (size_t i = 4; i < l.n; i++) /* the rest: the installed directory */
+                assert_non_null(strstr(l.lines[i], scsim_profile_install_dir()));
+        assert_int_equal(scsim_profile_list(stop_at_second, &calls), 42);
+        assert_int_equal(calls, 2);
+        assert_int_equal(scsim_profile_list(NULL, NULL), SCSIM_ERR_INVALID_ARGUMENT);
+        unsetenv("SCSIM_PROFILE_PATH");
+        rmdir(sub);
+        snprintf(env, sizeof(env), "rm -rf '%s' '%s'", one, two);
+        assert_int_equal(system(env), 0);
+}
+
+/* A name that is not there, but nearly: the nearest one is suggested. */
+static void open_suggests_a_name(void **state)
+{
+        scsim_profile *p = NULL;
+        scsim_diag diag;
+
+        (void)state;
+        assert_int_equal(setenv("SCSIM_PROFILE_PATH", SCSIM_SOURCE_DIR "/profiles", 1), 0);
+        assert_int_equal(scsim_profile_open("PIV", &p, &diag), SCSIM_ERR_IO);
+        assert_non_null(strstr(diag.message, "no profile named 'PIV'"));
+        if (strstr(diag.message, "; did you mean 'piv'?") == NULL)
+                fail_msg("got: %s", diag.message);
+        assert_int_equal(scsim_profile_open("two-app", &p, &diag), SCSIM_ERR_IO);
+        assert_non_null(strstr(diag.message, "; did you mean 'two-apps'?"));
+        assert_int_equal(scsim_profile_open("iso7816", &p, &diag), SCSIM_ERR_IO);
+        assert_null(strstr(diag.message, "did you mean")); /* 4 edits: no guess */
+        assert_int_equal(scsim_profile_open("xyz", &p, &diag), SCSIM_ERR_IO);
+        assert_null(strstr(diag.message, "did you mean"));
+        unsetenv("SCSIM_PROFILE_PATH");
+}
+
 /* Every shipped profile loads from the source tree. */
 static void shipped_profiles_load(void **state)
 {
@@ -324,6 +428,8 @@ int main(void)
             cmocka_unit_test(full_profile_behaves),
             cmocka_unit_test(hex_with_colons),
             cmocka_unit_test(open_resolves),
+            cmocka_unit_test(list_in_search_order),
+            cmocka_unit_test(open_suggests_a_name),
             cmocka_unit_test(shipped_profiles_load),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -511,60 +511,6 @@ static void piv_section_free(void *section)
         }
 }
 
-static const char *piv_alg_name(enum prof_piv_alg alg)
-{
-        switch (alg) {
-        case PROF_PIV_3DES:
-                return "3des";
-        case PROF_PIV_AES128:
-                return "aes128";
-        case PROF_PIV_AES192:
-                return "aes192";
-        case PROF_PIV_AES256:
-                return "aes256";
-        case PROF_PIV_RSA1024:
-                return "rsa1024";
-        case PROF_PIV_RSA2048:
-                return "rsa2048";
-        case PROF_PIV_ECCP256:
-                return "eccp256";
-        case PROF_PIV_ECCP384:
-                return "eccp384";
-        }
-        return "?";
-}
-
-/* The section as YAML: the management key and private keys masked, objects by size. */
-static void piv_section_print(const scsim_profile *p, const void *section, FILE *out)
-{
-        static const char *const policies[] = {"default", "never", "once", "always"};
-        const struct prof_piv *pp = section;
-
-        (void)p;
-        fprintf(out, "  management_key_algorithm: %s\n", piv_alg_name(pp->mgm_alg));
-        fprintf(out, "  management_key: \"********\"   # masked, %zu bytes\n", pp->mgm_key_len);
-        fprintf(out, "  guid: \"");
-        for (size_t i = 0; i < sizeof(pp->guid); i++)
-                fprintf(out, "%s%02X", i > 0 ? " " : "", pp->guid[i]);
-        fprintf(out, "\"\n  version: %u.%u.%u\n  serial: %u\n", pp->version[0], pp->version[1],
-                pp->version[2], (unsigned)pp->serial);
-        if (pp->nkeys > 0)
-                fprintf(out, "  keys:\n");
-        for (size_t i = 0; i < pp->nkeys; i++) {
-                const struct prof_piv_key *k = &pp->keys[i];
-                fprintf(out, "    %02x: {algorithm: %s, pin_policy: %s", k->slot,
-                        piv_alg_name(k->alg), policies[k->pin_policy & 3]);
-                if (k->der_len > 0)
-                        fprintf(out, ", private_key: \"********\"");
-                fprintf(out, "}\n");
-        }
-        if (pp->nobjs > 0)
-                fprintf(out,
-                        "  # objects (certificates included): tag, bytes as GET DATA answers\n");
-        for (size_t i = 0; i < pp->nobjs; i++)
-                fprintf(out, "  #   %06X  %zu\n", (unsigned)pp->objs[i].tag, pp->objs[i].len);
-}
-
 const struct app_section piv_section = {
     .parse = piv_section_parse,
     .print = piv_section_print,

@@ -4,6 +4,7 @@
 #define SCSIM_PROFILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -45,6 +46,23 @@ int scsim_profile_load_buffer(const char *name, const char *text, size_t len, sc
 int scsim_profile_open(const char *name_or_path, scsim_profile **out, scsim_diag *diag);
 
 /*
+ * Called by scsim_profile_list for each profile a NAME can refer to: its
+ * NAME and its file (NULL for the embedded default). Return 0 to go on;
+ * anything else stops the listing and is what scsim_profile_list returns.
+ */
+typedef int scsim_profile_list_fn(void *ctx, const char *name, const char *path);
+
+/*
+ * The profiles scsim_profile_open finds by name, in the order it looks: the
+ * embedded default, then each directory of $SCSIM_PROFILE_PATH, then
+ * scsim_profile_install_dir(); within a directory by name. A name found
+ * again later is not listed again (scsim_profile_open would not reach it).
+ * The files are not loaded. Returns SCSIM_OK, SCSIM_ERR_NO_MEMORY or what
+ * fn returned to stop.
+ */
+int scsim_profile_list(scsim_profile_list_fn *fn, void *ctx);
+
+/*
  * The directory installed profiles live in (${datadir}/scsim/profiles),
  * searched by scsim_profile_open after $SCSIM_PROFILE_PATH.
  */
@@ -55,6 +73,22 @@ void scsim_diag_format(const scsim_diag *diag, char *buf, size_t cap);
 
 /* The profile's name ("iso7816-chv" for the default); borrowed. */
 const char *scsim_profile_name(const scsim_profile *profile);
+/* The profile's label ("" when it has none); borrowed. */
+const char *scsim_profile_label(const scsim_profile *profile);
+
+/* scsim_profile_print flags. */
+#define SCSIM_PRINT_SECRETS 0x1u /* CHV values, keys and private keys in clear */
+
+/*
+ * Write the whole profile to out as YAML in the profile format
+ * (docs/profiles.md), each application's section through its application.
+ * Without SCSIM_PRINT_SECRETS, CHV values and keys are masked: the text
+ * describes the card to a reader but does not load. With it, the text loads
+ * back into a profile that makes the same card; treat it as the secret it
+ * is. Returns SCSIM_OK, SCSIM_ERR_IO when writing failed, or
+ * SCSIM_ERR_NO_MEMORY.
+ */
+int scsim_profile_print(const scsim_profile *profile, FILE *out, unsigned flags);
 
 void scsim_profile_free(scsim_profile **profile);
 
