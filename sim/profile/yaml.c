@@ -171,73 +171,6 @@ static int build_sections(struct yaml_loader *ld, const char *const *names, stru
         return 0;
 }
 
-/*
- * Parse errors come from libfyaml's collected diagnostics (1-based already);
- * the first one is the one the user needs. The parser stays alive as long
- * as its document: ld owns both.
- */
-static int parse(struct yaml_loader *ld, const char *text, size_t len)
-{
-        struct fy_diag_cfg dcfg;
-        struct fy_parse_cfg pcfg;
-        struct fy_document *extra;
-        struct fy_diag_error *e;
-        void *it = NULL;
-
-        /*
-         * Debian 12's libfyaml (0.7.12) can loop forever scanning a malformed
-         * directive (found by fuzz_profile). Profiles have no use for %YAML or
-         * %TAG, so a line starting with '%' is refused before libfyaml sees it.
-         */
-        for (size_t i = 0, line = 1, start = 1; i < len; i++) {
-                /* YAML breaks lines at LF, CR and CR LF; a BOM may open the text */
-                if (i == 0 && len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
-                        i = 2;
-                        continue;
-                }
-                if (text[i] == '%' && start)
-                        return yaml_err(
-                            ld, (struct yaml_pos){(unsigned)line, 1},
-                            "YAML directives (%%YAML, %%TAG) are not supported in profiles");
-                start = text[i] == '\n' || text[i] == '\r';
-                if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n')))
-                        line++;
-        }
-        fy_diag_cfg_default(&dcfg);
-        dcfg.fp = NULL;
-        dcfg.output_fn = NULL;
-        dcfg.colorize = false;
-        if ((ld->fdiag = fy_diag_create(&dcfg)) == NULL)
-                return yaml_err(ld, (struct yaml_pos){0, 0}, "out of memory");
-        fy_diag_set_collect_errors(ld->fdiag, true);
-        memset(&pcfg, 0, sizeof(pcfg));
-        pcfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_DEFAULT_VERSION_1_2;
-        pcfg.diag = ld->fdiag;
-        if ((ld->fyp = fy_parser_create(&pcfg)) == NULL ||
-            fy_parser_set_string(ld->fyp, text, len) != 0)
-                return yaml_err(ld, (struct yaml_pos){0, 0}, "out of memory");
-        ld->doc = fy_parse_load_document(ld->fyp);
-        if (ld->doc != NULL && !fy_diag_got_error(ld->fdiag)) {
-                extra = fy_parse_load_document(ld->fyp);
-                if (extra != NULL) {
-                        struct yaml_pos at =
-                            yaml_node_pos(fy_document_root(extra), (struct yaml_pos){0, 0});
-                        fy_parse_document_destroy(ld->fyp, extra);
-                        return yaml_err(ld, at,
-                                        "a profile is one YAML document; found a second one");
-                }
-        }
-        if ((e = fy_diag_errors_iterate(ld->fdiag, &it)) != NULL)
-                return yaml_err(ld,
-                                (struct yaml_pos){e->line > 0 ? (unsigned)e->line : 0,
-                                                  e->column > 0 ? (unsigned)e->column : 0},
-                                "YAML: %s", e->msg != NULL ? e->msg : "syntax error");
-        if (ld->doc == NULL || yaml_is_empty(fy_document_root(ld->doc)))
-                return yaml_err(ld, (struct yaml_pos){1, 1},
-                                "empty: expected a mapping with name, atr, serial, files ...");
-        return 0;
-}
-
 /* The document's root, walked in two passes: collect every name, then build in order. */
 static int build(struct yaml_loader *ld)
 {
@@ -301,7 +234,7 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
                 yaml_err(ld, (struct yaml_pos){0, 0}, "no text");
                 goto fail;
         }
-        if (parse(ld, text != NULL ? text : "", len) != 0)
+        if (yaml_parse(ld, text != NULL ? text : "", len) != 0)
                 goto fail;
         if ((ld->p = prof_new("")) == NULL) {
                 rc = SCSIM_ERR_NO_MEMORY;

@@ -86,6 +86,12 @@ struct yaml_loader {
         struct fy_document *doc;
 };
 
+/*
+ * The text as a libfyaml document in ld (doc, fyp, fdiag), if it is within
+ * the bounds on the work of parsing; 0, or -1 with the error reported.
+ */
+int yaml_parse(struct yaml_loader *ld, const char *text, size_t len);
+
 /* Entries (files, CHVs, keys) are named by their key in the enclosing mapping. */
 bool name_ok(const char *s, size_t len);
 int entry_name(struct yaml_loader *ld, struct fy_node *k, struct yaml_pos at, const char *kind,
