@@ -2,17 +2,20 @@
 /* Where profiles come from: files, buffers, the embedded default, and name resolution. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include <scsim/err.h>
 #include <scsim/profile.h>
 
+#include "diag.h"
 #include "profile/model.h"
 #include "profile/nearest.h"
 #include "profile/yaml.h"
@@ -31,7 +34,7 @@ diag_set(scsim_diag *diag, const char *file, const char *fmt, ...)
         if (diag == NULL)
                 return;
         memset(diag, 0, sizeof(*diag));
-        snprintf(diag->file, sizeof(diag->file), "%s", file != NULL ? file : "");
+        diag_set_file(diag, file);
         va_start(ap, fmt);
         vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
         va_end(ap);
@@ -48,27 +51,82 @@ int scsim_profile_load_buffer(const char *name, const char *text, size_t len, sc
         return prof_yaml_load(name != NULL ? name : "<buffer>", text, len, out, diag);
 }
 
+static const char *file_kind(mode_t mode)
+{
+        if (S_ISDIR(mode))
+                return "a directory";
+        if (S_ISFIFO(mode))
+                return "a FIFO";
+        if (S_ISSOCK(mode))
+                return "a socket";
+        if (S_ISCHR(mode) || S_ISBLK(mode))
+                return "a device";
+        return "not a regular file";
+}
+
+/*
+ * Open without blocking (a FIFO would wait for a writer forever) and take
+ * only regular files; 0, or an SCSIM_ERR_* with diag filled.
+ */
+static int open_regular(const char *path, int *fd, scsim_diag *diag)
+{
+        struct stat st;
+
+        if ((*fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) < 0) {
+                int err = errno;
+                /* a socket cannot be opened at all: name what it is */
+                if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+                        diag_set(diag, path, "is %s, not a profile file", file_kind(st.st_mode));
+                else
+                        diag_set(diag, path, "cannot open: %s", strerror(err));
+                return SCSIM_ERR_IO;
+        }
+        if (fstat(*fd, &st) != 0) {
+                diag_set(diag, path, "cannot open: %s", strerror(errno));
+                return SCSIM_ERR_IO;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                diag_set(diag, path, "is %s, not a profile file", file_kind(st.st_mode));
+                return SCSIM_ERR_IO;
+        }
+        return 0;
+}
+
+/* Up to cap bytes; *len is how many. */
+static int read_all(int fd, char *buf, size_t cap, size_t *len)
+{
+        *len = 0;
+        while (*len < cap) {
+                ssize_t n = read(fd, buf + *len, cap - *len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -1;
+                if (n == 0)
+                        break;
+                *len += (size_t)n;
+        }
+        return 0;
+}
+
 int scsim_profile_load_file(const char *path, scsim_profile **out, scsim_diag *diag)
 {
-        FILE *f = NULL;
+        int fd = -1, rc;
         char *text = NULL;
         size_t len = 0;
-        int rc = SCSIM_ERR_IO;
 
         if (out == NULL || path == NULL)
                 return SCSIM_ERR_INVALID_ARGUMENT;
         *out = NULL;
-        if ((f = fopen(path, "rb")) == NULL) {
-                diag_set(diag, path, "cannot open: %s", strerror(errno));
+        if ((rc = open_regular(path, &fd, diag)) != 0)
                 goto fail;
-        }
         if ((text = malloc(PROFILE_FILE_MAX + 1)) == NULL) {
                 rc = SCSIM_ERR_NO_MEMORY;
                 goto fail;
         }
-        len = fread(text, 1, PROFILE_FILE_MAX + 1, f);
-        if (ferror(f)) {
+        if (read_all(fd, text, PROFILE_FILE_MAX + 1, &len) != 0) {
                 diag_set(diag, path, "cannot read: %s", strerror(errno));
+                rc = SCSIM_ERR_IO;
                 goto fail;
         }
         if (len > PROFILE_FILE_MAX) {
@@ -78,8 +136,8 @@ int scsim_profile_load_file(const char *path, scsim_profile **out, scsim_diag *d
         }
         rc = prof_yaml_load(path, text, len, out, diag);
 fail:
-        if (f != NULL)
-                fclose(f);
+        if (fd >= 0)
+                close(fd);
         if (text != NULL) {
                 OPENSSL_cleanse(text, len); /* the file holds PINs and keys */
                 free(text);

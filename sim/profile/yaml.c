@@ -15,6 +15,7 @@
 #include <scsim/err.h>
 
 #include "app.h"
+#include "diag.h"
 #include "atr.h"
 #include "profile/model.h"
 #include "profile/yaml.h"
@@ -171,6 +172,32 @@ static int build_sections(struct yaml_loader *ld, const char *const *names, stru
         return 0;
 }
 
+/*
+ * Whether a mapping has at least one of the fields as a key. One that has
+ * none is another kind of file (/etc/shadow reads as a mapping whose one
+ * key is its first line): it is refused without quoting any of it.
+ */
+static bool has_a_field(struct fy_node *map, const char *const *fields, size_t n)
+{
+        struct fy_node_pair *pair;
+        void *it = NULL;
+
+        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
+                return true; /* not a mapping: reported as such, quoting nothing */
+        while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
+                struct fy_node *k = fy_node_pair_key(pair);
+                const char *s;
+                size_t len = 0;
+                if (yaml_is_empty(k) || fy_node_get_type(k) != FYNT_SCALAR ||
+                    (s = fy_node_get_scalar(k, &len)) == NULL)
+                        continue;
+                for (size_t i = 0; i < n; i++)
+                        if (strlen(fields[i]) == len && memcmp(fields[i], s, len) == 0)
+                                return true;
+        }
+        return false;
+}
+
 /* The document's root, walked in two passes: collect every name, then build in order. */
 static int build(struct yaml_loader *ld)
 {
@@ -181,6 +208,10 @@ static int build(struct yaml_loader *ld)
 
         root = fy_document_root(ld->doc);
         top = yaml_node_pos(root, top);
+        if (!has_a_field(root, fields, nfields))
+                return yaml_err(ld, top,
+                                "not a profile: none of its top-level keys is a profile field "
+                                "(name, atr, serial, files ...)");
         if (yaml_fields(ld, root, top, "profile fields", fields, nfields, v, kp) != 0)
                 return -1;
         /* the MF: index 0, every top-level file and CHV/key lives there */
@@ -225,7 +256,7 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
         *out = NULL;
         if (diag != NULL) {
                 memset(diag, 0, sizeof(*diag));
-                snprintf(diag->file, sizeof(diag->file), "%s", source != NULL ? source : "");
+                diag_set_file(diag, source);
         }
         if ((ld = calloc(1, sizeof(*ld))) == NULL)
                 return SCSIM_ERR_NO_MEMORY;

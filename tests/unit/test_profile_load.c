@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -402,6 +404,93 @@ static void open_suggests_a_name(void **state)
         unsetenv("SCSIM_PROFILE_PATH");
 }
 
+/* A FIFO used to block the load forever; a directory or a socket is no profile either. */
+static void refuses_non_regular_files(void **state)
+{
+        char dir[] = "/tmp/scsim-fifo-XXXXXX", fifo[600], msg[1024];
+        scsim_profile *p = NULL;
+        scsim_diag diag;
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        snprintf(fifo, sizeof(fifo), "%s/p.yaml", dir);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_int_equal(scsim_profile_load_file(fifo, &p, &diag), SCSIM_ERR_IO);
+        assert_null(p);
+        scsim_diag_format(&diag, msg, sizeof(msg));
+        assert_true(strlen(msg) > strlen(fifo));
+        assert_string_equal(msg + strlen(fifo), ": is a FIFO, not a profile file");
+        assert_int_equal(scsim_profile_open(fifo, &p, &diag), SCSIM_ERR_IO);
+        assert_int_equal(scsim_profile_load_file(dir, &p, &diag), SCSIM_ERR_IO);
+        assert_string_equal(diag.message, "is a directory, not a profile file");
+        unlink(fifo);
+        {
+                struct sockaddr_un sa = {.sun_family = AF_UNIX};
+                int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+                assert_true(fd >= 0);
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s.yaml", dir);
+                assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+                assert_int_equal(scsim_profile_load_file(sa.sun_path, &p, &diag), SCSIM_ERR_IO);
+                assert_string_equal(diag.message, "is a socket, not a profile file");
+                close(fd);
+                unlink(sa.sun_path);
+        }
+        rmdir(dir);
+}
+
+/* A path longer than the diagnostic's file field keeps its end, and the message. */
+static void long_paths_keep_their_end(void **state)
+{
+        char path[1024], msg[2048];
+        size_t n;
+        scsim_profile *p = NULL;
+        scsim_diag diag;
+        FILE *f;
+
+        (void)state;
+        n = (size_t)snprintf(path, sizeof(path), "/tmp/scsim-long-%d", (int)getpid());
+        mkdir(path, 0700);
+        for (int i = 0; i < 3; i++) {
+                n += (size_t)snprintf(path + n, sizeof(path) - n, "/%0100d", i);
+                assert_int_equal(mkdir(path, 0700), 0);
+        }
+        snprintf(path + n, sizeof(path) - n, "/bad.yaml");
+        assert_non_null(f = fopen(path, "w"));
+        fputs("name: x\nhistorical_bytes: \"\"\nserial: \"01\"\nlabel: [1]\n", f);
+        fclose(f);
+        assert_true(strlen(path) > sizeof(diag.file));
+        assert_int_equal(scsim_profile_load_file(path, &p, &diag), SCSIM_ERR_PROFILE);
+        assert_int_equal(strlen(diag.file), sizeof(diag.file) - 1);
+        assert_memory_equal(diag.file, "...", 3);
+        assert_string_equal(diag.file + 3, path + strlen(path) - (sizeof(diag.file) - 4));
+        scsim_diag_format(&diag, msg, sizeof(msg));
+        assert_non_null(strstr(msg, "/bad.yaml:4:9: label: expected text, got a list"));
+        unlink(path);
+        snprintf(path + n, sizeof(path) - n, "/missing.yaml");
+        assert_int_equal(scsim_profile_open(path, &p, &diag), SCSIM_ERR_IO);
+        scsim_diag_format(&diag, msg, sizeof(msg));
+        assert_non_null(strstr(msg, "/missing.yaml: cannot open: No such file or directory"));
+        snprintf(msg, sizeof(msg), "rm -rf /tmp/scsim-long-%d", (int)getpid());
+        assert_int_equal(system(msg), 0);
+}
+
+/* Something that is not a profile is refused without quoting it. */
+static void non_profiles_not_quoted(void **state)
+{
+        static const char shadow[] = "root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\n"
+                                     "daemon:*:19000:0:99999:7:::\n";
+        scsim_profile *p = NULL;
+        scsim_diag diag;
+
+        (void)state;
+        assert_int_equal(scsim_profile_load_buffer("shadow", shadow, strlen(shadow), &p, &diag),
+                         SCSIM_ERR_PROFILE);
+        assert_string_equal(diag.message, "not a profile: none of its top-level keys is a "
+                                          "profile field (name, atr, serial, files ...)");
+        assert_int_equal(diag.line, 1);
+        assert_int_equal(diag.column, 1);
+}
+
 /* Every shipped profile loads from the source tree. */
 static void shipped_profiles_load(void **state)
 {
@@ -429,6 +518,9 @@ int main(void)
             cmocka_unit_test(hex_with_colons),
             cmocka_unit_test(open_resolves),
             cmocka_unit_test(list_in_search_order),
+            cmocka_unit_test(refuses_non_regular_files),
+            cmocka_unit_test(long_paths_keep_their_end),
+            cmocka_unit_test(non_profiles_not_quoted),
             cmocka_unit_test(open_suggests_a_name),
             cmocka_unit_test(shipped_profiles_load),
         };
