@@ -18,8 +18,8 @@ static void usage(FILE *f)
                 "       scsim profile show [--secrets] NAME|FILE\n"
                 "       scsim profile list\n"
                 "\n"
-                "check  load each profile and report every bad one as file:line:column;\n"
-                "       exit 0 when all are good, 2 when any is bad\n"
+                "check  load each profile and report every mistake in it as\n"
+                "       file:line:column; exit 0 when all are good, 2 when any is bad\n"
                 "show   print the resolved profile as YAML, CHV values and keys masked;\n"
                 "       --secrets prints them in clear: the output then loads as a profile\n"
                 "list   the profiles a NAME can refer to: the embedded default, then\n"
@@ -27,20 +27,25 @@ static void usage(FILE *f)
                 scsim_profile_install_dir());
 }
 
-/* Open a profile or print why not; returns the exit code to use on failure. */
+/* One mistake, as file:line:column: message. */
+static void print_diag(void *ctx, const scsim_diag *diag)
+{
+        char line[1024];
+
+        (void)ctx;
+        scsim_diag_format(diag, line, sizeof(line));
+        fprintf(stderr, "%s\n", line);
+}
+
+/* Open a profile or print every mistake in it; returns the exit code to use on failure. */
 static int open_or_report(const char *what, scsim_profile **p)
 {
-        scsim_diag diag;
-        char line[1024];
-        int rc = scsim_profile_open(what, p, &diag);
+        int rc = scsim_profile_open_report(what, p, print_diag, NULL);
 
         if (rc == SCSIM_OK)
                 return EXIT_OK;
-        if (rc == SCSIM_ERR_PROFILE || rc == SCSIM_ERR_IO) {
-                scsim_diag_format(&diag, line, sizeof(line));
-                fprintf(stderr, "%s\n", line);
+        if (rc == SCSIM_ERR_PROFILE || rc == SCSIM_ERR_IO)
                 return EXIT_USAGE;
-        }
         fprintf(stderr, "scsim profile: %s: %s\n", what, scsim_strerror(rc));
         return EXIT_RUNTIME;
 }

@@ -52,24 +52,32 @@ void nearest_init(struct nearest *n, const char *typed, size_t len)
         n->best[0] = '\0';
 }
 
-/* Whether word, d edits from typed, is near enough to be what was meant. */
-static bool near_enough(unsigned d, size_t typed_len, size_t word_len)
+/*
+ * How near word is to what was typed, lower nearer; FAR when it is not a
+ * likely typo of it. A likely typo is at most two edits and fewer than a
+ * third of the word ("sizee", "serail"), or the start of the word cut or
+ * ended differently ("retry" for "retries", "keep" for "keep_on_deselect").
+ */
+static unsigned score(const char *typed, size_t len, const char *word)
 {
-        size_t longer = word_len > typed_len ? word_len : typed_len;
+        size_t wlen = strlen(word), longer = wlen > len ? wlen : len, common = 0;
+        unsigned d;
 
-        /* at most two edits, and fewer than a third of the word: a typo, not another word */
-        return d <= 2 && 3 * d <= longer;
+        if (wlen == len && memcmp(word, typed, len) == 0)
+                return FAR; /* the word itself is no suggestion */
+        d = distance(typed, len, word, wlen);
+        if (d <= 2 && 3 * d <= longer)
+                return d;
+        while (common < len && common < wlen && lower(typed[common]) == lower(word[common]))
+                common++;
+        return common >= 4 && 3 * common >= 2 * len ? 3 : FAR;
 }
 
 void nearest_offer(struct nearest *n, const char *word)
 {
-        size_t wlen = strlen(word);
-        unsigned d;
+        unsigned d = score(n->typed, n->len, word);
 
-        if (wlen == n->len && memcmp(word, n->typed, wlen) == 0)
-                return; /* the word itself is no suggestion */
-        d = distance(n->typed, n->len, word, wlen);
-        if (!near_enough(d, n->len, wlen) || d >= n->dist)
+        if (d >= n->dist)
                 return;
         n->dist = d;
         snprintf(n->best, sizeof(n->best), "%s", word);
@@ -86,12 +94,8 @@ const char *nearest_of(const char *typed, size_t len, const char *const *words, 
         unsigned best_dist = FAR;
 
         for (size_t i = 0; i < nwords; i++) {
-                size_t wlen = strlen(words[i]);
-                unsigned d;
-                if (wlen == len && memcmp(words[i], typed, len) == 0)
-                        continue;
-                d = distance(typed, len, words[i], wlen);
-                if (near_enough(d, len, wlen) && d < best_dist) {
+                unsigned d = score(typed, len, words[i]);
+                if (d < best_dist) {
                         best = words[i];
                         best_dist = d;
                 }

@@ -20,88 +20,57 @@ static const char *const key_fields[K_N] = {
 };
 
 /* First pass over one "chvs:" mapping: names, bounds and fields, nothing built yet. */
-int collect_chvs(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, uint16_t df)
+void collect_chvs(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, uint16_t df)
 {
         struct fy_node_pair *pair;
         void *it = NULL;
 
         if (map == NULL)
-                return 0;
-        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
-                return yaml_err(ld, yaml_node_pos(map, at),
-                                "chvs: expected a mapping of CHV names, got %s", yaml_kind(map));
+                return;
+        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING) {
+                yaml_err(ld, yaml_node_pos(map, at),
+                         "chvs: expected a mapping of CHV names, got %s", yaml_kind(map));
+                return;
+        }
         while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
-                struct ent *e = &ld->chvs[ld->nchvs];
-                struct yaml_pos where;
-                char name[PROF_NAME_MAX];
-                int prev;
-
-                if (entry_name(ld, fy_node_pair_key(pair), at, "chv", name, &where) != 0)
-                        return -1;
-                if ((prev = find_ent(ld->chvs, ld->nchvs, name, strlen(name))) >= 0)
-                        return yaml_err(ld, where, "chv '%s' is defined twice (first at line %u)",
-                                        name, ld->chvs[prev].pos.line);
-                if (ld->nchvs >= PROF_CHVS_MAX)
-                        return yaml_err(ld, where, "chv '%s': too many CHVs (at most %d)", name,
-                                        PROF_CHVS_MAX);
-                memset(e, 0, sizeof(*e));
-                memcpy(e->name, name, sizeof(name));
-                e->pos = where;
-                e->df = df;
-                yaml_context(ld, "chv '%s'", name);
-                if (yaml_fields(ld, fy_node_pair_value(pair), where, "fields", chv_fields, C_N,
-                                e->v, e->kp) != 0)
-                        return -1;
+                struct ent *e = collect_entry(ld, ENT_CHV, pair, at, df);
+                if (e == NULL)
+                        continue;
+                yaml_context(ld, "chv '%s'", e->name);
+                e->bad = yaml_fields(ld, fy_node_pair_value(pair), e->pos, "fields", chv_fields,
+                                     C_N, e->v, e->kp) != 0;
                 e->verifiable = e->v[C_REFERENCE] != NULL;
-                if (e->v[C_VERIFIABLE] != NULL &&
-                    yaml_bool(ld, e->v[C_VERIFIABLE], e->kp[C_VERIFIABLE], "verifiable",
-                              &e->verifiable) != 0)
-                        return -1;
+                if (e->v[C_VERIFIABLE] != NULL)
+                        yaml_bool(ld, e->v[C_VERIFIABLE], e->kp[C_VERIFIABLE], "verifiable",
+                                  &e->verifiable);
                 if (e->verifiable && e->v[C_REFERENCE] == NULL)
-                        return yaml_err(ld, e->kp[C_VERIFIABLE],
-                                        "verifiable: a CHV without a reference cannot be verified");
-                ld->nchvs++;
+                        yaml_err(ld, e->kp[C_VERIFIABLE],
+                                 "verifiable: a CHV without a reference cannot be verified");
                 yaml_context_clear(ld);
         }
-        return 0;
 }
 
-int collect_keys(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, uint16_t df)
+void collect_keys(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, uint16_t df)
 {
         struct fy_node_pair *pair;
         void *it = NULL;
 
         if (map == NULL)
-                return 0;
-        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
-                return yaml_err(ld, yaml_node_pos(map, at),
-                                "keys: expected a mapping of key names, got %s", yaml_kind(map));
+                return;
+        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING) {
+                yaml_err(ld, yaml_node_pos(map, at),
+                         "keys: expected a mapping of key names, got %s", yaml_kind(map));
+                return;
+        }
         while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
-                struct ent *e = &ld->keys[ld->nkeys];
-                struct yaml_pos where;
-                char name[PROF_NAME_MAX];
-                int prev;
-
-                if (entry_name(ld, fy_node_pair_key(pair), at, "key", name, &where) != 0)
-                        return -1;
-                if ((prev = find_ent(ld->keys, ld->nkeys, name, strlen(name))) >= 0)
-                        return yaml_err(ld, where, "key '%s' is defined twice (first at line %u)",
-                                        name, ld->keys[prev].pos.line);
-                if (ld->nkeys >= PROF_KEYS_MAX)
-                        return yaml_err(ld, where, "key '%s': too many keys (at most %d)", name,
-                                        PROF_KEYS_MAX);
-                memset(e, 0, sizeof(*e));
-                memcpy(e->name, name, sizeof(name));
-                e->pos = where;
-                e->df = df;
-                yaml_context(ld, "key '%s'", name);
-                if (yaml_fields(ld, fy_node_pair_value(pair), where, "fields", key_fields, K_N,
-                                e->v, e->kp) != 0)
-                        return -1;
-                ld->nkeys++;
+                struct ent *e = collect_entry(ld, ENT_KEY, pair, at, df);
+                if (e == NULL)
+                        continue;
+                yaml_context(ld, "key '%s'", e->name);
+                e->bad = yaml_fields(ld, fy_node_pair_value(pair), e->pos, "fields", key_fields,
+                                     K_N, e->v, e->kp) != 0;
                 yaml_context_clear(ld);
         }
-        return 0;
 }
 
 /* A reference byte as in P2: b8 scope, b7..b6 reserved, b5..b1 number. */
@@ -130,67 +99,83 @@ static int get_ref(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at
         return 0;
 }
 
-int build_key(struct yaml_loader *ld, size_t i)
+/* A reference unique in its scope among the entries before it; 0xFF when it is not usable. */
+static uint8_t unique_ref(struct yaml_loader *ld, const struct ent *e, struct fy_node *n,
+                          struct yaml_pos at, bool key, size_t i)
+{
+        uint8_t ref = 0;
+
+        if (get_ref(ld, n, at, e->df, &ref) != 0)
+                return 0xff; /* b7 set: no valid reference equals it */
+        for (size_t j = 0; j < i; j++) {
+                bool same = key ? ld->p->keys[j].ref == ref && ld->p->keys[j].df == e->df
+                                : ld->p->chvs[j].has_ref && ld->p->chvs[j].ref == ref &&
+                                      ld->p->chvs[j].df == e->df;
+                if (same) {
+                        yaml_err(ld, yaml_node_pos(n, at),
+                                 "reference %02X is already used by %s '%s' in %s", ref,
+                                 key ? "key" : "chv",
+                                 key ? ld->p->keys[j].name : ld->p->chvs[j].name,
+                                 scope_name(ld, e->df));
+                        return 0xff;
+                }
+        }
+        return ref;
+}
+
+/* Each required field of entry e that is absent (fields[idx[i]]), reported at its name. */
+static void required(struct yaml_loader *ld, const struct ent *e, const char *const *fields,
+                     const int *idx, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (e->v[idx[i]] == NULL)
+                        yaml_err(ld, e->pos, "missing '%s'", fields[idx[i]]);
+}
+
+/*
+ * Key i into the profile, placeholder or not: every field is checked on its
+ * own, so one mistake does not hide the next.
+ */
+void build_key(struct yaml_loader *ld, size_t i)
 {
         static const char *const algs[] = {"aes-128"};
-        const struct ent *e = &ld->keys[i];
+        static const int needed[] = {K_REFERENCE, K_ALGORITHM, K_VALUE, K_RETRIES};
+        struct ent *e = &ld->keys[i];
+        size_t before = yaml_errors(ld), alg = 0;
         struct prof_key k;
         unsigned long retries = 0;
-        size_t alg = 0;
-        int ok = -1;
 
         memset(&k, 0, sizeof(k));
         yaml_context(ld, "key '%s'", e->name);
         memcpy(k.name, e->name, sizeof(k.name));
         k.df = e->df;
-        if (e->v[K_REFERENCE] == NULL || e->v[K_ALGORITHM] == NULL || e->v[K_VALUE] == NULL ||
-            e->v[K_RETRIES] == NULL) {
-                yaml_err(ld, e->pos, "missing '%s'",
-                         e->v[K_REFERENCE] == NULL   ? "reference"
-                         : e->v[K_ALGORITHM] == NULL ? "algorithm"
-                         : e->v[K_VALUE] == NULL     ? "value"
-                                                     : "retries");
-                goto fail;
-        }
-        if (get_ref(ld, e->v[K_REFERENCE], e->kp[K_REFERENCE], e->df, &k.ref) != 0)
-                goto fail;
-        for (size_t j = 0; j < i; j++) {
-                const struct prof_key *o = &ld->p->keys[j];
-                if (o->ref == k.ref && o->df == k.df) {
-                        yaml_err(ld, yaml_node_pos(e->v[K_REFERENCE], e->kp[K_REFERENCE]),
-                                 "reference %02X is already used by key '%s' in %s", k.ref, o->name,
-                                 scope_name(ld, k.df));
-                        goto fail;
-                }
-        }
-        if (yaml_enum(ld, e->v[K_ALGORITHM], e->kp[K_ALGORITHM], "algorithm", algs, 1, &alg) != 0)
-                goto fail;
+        k.ref = 0xff;
         k.alg = PROF_KEY_AES128;
-        if (yaml_hex(ld, e->v[K_VALUE], e->kp[K_VALUE], "value", k.value, 16, 16, &k.value_len) !=
-            0)
-                goto fail;
-        if (yaml_uint(ld, e->v[K_RETRIES], e->kp[K_RETRIES], "retries", 1, 15, &retries) != 0)
-                goto fail;
-        k.retries = (uint8_t)retries;
-        if (e->v[K_KEEP] != NULL) {
-                if (yaml_bool(ld, e->v[K_KEEP], e->kp[K_KEEP], "keep_on_deselect",
-                              &k.keep_on_deselect) != 0)
-                        goto fail;
-                if (e->df == 0) {
+        if (!e->bad) {
+                required(ld, e, key_fields, needed, 4);
+                if (e->v[K_REFERENCE] != NULL)
+                        k.ref = unique_ref(ld, e, e->v[K_REFERENCE], e->kp[K_REFERENCE], true, i);
+                if (e->v[K_ALGORITHM] != NULL)
+                        yaml_enum(ld, e->v[K_ALGORITHM], e->kp[K_ALGORITHM], "algorithm", algs, 1,
+                                  &alg);
+                if (e->v[K_VALUE] != NULL)
+                        yaml_hex(ld, e->v[K_VALUE], e->kp[K_VALUE], "value", k.value, 16, 16,
+                                 &k.value_len);
+                if (e->v[K_RETRIES] != NULL && yaml_uint(ld, e->v[K_RETRIES], e->kp[K_RETRIES],
+                                                         "retries", 1, 15, &retries) == 0)
+                        k.retries = (uint8_t)retries;
+                if (e->v[K_KEEP] != NULL &&
+                    yaml_bool(ld, e->v[K_KEEP], e->kp[K_KEEP], "keep_on_deselect",
+                              &k.keep_on_deselect) == 0 &&
+                    e->df == 0)
                         yaml_err(ld, e->kp[K_KEEP],
                                  "keep_on_deselect applies to keys inside a DF; a global key "
                                  "is never cleared by a select");
-                        goto fail;
-                }
         }
-        if (prof_add_key(ld->p, &k) != (int)i) {
+        if (prof_add_key(ld->p, &k) != (int)i)
                 yaml_err(ld, e->pos, "too many keys");
-                goto fail;
-        }
-        ok = 0;
-fail:
+        e->built = !e->bad && yaml_errors(ld) == before;
         OPENSSL_cleanse(&k, sizeof(k));
-        return ok;
 }
 
 /* Decimal digits at s[*i..], at most 4 of them. */
@@ -243,56 +228,41 @@ static const char *const chv_formats[] = {"digits", "alnum", "bytes"};
 static const char *const chv_paddings[] = {"none", "FF", "00"};
 
 /* The fields a CHV cannot do without. */
-static int chv_required(struct yaml_loader *ld, const struct ent *e)
+static void chv_required(struct yaml_loader *ld, const struct ent *e)
 {
+        static const int needed[] = {C_LENGTH, C_RETRIES};
+
         if (e->v[C_VALUE] == NULL && e->v[C_VALUE_HEX] == NULL)
-                return yaml_err(ld, e->pos, "missing 'value' (text) or 'value_hex'");
+                yaml_err(ld, e->pos, "missing 'value' (text) or 'value_hex'");
         if (e->v[C_VALUE] != NULL && e->v[C_VALUE_HEX] != NULL)
-                return yaml_err(ld, e->kp[C_VALUE_HEX], "give 'value' or 'value_hex', not both");
-        if (e->v[C_LENGTH] == NULL || e->v[C_RETRIES] == NULL)
-                return yaml_err(ld, e->pos, "missing '%s'",
-                                e->v[C_LENGTH] == NULL ? "length" : "retries");
-        return 0;
+                yaml_err(ld, e->kp[C_VALUE_HEX], "give 'value' or 'value_hex', not both");
+        required(ld, e, chv_fields, needed, 2);
 }
 
-/* reference: unique among the CHVs of its scope. */
-static int chv_reference(struct yaml_loader *ld, const struct ent *e, size_t i, struct prof_chv *c)
-{
-        if (e->v[C_REFERENCE] == NULL)
-                return 0;
-        c->has_ref = true;
-        if (get_ref(ld, e->v[C_REFERENCE], e->kp[C_REFERENCE], e->df, &c->ref) != 0)
-                return -1;
-        for (size_t j = 0; j < i; j++) {
-                const struct prof_chv *o = &ld->p->chvs[j];
-                if (o->has_ref && o->ref == c->ref && o->df == c->df)
-                        return yaml_err(ld, yaml_node_pos(e->v[C_REFERENCE], e->kp[C_REFERENCE]),
-                                        "reference %02X is already used by chv '%s' in %s", c->ref,
-                                        o->name, scope_name(ld, c->df));
-        }
-        return 0;
-}
-
-/* length, format and padding: how the code is presented. */
+/* length, format and padding: how the code is presented. 0 when all three are usable. */
 static int chv_shape(struct yaml_loader *ld, const struct ent *e, struct prof_chv *c)
 {
         size_t w = 0;
+        int ok = 0;
 
-        if (get_length(ld, e->v[C_LENGTH], e->kp[C_LENGTH], &c->min_len, &c->max_len) != 0)
-                return -1;
+        if (e->v[C_LENGTH] == NULL ||
+            get_length(ld, e->v[C_LENGTH], e->kp[C_LENGTH], &c->min_len, &c->max_len) != 0)
+                ok = -1;
         if (e->v[C_FORMAT] != NULL) {
-                if (yaml_enum(ld, e->v[C_FORMAT], e->kp[C_FORMAT], "format", chv_formats, 3, &w) !=
+                if (yaml_enum(ld, e->v[C_FORMAT], e->kp[C_FORMAT], "format", chv_formats, 3, &w) ==
                     0)
-                        return -1;
-                c->format = (enum prof_chv_format)w;
+                        c->format = (enum prof_chv_format)w;
+                else
+                        ok = -1;
         }
         if (e->v[C_PADDING] != NULL) {
                 if (yaml_enum(ld, e->v[C_PADDING], e->kp[C_PADDING], "padding", chv_paddings, 3,
-                              &w) != 0)
-                        return -1;
-                c->padding = (enum prof_chv_padding)w;
+                              &w) == 0)
+                        c->padding = (enum prof_chv_padding)w;
+                else
+                        ok = -1;
         }
-        return 0;
+        return ok;
 }
 
 /* value (text) or value_hex into c->value; *vp is where the value is. */
@@ -302,7 +272,11 @@ static int chv_value(struct yaml_loader *ld, const struct ent *e, struct prof_ch
         const char *s;
         size_t len = 0;
 
+        if (e->v[C_VALUE] != NULL && e->v[C_VALUE_HEX] != NULL)
+                return -1; /* reported as required */
         if (e->v[C_VALUE] == NULL) {
+                if (e->v[C_VALUE_HEX] == NULL)
+                        return -1;
                 *vp = yaml_node_pos(e->v[C_VALUE_HEX], e->kp[C_VALUE_HEX]);
                 return yaml_hex(ld, e->v[C_VALUE_HEX], e->kp[C_VALUE_HEX], "value_hex", c->value, 1,
                                 PROF_CHV_MAX_LEN, &c->value_len);
@@ -338,7 +312,7 @@ static int chv_value_fits(struct yaml_loader *ld, const struct prof_chv *c, stru
 }
 
 /* puk: another CHV, which has no unblock code of its own. */
-static int chv_puk(struct yaml_loader *ld, const struct ent *e, size_t i, struct prof_chv *c)
+static void chv_puk(struct yaml_loader *ld, const struct ent *e, size_t i, struct prof_chv *c)
 {
         const char *s;
         char buf[64];
@@ -346,64 +320,63 @@ static int chv_puk(struct yaml_loader *ld, const struct ent *e, size_t i, struct
         struct yaml_pos vp;
         int puk;
 
-        if (e->v[C_PUK] == NULL)
-                return 0;
-        if ((s = yaml_scalar(ld, e->v[C_PUK], e->kp[C_PUK], "puk", "a CHV name", &len)) == NULL)
-                return -1;
+        if (e->v[C_PUK] == NULL ||
+            (s = yaml_scalar(ld, e->v[C_PUK], e->kp[C_PUK], "puk", "a CHV name", &len)) == NULL)
+                return;
         vp = yaml_node_pos(e->v[C_PUK], e->kp[C_PUK]);
         puk = find_ent(ld->chvs, ld->nchvs, s, len);
         if (puk < 0)
-                return yaml_err(ld, vp, "puk: no chv named '%s'",
-                                yaml_shown(s, len, buf, sizeof(buf)));
-        if ((size_t)puk == i)
-                return yaml_err(ld, vp, "puk: a CHV cannot be its own unblock code");
-        if (ld->chvs[puk].v[C_PUK] != NULL)
-                return yaml_err(ld, vp,
-                                "puk: chv '%s' has an unblock code of its own; an unblock "
-                                "code cannot have one",
-                                ld->chvs[puk].name);
-        c->puk = (uint16_t)puk;
-        return 0;
+                yaml_err(ld, vp, "puk: no chv named '%s'", yaml_shown(s, len, buf, sizeof(buf)));
+        else if ((size_t)puk == i)
+                yaml_err(ld, vp, "puk: a CHV cannot be its own unblock code");
+        else if (ld->chvs[puk].v[C_PUK] != NULL)
+                yaml_err(ld, vp,
+                         "puk: chv '%s' has an unblock code of its own; an unblock "
+                         "code cannot have one",
+                         ld->chvs[puk].name);
+        else
+                c->puk = (uint16_t)puk;
 }
 
 /* may_disable, enabled, keep_on_deselect: for verifiable CHVs only. */
-static int chv_flags(struct yaml_loader *ld, const struct ent *e, struct prof_chv *c)
+static void chv_flags(struct yaml_loader *ld, const struct ent *e, struct prof_chv *c)
 {
         static const int verify_only[] = {C_RESET, C_MAY_DISABLE, C_ENABLED, C_KEEP};
 
-        if (e->v[C_MAY_DISABLE] != NULL && yaml_bool(ld, e->v[C_MAY_DISABLE], e->kp[C_MAY_DISABLE],
-                                                     "may_disable", &c->may_disable) != 0)
-                return -1;
-        if (e->v[C_ENABLED] != NULL &&
-            yaml_bool(ld, e->v[C_ENABLED], e->kp[C_ENABLED], "enabled", &c->enabled) != 0)
-                return -1;
-        if (e->v[C_KEEP] != NULL) {
-                if (yaml_bool(ld, e->v[C_KEEP], e->kp[C_KEEP], "keep_on_deselect",
-                              &c->keep_on_deselect) != 0)
-                        return -1;
-                if (e->df == 0)
-                        return yaml_err(ld, e->kp[C_KEEP],
-                                        "keep_on_deselect applies to CHVs inside a DF; a global "
-                                        "CHV is never cleared by a select");
-        }
+        if (e->v[C_MAY_DISABLE] != NULL)
+                yaml_bool(ld, e->v[C_MAY_DISABLE], e->kp[C_MAY_DISABLE], "may_disable",
+                          &c->may_disable);
+        if (e->v[C_ENABLED] != NULL)
+                yaml_bool(ld, e->v[C_ENABLED], e->kp[C_ENABLED], "enabled", &c->enabled);
+        if (e->v[C_KEEP] != NULL &&
+            yaml_bool(ld, e->v[C_KEEP], e->kp[C_KEEP], "keep_on_deselect", &c->keep_on_deselect) ==
+                0 &&
+            e->df == 0)
+                yaml_err(ld, e->kp[C_KEEP],
+                         "keep_on_deselect applies to CHVs inside a DF; a global "
+                         "CHV is never cleared by a select");
         if (c->verifiable)
-                return 0;
+                return;
         for (size_t j = 0; j < sizeof(verify_only) / sizeof(verify_only[0]); j++)
                 if (e->v[verify_only[j]] != NULL)
-                        return yaml_err(
-                            ld, e->kp[verify_only[j]],
-                            "%s applies only to a verifiable CHV (one with a reference)",
-                            chv_fields[verify_only[j]]);
-        return 0;
+                        yaml_err(ld, e->kp[verify_only[j]],
+                                 "%s applies only to a verifiable CHV (one with a reference)",
+                                 chv_fields[verify_only[j]]);
 }
 
-int build_chv(struct yaml_loader *ld, size_t i)
+/*
+ * CHV i into the profile, placeholder or not. Each field is checked on its
+ * own; whether the value fits is asked only of a value, length, format and
+ * padding that were all good.
+ */
+void build_chv(struct yaml_loader *ld, size_t i)
 {
-        const struct ent *e = &ld->chvs[i];
+        struct ent *e = &ld->chvs[i];
+        size_t before = yaml_errors(ld);
         struct prof_chv c;
         struct yaml_pos vp = e->pos;
         unsigned long retries = 0;
-        int ok = -1;
+        int shape, value;
 
         memset(&c, 0, sizeof(c));
         yaml_context(ld, "chv '%s'", e->name);
@@ -413,37 +386,24 @@ int build_chv(struct yaml_loader *ld, size_t i)
         c.puk = PROF_NONE;
         c.reset_rule = PROF_RULE_NEVER_IDX; /* compiled later: rules may name any CHV */
         c.enabled = true;
-        if (chv_required(ld, e) != 0 || chv_reference(ld, e, i, &c) != 0 ||
-            chv_shape(ld, e, &c) != 0 || chv_value(ld, e, &c, &vp) != 0 ||
-            chv_value_fits(ld, &c, vp) != 0)
-                goto fail;
-        if (yaml_uint(ld, e->v[C_RETRIES], e->kp[C_RETRIES], "retries", 1, 15, &retries) != 0)
-                goto fail;
-        c.retries = (uint8_t)retries;
-        if (chv_puk(ld, e, i, &c) != 0 || chv_flags(ld, e, &c) != 0)
-                goto fail;
-        if (prof_add_chv(ld->p, &c) != (int)i) {
-                yaml_err(ld, e->pos, "too many CHVs");
-                goto fail;
-        }
-        ok = 0;
-fail:
-        OPENSSL_cleanse(&c, sizeof(c));
-        return ok;
-}
-
-/* A CHV that unblocks another must not itself be unblockable: checked both ways. */
-int check_puk_chains(struct yaml_loader *ld)
-{
-        for (size_t i = 0; i < ld->nchvs; i++) {
-                const struct prof_chv *c = &ld->p->chvs[i];
-                if (c->puk != PROF_NONE && ld->p->chvs[c->puk].puk != PROF_NONE) {
-                        yaml_context(ld, "chv '%s'", c->name);
-                        return yaml_err(ld,
-                                        yaml_node_pos(ld->chvs[i].v[C_PUK], ld->chvs[i].kp[C_PUK]),
-                                        "puk: chv '%s' has an unblock code of its own",
-                                        ld->p->chvs[c->puk].name);
+        if (!e->bad) {
+                chv_required(ld, e);
+                if (e->v[C_REFERENCE] != NULL) {
+                        c.ref = unique_ref(ld, e, e->v[C_REFERENCE], e->kp[C_REFERENCE], false, i);
+                        c.has_ref = c.ref != 0xff;
                 }
+                shape = chv_shape(ld, e, &c);
+                value = chv_value(ld, e, &c, &vp);
+                if (shape == 0 && value == 0)
+                        chv_value_fits(ld, &c, vp);
+                if (e->v[C_RETRIES] != NULL && yaml_uint(ld, e->v[C_RETRIES], e->kp[C_RETRIES],
+                                                         "retries", 1, 15, &retries) == 0)
+                        c.retries = (uint8_t)retries;
+                chv_puk(ld, e, i, &c);
+                chv_flags(ld, e, &c);
         }
-        return 0;
+        if (prof_add_chv(ld->p, &c) != (int)i)
+                yaml_err(ld, e->pos, "too many CHVs");
+        e->built = !e->bad && yaml_errors(ld) == before;
+        OPENSSL_cleanse(&c, sizeof(c));
 }

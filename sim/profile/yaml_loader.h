@@ -67,12 +67,19 @@ struct ent {
         uint16_t df;         /* file index of the DF it lives in (files: their parent) */
         bool is_df;
         bool verifiable; /* CHVs */
+        bool bad;        /* its fields could not be read: built as a placeholder */
+        bool built;      /* built without a mistake */
         struct fy_node *v[FIELDS_MAX];
         struct yaml_pos kp[FIELDS_MAX]; /* where each present field's key is */
 };
 
+#define YAML_ERRORS_MAX 100 /* mistakes kept and reported; the rest are counted */
+
 struct yaml_loader {
-        scsim_diag *diag;
+        const char *source; /* names the text in diagnostics */
+        scsim_diag *errs;   /* YAML_ERRORS_MAX of them: the mistakes found, in that order */
+        size_t nerrs;
+        size_t dropped; /* mistakes found beyond YAML_ERRORS_MAX */
         scsim_profile *p;
         char ctx[96];                     /* "chv 'pin'": prefixes messages about one object */
         struct ent files[PROF_FILES_MAX]; /* [0] is the MF */
@@ -81,6 +88,7 @@ struct yaml_loader {
         size_t nchvs;
         struct ent keys[PROF_KEYS_MAX];
         size_t nkeys;
+        unsigned full; /* bit per ent_kind, and FULL_RULES: that table overflowed (reported once) */
         struct fy_diag *fdiag;
         struct fy_parser *fyp;
         struct fy_document *doc;
@@ -99,19 +107,30 @@ int entry_name(struct yaml_loader *ld, struct fy_node *k, struct yaml_pos at, co
 int find_ent(const struct ent *tab, size_t n, const char *name, size_t len);
 const char *scope_name(const struct yaml_loader *ld, uint16_t df);
 
-/* First pass: the CHVs, keys and files of one DF, recursively (nothing built yet). */
-int collect_df(struct yaml_loader *ld, struct fy_node *chvs, struct yaml_pos chvs_at,
-               struct fy_node *keys, struct yaml_pos keys_at, struct fy_node *files,
-               struct yaml_pos files_at, uint16_t df);
-int collect_chvs(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, uint16_t df);
-int collect_keys(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, uint16_t df);
-int collect_files(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, uint16_t parent);
+/*
+ * First pass: the CHVs, keys and files of one DF, recursively (nothing
+ * built yet). Mistakes are reported and collecting goes on.
+ */
+enum ent_kind { ENT_CHV, ENT_KEY, ENT_FILE };
+#define FULL_RULES (1u << 3)
+struct ent *collect_entry(struct yaml_loader *ld, enum ent_kind kind, struct fy_node_pair *pair,
+                          struct yaml_pos at, uint16_t df);
+void collect_df(struct yaml_loader *ld, struct fy_node *chvs, struct yaml_pos chvs_at,
+                struct fy_node *keys, struct yaml_pos keys_at, struct fy_node *files,
+                struct yaml_pos files_at, uint16_t df);
+void collect_chvs(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, uint16_t df);
+void collect_keys(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, uint16_t df);
+void collect_files(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at,
+                   uint16_t parent);
 
-/* Second pass: build entry i of each kind into the profile. */
-int build_key(struct yaml_loader *ld, size_t i);
-int build_chv(struct yaml_loader *ld, size_t i);
-int check_puk_chains(struct yaml_loader *ld);
-int build_file(struct yaml_loader *ld, size_t i);
+/*
+ * Second pass: entry i of each kind into the profile, as a placeholder when
+ * it has mistakes (indices stay those of the first pass); ent.built says
+ * whether it was good.
+ */
+void build_key(struct yaml_loader *ld, size_t i);
+void build_chv(struct yaml_loader *ld, size_t i);
+void build_file(struct yaml_loader *ld, size_t i);
 
 /* An access rule (always, never, {chv: NAME} ...) interned into the profile's pool. */
 int get_rule(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,

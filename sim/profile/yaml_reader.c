@@ -10,26 +10,44 @@
 #include <scsim/err.h>
 #include <scsim/hex.h>
 
+#include "diag.h"
+#include "profile/nearest.h"
 #include "profile/yaml_loader.h"
 
 int yaml_err(struct yaml_loader *ld, struct yaml_pos at, const char *fmt, ...)
 {
         char msg[400]; /* leaves room for the context prefix */
+        scsim_diag *d;
         va_list ap;
 
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        if (ld->diag != NULL) {
-                ld->diag->line = at.line;
-                ld->diag->column = at.line != 0 ? at.column : 0;
-                if (ld->ctx[0] != '\0')
-                        snprintf(ld->diag->message, sizeof(ld->diag->message), "%s: %s", ld->ctx,
-                                 msg);
-                else
-                        snprintf(ld->diag->message, sizeof(ld->diag->message), "%s", msg);
+        if (ld->nerrs == YAML_ERRORS_MAX) {
+                ld->dropped++;
+                return -1;
         }
+        d = &ld->errs[ld->nerrs];
+        memset(d, 0, sizeof(*d));
+        diag_set_file(d, ld->source);
+        d->line = at.line;
+        d->column = at.line != 0 ? at.column : 0;
+        if (ld->ctx[0] != '\0')
+                snprintf(d->message, sizeof(d->message), "%s: %s", ld->ctx, msg);
+        else
+                snprintf(d->message, sizeof(d->message), "%s", msg);
+        /* the same mistake found twice (a node read by two checks) is one mistake */
+        for (size_t i = 0; i < ld->nerrs; i++)
+                if (ld->errs[i].line == d->line && ld->errs[i].column == d->column &&
+                    strcmp(ld->errs[i].message, d->message) == 0)
+                        return -1;
+        ld->nerrs++;
         return -1;
+}
+
+size_t yaml_errors(const struct yaml_loader *ld)
+{
+        return ld->nerrs + ld->dropped;
 }
 
 void yaml_context(struct yaml_loader *ld, const char *fmt, ...)
@@ -151,8 +169,38 @@ const char *yaml_shown(const char *s, size_t len, char *buf, size_t cap)
 }
 
 /*
+ * "unknown key 'x' (expected one of: ...)", and the nearest allowed key when
+ * there is one; returns its index, or nallowed.
+ */
+static size_t unknown_key(struct yaml_loader *ld, struct yaml_pos at, const char *name, size_t len,
+                          const char *const *allowed, size_t nallowed)
+{
+        const char *near = nearest_of(name, len, allowed, nallowed);
+        char buf[64], list[400];
+        size_t off = 0;
+
+        list[0] = '\0';
+        for (size_t j = 0; j < nallowed; j++) {
+                int w = snprintf(list + off, sizeof(list) - off, "%s%s", j ? ", " : "", allowed[j]);
+                if (w < 0 || (size_t)w >= sizeof(list) - off)
+                        break;
+                off += (size_t)w;
+        }
+        yaml_err(ld, at, "unknown key '%s' (expected one of: %s)%s%s%s",
+                 yaml_shown(name, len, buf, sizeof(buf)), list,
+                 near != NULL ? "; did you mean '" : "", near != NULL ? near : "",
+                 near != NULL ? "'?" : "");
+        for (size_t j = 0; near != NULL && j < nallowed; j++)
+                if (allowed[j] == near)
+                        return j;
+        return nallowed;
+}
+
+/*
  * Check a mapping's keys against the allowed list and hand out the values by
  * index. Duplicate keys never get here: libfyaml refuses them while parsing.
+ * Bad keys are reported and skipped: the values of the good ones still come
+ * out, so their checks can run.
  */
 int yaml_fields(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, const char *what,
                 const char *const *allowed, size_t nallowed, struct fy_node **v,
@@ -172,11 +220,12 @@ int yaml_fields(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at,
                 struct fy_node *k = fy_node_pair_key(pair);
                 struct yaml_pos kpos = yaml_node_pos(k, at);
                 const char *name;
-                char buf[64], list[400];
-                size_t len = 0, i, off = 0;
+                size_t len = 0, i;
 
-                if (yaml_is_empty(k) || fy_node_get_type(k) != FYNT_SCALAR || fy_node_is_alias(k))
-                        return yaml_err(ld, kpos, "keys must be plain names, got %s", yaml_kind(k));
+                if (yaml_is_empty(k) || fy_node_get_type(k) != FYNT_SCALAR || fy_node_is_alias(k)) {
+                        yaml_err(ld, kpos, "keys must be plain names, got %s", yaml_kind(k));
+                        continue;
+                }
                 name = fy_node_get_scalar(k, &len);
                 for (i = 0; i < nallowed; i++)
                         if (strlen(allowed[i]) == len && memcmp(allowed[i], name, len) == 0)
@@ -186,16 +235,16 @@ int yaml_fields(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at,
                         kp[i] = kpos;
                         continue;
                 }
-                list[0] = '\0';
-                for (size_t j = 0; j < nallowed; j++) {
-                        int w = snprintf(list + off, sizeof(list) - off, "%s%s", j ? ", " : "",
-                                         allowed[j]);
-                        if (w < 0 || (size_t)w >= sizeof(list) - off)
-                                break;
-                        off += (size_t)w;
+                /*
+                 * A typo, reported, stands in for the key it is nearest to
+                 * (unless that key is there too): its value is still checked,
+                 * and the key is not reported missing as well.
+                 */
+                i = unknown_key(ld, kpos, name, len, allowed, nallowed);
+                if (i < nallowed && v[i] == NULL) {
+                        v[i] = fy_node_pair_value(pair);
+                        kp[i] = kpos;
                 }
-                return yaml_err(ld, kpos, "unknown key '%s' (expected one of: %s)",
-                                yaml_shown(name, len, buf, sizeof(buf)), list);
         }
         return 0;
 }

@@ -30,11 +30,16 @@ static int intern_rule(struct yaml_loader *ld, const struct prof_rule *r, struct
                         return 0;
                 }
         }
-        if ((idx = prof_add_rule(ld->p, r)) < 0)
-                return yaml_err(
-                    ld, at,
-                    "%s: too many distinct access rules (at most %d besides always and never)", key,
-                    PROF_RULES_MAX - 2);
+        if ((idx = prof_add_rule(ld->p, r)) < 0) {
+                /* once: every later rule would say the same */
+                if ((ld->full & FULL_RULES) == 0)
+                        yaml_err(ld, at,
+                                 "%s: too many distinct access rules (at most %d besides always "
+                                 "and never)",
+                                 key, PROF_RULES_MAX - 2);
+                ld->full |= FULL_RULES;
+                return -1;
+        }
         *out = (uint16_t)idx;
         return 0;
 }
@@ -107,6 +112,7 @@ static int rule_list(struct yaml_loader *ld, size_t which, struct fy_node *v, st
 {
         struct prof_rule r;
         void *it = NULL;
+        bool bad = false;
 
         memset(&r, 0, sizeof(r));
         r.kind = which == 2 ? PROF_RULE_ANY : PROF_RULE_ALL;
@@ -119,13 +125,14 @@ static int rule_list(struct yaml_loader *ld, size_t which, struct fy_node *v, st
                 return yaml_err(
                     ld, yaml_node_pos(v, at), "%s: %s takes a list of 1..%d rules, got %d", key,
                     rule_words[which], PROF_RULE_TERMS_MAX, fy_node_sequence_item_count(v));
+        /* every term is checked, so each bad one is reported */
         for (struct fy_node *t; (t = fy_node_sequence_iterate(v, &it)) != NULL;) {
-                uint16_t term;
+                uint16_t term = PROF_RULE_NEVER_IDX;
                 if (get_rule(ld, t, yaml_node_pos(v, at), key, &term) != 0)
-                        return -1;
+                        bad = true;
                 r.terms[r.nterms++] = term;
         }
-        return intern_rule(ld, &r, at, key, out);
+        return bad ? -1 : intern_rule(ld, &r, at, key, out);
 }
 
 int get_rule(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,

@@ -25,6 +25,19 @@ grep -qx "$bad/rule-unknown-chv.yaml:16:17: file 'data': read: no chv named 'pn'
         fail "second bad file's message missing (every bad file must be reported)"
 grep -q "two-apps.yaml: ok" "$out" || fail "good file among bad ones not reported ok"
 
+# every mistake of a file, each on its line, as the corpus file lists them
+"$scsim" profile check "$bad/every-mistake-reported.yaml" >"$out" 2>"$err"
+[ $? = 2 ] || fail "check of a file with many mistakes must exit 2"
+sed -n 's|^# expect: |'"$bad"'/every-mistake-reported.yaml:|p' "$bad/every-mistake-reported.yaml" \
+        >"$out.want"
+[ "$(wc -l <"$out.want")" -ge 10 ] || fail "the corpus file lists fewer mistakes than it has"
+diff "$out.want" "$err" >/dev/null || fail "check did not print every mistake: $(diff "$out.want" "$err")"
+rm -f "$out.want"
+"$scsim" profile check PIV >"$out" 2>"$err"
+[ $? = 2 ] || fail "check of an unknown name must exit 2"
+SCSIM_PROFILE_PATH=$src/profiles "$scsim" profile check PIV >"$out" 2>"$err"
+grep -q "no profile named 'PIV'.*; did you mean 'piv'?" "$err" || fail "PIV does not suggest piv"
+
 "$scsim" profile check /nonexistent/p.yaml >"$out" 2>"$err"
 [ $? = 2 ] || fail "missing file must exit 2"
 

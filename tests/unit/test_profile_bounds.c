@@ -130,11 +130,11 @@ static void depth(void **state)
 {
         struct text *t = fresh(state);
 
-        add(t, "name: d\nlabel: ");
+        add(t, "name: d\nhistorical_bytes: \"\"\nserial: \"01\"\nlabel: ");
         add_n(t, "[", 47);
         add_n(t, "]", 47);
         add(t, "\n");
-        refused(t, "2:1: label: expected text, got a list"); /* 48 levels with the top: within */
+        refused(t, "4:1: label: expected text, got a list"); /* 48 levels with the top: within */
         t->n = 0;
         add(t, "name: d\nlabel: ");
         add_n(t, "[", 48);

@@ -397,8 +397,11 @@ static void open_suggests_a_name(void **state)
                 fail_msg("got: %s", diag.message);
         assert_int_equal(scsim_profile_open("two-app", &p, &diag), SCSIM_ERR_IO);
         assert_non_null(strstr(diag.message, "; did you mean 'two-apps'?"));
+        /* four letters short, but the start of it */
         assert_int_equal(scsim_profile_open("iso7816", &p, &diag), SCSIM_ERR_IO);
-        assert_null(strstr(diag.message, "did you mean")); /* 4 edits: no guess */
+        assert_non_null(strstr(diag.message, "; did you mean 'iso7816-chv'?"));
+        assert_int_equal(scsim_profile_open("iso-chv", &p, &diag), SCSIM_ERR_IO);
+        assert_null(strstr(diag.message, "did you mean"));
         assert_int_equal(scsim_profile_open("xyz", &p, &diag), SCSIM_ERR_IO);
         assert_null(strstr(diag.message, "did you mean"));
         unsetenv("SCSIM_PROFILE_PATH");

@@ -20,6 +20,9 @@ typedef struct scsim_diag {
         char message[512];
 } scsim_diag;
 
+/* Receives one diagnostic; called by the _report functions for each mistake. */
+typedef void scsim_diag_fn(void *ctx, const scsim_diag *diag);
+
 /*
  * The embedded default card "iso7816-chv" (docs/card-model.md), compiled in
  * from profiles/iso7816-chv.yaml. Each call returns a new profile the caller
@@ -44,6 +47,19 @@ int scsim_profile_load_buffer(const char *name, const char *text, size_t len, sc
  * installed profile directory. Errors as for scsim_profile_load_file.
  */
 int scsim_profile_open(const char *name_or_path, scsim_profile **out, scsim_diag *diag);
+
+/*
+ * As scsim_profile_open and scsim_profile_load_buffer, but every mistake
+ * found in the profile, not only the first, goes to report: loading goes
+ * on past a mistake wherever what follows does not depend on it. They come
+ * in the order of their places in the file; after 100, one more diagnostic
+ * (without a position) says how many were not shown. The diag the other
+ * functions fill is the first of these.
+ */
+int scsim_profile_open_report(const char *name_or_path, scsim_profile **out, scsim_diag_fn *report,
+                              void *ctx);
+int scsim_profile_load_buffer_report(const char *name, const char *text, size_t len,
+                                     scsim_profile **out, scsim_diag_fn *report, void *ctx);
 
 /*
  * Called by scsim_profile_list for each profile a NAME can refer to: its
