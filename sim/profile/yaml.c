@@ -85,11 +85,11 @@ struct ent *collect_entry(struct yaml_loader *ld, enum ent_kind kind, struct fy_
         int prev;
 
         if (entry_name(ld, fy_node_pair_key(pair), at, words[kind], name, &where) != 0)
-                return NULL;
+                goto left_out;
         if ((prev = find_ent(tab, *n, name, strlen(name))) >= 0) {
                 yaml_err(ld, where, "%s '%s' is defined twice (first at line %u)", words[kind],
                          name, tab[prev].pos.line);
-                return NULL;
+                goto left_out;
         }
         if (*n >= max) {
                 if ((ld->full & (1u << kind)) == 0)
@@ -97,7 +97,7 @@ struct ent *collect_entry(struct yaml_loader *ld, enum ent_kind kind, struct fy_
                                  name, plural[kind], kind == ENT_FILE ? max - 1 : max,
                                  kind == ENT_FILE ? " besides the MF" : "");
                 ld->full |= 1u << kind;
-                return NULL;
+                goto left_out;
         }
         e = &tab[(*n)++];
         memset(e, 0, sizeof(*e));
@@ -105,6 +105,10 @@ struct ent *collect_entry(struct yaml_loader *ld, enum ent_kind kind, struct fy_
         e->pos = where;
         e->df = df;
         return e;
+left_out:
+        /* checks over the whole table (PIV's PIN and PUK) cannot trust it now */
+        ld->left_out |= 1u << kind;
+        return NULL;
 }
 
 void collect_df(struct yaml_loader *ld, struct fy_node *chvs, struct yaml_pos chvs_at,
@@ -121,7 +125,7 @@ bool yaml_chvs_ok(const struct yaml_loader *ld)
         for (size_t i = 0; i < ld->nchvs; i++)
                 if (!ld->chvs[i].built)
                         return false;
-        return (ld->full & (1u << ENT_CHV)) == 0;
+        return (ld->left_out & (1u << ENT_CHV)) == 0;
 }
 
 const char *scope_name(const struct yaml_loader *ld, uint16_t df)
@@ -316,7 +320,7 @@ static int build(struct yaml_loader *ld)
         }
         yaml_context_clear(ld);
         build_sections(ld, fields + T_N, v + T_N, kp + T_N, nfields - T_N,
-                       files_ok && (ld->full & (1u << ENT_FILE)) == 0);
+                       files_ok && (ld->left_out & (1u << ENT_FILE)) == 0);
         return 0;
 }
 

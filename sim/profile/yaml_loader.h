@@ -89,6 +89,7 @@ struct yaml_loader {
         struct ent keys[PROF_KEYS_MAX];
         size_t nkeys;
         unsigned full; /* bit per ent_kind, and FULL_RULES: that table overflowed (reported once) */
+        unsigned left_out; /* bit per ent_kind: an entry of that kind was left out for a mistake */
         struct fy_diag *fdiag;
         struct fy_parser *fyp;
         struct fy_document *doc;
