@@ -26,7 +26,7 @@
  */
 #define YAML_INDICATORS_MAX 16384
 #define YAML_NODES_MAX      20000
-#define YAML_MAPPING_MAX    256
+#define YAML_MAPPING_MAX    128
 #define YAML_DEPTH_MAX      48
 
 /* Where the scanner is: 1-based line and column, columns counted in characters. */

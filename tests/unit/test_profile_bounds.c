@@ -115,11 +115,11 @@ static void mapping_size(void **state)
                 snprintf(line, sizeof(line), "  f%d: x\n", i);
                 add(t, line);
         }
-        refused(t, "259:3: a mapping with more than 256 entries; a profile has far fewer");
-        /* 256 are within the bound: the profile's own limit speaks */
+        refused(t, "131:3: a mapping with more than 128 entries; a profile has far fewer");
+        /* 128 are within the bound: the profile's own limit speaks */
         t->n = 0;
         add(t, "name: m\nhistorical_bytes: \"\"\nserial: \"01\"\nfiles:\n");
-        for (int i = 0; i < 256; i++) {
+        for (int i = 0; i < 128; i++) {
                 snprintf(line, sizeof(line), "  f%d: {type: df, fid: \"%04X\"}\n", i, i + 1);
                 add(t, line);
         }
@@ -153,16 +153,16 @@ static void nodes(void **state)
         struct text *t = fresh(state);
         char line[64];
 
-        /* 40 mappings of 250 pairs: 10,000 indicators, over 20,000 nodes */
-        for (int m = 0; m < 40; m++) {
+        /* 80 mappings of 125 pairs: 10,080 indicators, over 20,000 nodes */
+        for (int m = 0; m < 80; m++) {
                 snprintf(line, sizeof(line), "m%d:\n", m);
                 add(t, line);
-                for (int k = 0; k < 250; k++) {
+                for (int k = 0; k < 125; k++) {
                         snprintf(line, sizeof(line), "  k%d: v\n", k);
                         add(t, line);
                 }
         }
-        refused(t, "10000:9: more than 20000 YAML nodes; a profile has far fewer");
+        refused(t, "10000:8: more than 20000 YAML nodes; a profile has far fewer");
 }
 
 /* Control characters, at their line and column; tab, LF and CR are text. */
