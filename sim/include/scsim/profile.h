@@ -12,7 +12,10 @@ extern "C" {
 
 typedef struct scsim_profile scsim_profile;
 
-/* Where a profile went wrong: file, 1-based line and column (0 when unknown), and why. */
+/*
+ * Where a profile went wrong: file, 1-based line and column (0 when
+ * unknown), and why. A path longer than file keeps its end, behind "...".
+ */
 typedef struct scsim_diag {
         char file[256];
         unsigned line;
@@ -33,7 +36,9 @@ int scsim_profile_default(scsim_profile **out);
 /*
  * Load a profile from a YAML file or buffer. On failure returns
  * SCSIM_ERR_PROFILE (or SCSIM_ERR_IO / SCSIM_ERR_NO_MEMORY), leaves *out NULL
- * and, when diag is not NULL, fills it. name is used in diagnostics.
+ * and, when diag is not NULL, fills it with the first mistake in the file.
+ * name is used in diagnostics. A file must be a regular file of at most
+ * 1 MiB (a FIFO or device is refused, never waited on).
  */
 int scsim_profile_load_file(const char *path, scsim_profile **out, scsim_diag *diag);
 int scsim_profile_load_buffer(const char *name, const char *text, size_t len, scsim_profile **out,
