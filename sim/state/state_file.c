@@ -22,6 +22,7 @@
 #include <scsim/err.h>
 #include <scsim/state.h>
 
+#include "diag.h"
 #include "state/state_file.h"
 
 static const uint8_t magic[8] = {'S', 'C', 'S', 'I', 'M', 'S', 'T', '\n'};
@@ -54,7 +55,7 @@ say(scsim_diag *diag, const char *path, const char *fmt, ...)
         if (diag == NULL)
                 return;
         memset(diag, 0, sizeof(*diag));
-        snprintf(diag->file, sizeof(diag->file), "%s", path);
+        diag_set_file(diag, path);
         va_start(ap, fmt);
         vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
         va_end(ap);
