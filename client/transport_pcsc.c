@@ -168,6 +168,21 @@ static scsim_hresult pcsc_reconnect(void *vctx, int warm_reset)
                                  warm_reset ? SCARD_RESET_CARD : SCARD_LEAVE_CARD, &p->proto));
 }
 
+scsim_hresult scv_pcsc_atr(void *vctx, uint8_t *atr, size_t cap, size_t *len)
+{
+        struct pcsc *p = vctx;
+        DWORD rlen = 0, state = 0, proto = 0, alen = cap > 64 ? 64 : (DWORD)cap;
+        LONG rc;
+
+        *len = 0;
+        /* no reader name wanted: the length alone, so the A and W forms are alike */
+        rc = SCardStatus(p->card, NULL, &rlen, &state, &proto, atr, &alen);
+        if (rc != SCARD_S_SUCCESS)
+                return hr(rc);
+        *len = (size_t)alen;
+        return SCSIM_S_OK;
+}
+
 static void pcsc_close(void *vctx)
 {
         struct pcsc *p = vctx;
