@@ -134,6 +134,7 @@ struct pcsc {
         SCARDHANDLE card;
         DWORD proto;
         int connected;
+        pchar *reader; /* the name connected to, for scv_pcsc_reattach */
 };
 
 /* LONG is 32 bits in winscard.dll and 64 in pcsc-lite: int64_t holds both, sign and all. */
@@ -183,6 +184,37 @@ scsim_hresult scv_pcsc_atr(void *vctx, uint8_t *atr, size_t cap, size_t *len)
         return SCSIM_S_OK;
 }
 
+scsim_hresult scv_pcsc_reattach(void *vctx, unsigned timeout_ms)
+{
+        struct pcsc *p = vctx;
+        pcsc_readerstate st;
+        LONG rc;
+
+        if (p->connected)
+                SCardDisconnect(p->card, SCARD_RESET_CARD);
+        p->connected = 0;
+        memset(&st, 0, sizeof(st));
+        st.szReader = p->reader;
+        st.dwCurrentState = SCARD_STATE_UNAWARE;
+        /* each change of the reader's state ends a wait; a few are enough for a card to return */
+        for (unsigned i = 0;; i++) {
+                if ((rc = pcsc_status_change(p->ctx, timeout_ms, &st, 1)) != SCARD_S_SUCCESS)
+                        return hr(rc);
+                if ((st.dwEventState & SCARD_STATE_PRESENT) != 0 &&
+                    (st.dwEventState & SCARD_STATE_MUTE) == 0)
+                        break;
+                if (i == 16)
+                        return SCSIM_SCARD_E_NO_SMARTCARD;
+                st.dwCurrentState = st.dwEventState;
+        }
+        rc = pcsc_connect(p->ctx, p->reader, SCARD_SHARE_SHARED,
+                          SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card, &p->proto);
+        if (rc != SCARD_S_SUCCESS)
+                return hr(rc);
+        p->connected = 1;
+        return SCSIM_S_OK;
+}
+
 static void pcsc_close(void *vctx)
 {
         struct pcsc *p = vctx;
@@ -192,6 +224,7 @@ static void pcsc_close(void *vctx)
         if (p->connected)
                 SCardDisconnect(p->card, SCARD_LEAVE_CARD);
         SCardReleaseContext(p->ctx);
+        free(p->reader);
         free(p);
 }
 
@@ -282,6 +315,8 @@ scsim_hresult scv_pcsc_open(const char *reader, struct scsim_scv_transport *ops,
                 goto fail;
         }
         p->connected = 1;
+        p->reader = want;
+        want = NULL;
         ops->transmit = pcsc_transmit;
         ops->reconnect = pcsc_reconnect;
         ops->close = pcsc_close;
