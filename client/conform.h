@@ -42,6 +42,8 @@ struct cf_suite {
         const char *standard; /* for the reports */
         const struct cf_check *checks;
         size_t nchecks;
+        /* after each check: codes the application keeps itself get their tries back; may be NULL */
+        void (*restore)(struct cf_run *r);
 };
 
 extern const struct cf_suite cf_suite_iso7816;
@@ -92,6 +94,8 @@ struct cf_target {
         void *ctx;
         /* the card's ATR now; NULL when the transport cannot tell */
         scsim_hresult (*atr)(void *ctx, uint8_t *atr, size_t cap, size_t *len);
+        /* wait for the card to be back and connect anew after it stopped answering; may be NULL */
+        scsim_hresult (*reattach)(void *ctx, unsigned timeout_ms);
         const char *reader;
 };
 

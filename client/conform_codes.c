@@ -74,13 +74,17 @@ uint16_t cf_verify(struct cf_run *r, unsigned ch, int chv, enum cf_code kind)
 
         if (n == 0)
                 return 0;
+        r->chv_touched[chv] = true;
         sw = cf_cmd(r, cf_cla(ch), 0x20, 0x00, (uint8_t)c->ref, code, n, CF_NO_LE);
+        if (kind == CF_CODE_RIGHT && sw == 0x9000)
+                r->chv_good[chv] = true;
         OPENSSL_cleanse(code, sizeof(code));
         return sw;
 }
 
 uint16_t cf_query(struct cf_run *r, unsigned ch, int chv)
 {
+        r->chv_touched[chv] = true;
         return cf_cmd(r, cf_cla(ch), 0x20, 0x00, (uint8_t)r->card->chvs[chv].ref, NULL, 0,
                       CF_NO_LE);
 }
@@ -170,6 +174,20 @@ enum cf_verdict cf_chv_ready(struct cf_run *r, int chv, unsigned spend)
                                c->retries, c->name);
         if (cf_select_home(r, 0, chv) != 0)
                 return CF_FAIL;
+        /*
+         * One try or none left: a code that turned out wrong would block the
+         * reference, so the description's is not presented at all.
+         */
+        sw = cf_query(r, 0, chv);
+        if (sw == 0x6983 || sw == 0x63c0 || sw == 0x63c1) {
+                r->chv_bad[chv] = true;
+                snprintf(g, sizeof(g), "%04X", sw);
+                return cf_skip(r,
+                               "'%s' answers %s: with one try left or none, the description's "
+                               "code is not presented (give the counter back with the right "
+                               "code first)",
+                               c->name, g);
+        }
         sw = cf_verify(r, 0, chv, CF_CODE_RIGHT);
         if (sw != 0x9000) {
                 r->chv_bad[chv] = sw != 0;

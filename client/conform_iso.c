@@ -11,20 +11,20 @@
 #include "conform_iso.h"
 
 #define ISO      "ISO/IEC 7816-4:2005 "
-#define C_CASES  ISO "5.1 (command-response pairs: the cases)"
-#define C_CLA    ISO "5.1.1 (class byte)"
-#define C_INS    ISO "5.1.2 (instruction byte: 6X and 9X are invalid)"
-#define C_GETR   ISO "5.1.3 (61XX, 6CXX), 7.6.1 (GET RESPONSE)"
-#define C_CHAN   ISO "5.1.1.2 (logical channels), 7.1.2 (MANAGE CHANNEL)"
-#define C_SELECT ISO "7.1.1 (SELECT)"
-#define C_READ   ISO "7.2 (READ BINARY)"
-#define C_UPDATE ISO "7.2 (UPDATE BINARY)"
-#define C_VERIFY ISO "7.5.6 (VERIFY)"
-#define C_STATUS ISO "5.4 (security status), 7.5.6 (VERIFY)"
-#define C_AUTH   ISO "7.5 (GET CHALLENGE, EXTERNAL AUTHENTICATE)"
-#define C_CHANGE ISO "7.5.7 (CHANGE REFERENCE DATA)"
-#define C_ENDIS  ISO "7.5.8, 7.5.9 (ENABLE, DISABLE VERIFICATION REQUIREMENT)"
-#define C_RRC    ISO "7.5.6 (VERIFY), 7.5.10 (RESET RETRY COUNTER)"
+#define C_CASES  "5.1 (command-response pairs: the cases)"
+#define C_CLA    "5.1.1 (class byte)"
+#define C_INS    "5.1.2 (instruction byte: 6X and 9X are invalid)"
+#define C_GETR   "5.1.3 (61XX, 6CXX), 7.6.1 (GET RESPONSE)"
+#define C_CHAN   "5.1.1.2 (logical channels), 7.1.2 (MANAGE CHANNEL)"
+#define C_SELECT "7.1.1 (SELECT)"
+#define C_READ   "7.2 (READ BINARY)"
+#define C_UPDATE "7.2 (UPDATE BINARY)"
+#define C_VERIFY "7.5.6 (VERIFY)"
+#define C_STATUS "5.4 (security status), 7.5.6 (VERIFY)"
+#define C_AUTH   "7.5 (GET CHALLENGE, EXTERNAL AUTHENTICATE)"
+#define C_CHANGE "7.5.7 (CHANGE REFERENCE DATA)"
+#define C_ENDIS  "7.5.8, 7.5.9 (ENABLE, DISABLE VERIFICATION REQUIREMENT)"
+#define C_RRC    "7.5.6 (VERIFY), 7.5.10 (RESET RETRY COUNTER)"
 #define C_ATR    "ISO/IEC 7816-3:2006 8.2 (answer-to-reset, TCK)"
 
 enum cf_verdict iso_need_channels(struct cf_run *r)
@@ -417,71 +417,71 @@ enum cf_verdict iso_channel_reset(struct cf_run *r, int obj)
 
 static const struct cf_check checks[] = {
     {"iso.atr", "the ATR is well formed (TCK) and as described", C_ATR, 0, CF_ONCE, iso_atr},
-    {"iso.cla.rfu", "a reserved class (CLA 20) is refused with 6E00", C_CLA, 0, CF_ONCE,
+    {"iso.cla.rfu", "a reserved class (CLA 20) is refused with 6E00", ISO C_CLA, 0, CF_ONCE,
      iso_cla_rfu},
-    {"iso.ins.invalid", "an invalid instruction (INS 6A) is refused with 6D00", C_INS, 0, CF_ONCE,
-     iso_ins_invalid},
-    {"iso.select.mf", "SELECT of the MF by its FID 3F00", C_SELECT, 0, CF_ONCE, iso_select_mf},
-    {"iso.select.absent", "SELECT of a DF name the card lacks gives 6A82", C_SELECT, 0, CF_ONCE,
+    {"iso.ins.invalid", "an invalid instruction (INS 6A) is refused with 6D00", ISO C_INS, 0,
+     CF_ONCE, iso_ins_invalid},
+    {"iso.select.mf", "SELECT of the MF by its FID 3F00", ISO C_SELECT, 0, CF_ONCE, iso_select_mf},
+    {"iso.select.absent", "SELECT of a DF name the card lacks gives 6A82", ISO C_SELECT, 0, CF_ONCE,
      iso_select_absent},
     {"iso.cases.verify", "VERIFY takes cases 1 and 3; an Le field is a wrong length",
-     C_CASES ", " C_VERIFY, 0, CF_ONCE, iso_cases_verify},
+     ISO C_CASES ", " C_VERIFY, 0, CF_ONCE, iso_cases_verify},
     {"iso.cases.challenge", "GET CHALLENGE takes case 2 only; two challenges differ",
-     C_CASES ", " C_AUTH, 0, CF_ONCE, iso_cases_challenge},
+     ISO C_CASES ", " C_AUTH, 0, CF_ONCE, iso_cases_challenge},
     {"iso.cases.read", "READ BINARY takes case 2 only and reads the described content",
-     C_CASES ", " C_READ, 0, CF_ONCE, iso_cases_read},
-    {"iso.getresponse.none", "GET RESPONSE with nothing pending is an error", C_GETR, 0, CF_ONCE,
-     iso_getresponse_none},
+     ISO C_CASES ", " C_READ, 0, CF_ONCE, iso_cases_read},
+    {"iso.getresponse.none", "GET RESPONSE with nothing pending is an error", ISO C_GETR, 0,
+     CF_ONCE, iso_getresponse_none},
     {"iso.getresponse.parts", "an answer longer than Le comes with 61XX (or 6CXX) and whole",
-     C_GETR, 0, CF_ONCE, iso_getresponse_chain},
-    {"iso.channel.open-close", "a channel opens, works, closes; closed it answers 6881", C_CHAN, 0,
-     CF_ONCE, iso_channel_open_close},
-    {"iso.channel.basic", "the basic channel cannot be closed", C_CHAN, 0, CF_ONCE,
+     ISO C_GETR, 0, CF_ONCE, iso_getresponse_chain},
+    {"iso.channel.open-close", "a channel opens, works, closes; closed it answers 6881", ISO C_CHAN,
+     0, CF_ONCE, iso_channel_open_close},
+    {"iso.channel.basic", "the basic channel cannot be closed", ISO C_CHAN, 0, CF_ONCE,
      iso_channel_basic},
-    {"iso.channel.reset", "a warm reset closes every channel but the basic one", C_CHAN, 0, CF_ONCE,
-     iso_channel_reset},
-    {"iso.ref.unknown", "VERIFY of a reference the card lacks gives 6A88", C_VERIFY, 0, CF_ONCE,
+    {"iso.channel.reset", "a warm reset closes every channel but the basic one", ISO C_CHAN, 0,
+     CF_ONCE, iso_channel_reset},
+    {"iso.ref.unknown", "VERIFY of a reference the card lacks gives 6A88", ISO C_VERIFY, 0, CF_ONCE,
      iso_ref_unknown},
-    {"iso.chv.query", "VERIFY without data tells the tries left and spends none", C_VERIFY, 0,
+    {"iso.chv.query", "VERIFY without data tells the tries left and spends none", ISO C_VERIFY, 0,
      CF_EACH_CHV, iso_chv_query},
-    {"iso.chv.verify", "the right code verifies the reference", C_VERIFY, 0, CF_EACH_CHV,
+    {"iso.chv.verify", "the right code verifies the reference", ISO C_VERIFY, 0, CF_EACH_CHV,
      iso_chv_verify},
-    {"iso.chv.p1ff", "VERIFY P1=FF ends the verification", C_VERIFY, 0, CF_EACH_CHV, iso_chv_p1ff},
-    {"iso.chv.p1-other", "VERIFY with P1 other than 00 or FF is refused", C_VERIFY, 0, CF_EACH_CHV,
-     iso_chv_p1_other},
-    {"iso.chv.reset", "a warm reset ends the verification", C_STATUS, 0, CF_EACH_CHV,
+    {"iso.chv.p1ff", "VERIFY P1=FF ends the verification", ISO C_VERIFY, 0, CF_EACH_CHV,
+     iso_chv_p1ff},
+    {"iso.chv.p1-other", "VERIFY with P1 other than 00 or FF is refused", ISO C_VERIFY, 0,
+     CF_EACH_CHV, iso_chv_p1_other},
+    {"iso.chv.reset", "a warm reset ends the verification", ISO C_STATUS, 0, CF_EACH_CHV,
      iso_chv_reset},
     {"iso.chv.select", "selecting another DF keeps or ends it as its scope says",
-     C_STATUS ", " C_SELECT, 0, CF_EACH_CHV, iso_chv_deselect},
-    {"iso.chv.channel", "verified on one channel is not verified on another", C_STATUS ", " C_CHAN,
-     0, CF_EACH_CHV, iso_chv_channel},
-    {"iso.chv.channel-close", "closing a channel ends its verification", C_STATUS ", " C_CHAN, 0,
-     CF_EACH_CHV, iso_chv_channel_close},
+     ISO C_STATUS ", " C_SELECT, 0, CF_EACH_CHV, iso_chv_deselect},
+    {"iso.chv.channel", "verified on one channel is not verified on another",
+     ISO C_STATUS ", " C_CHAN, 0, CF_EACH_CHV, iso_chv_channel},
+    {"iso.chv.channel-close", "closing a channel ends its verification", ISO C_STATUS ", " C_CHAN,
+     0, CF_EACH_CHV, iso_chv_channel_close},
     {"iso.chv.counter", "a wrong code costs one try (63CX), the right one gives them back",
-     C_VERIFY, 0, CF_EACH_CHV, iso_chv_counter},
-    {"iso.chv.counter-channels", "the retry counter is one for every channel", C_VERIFY ", " C_CHAN,
-     0, CF_EACH_CHV, iso_chv_counter_channels},
-    {"iso.chv.block", "the last wrong try blocks (63C0, then 6983), an unblock lifts it", C_RRC,
+     ISO C_VERIFY, 0, CF_EACH_CHV, iso_chv_counter},
+    {"iso.chv.counter-channels", "the retry counter is one for every channel",
+     ISO C_VERIFY ", " C_CHAN, 0, CF_EACH_CHV, iso_chv_counter_channels},
+    {"iso.chv.block", "the last wrong try blocks (63C0, then 6983), an unblock lifts it", ISO C_RRC,
      CF_DESTRUCTIVE, CF_EACH_CHV, iso_chv_block},
-    {"iso.chv.unblock-wrong", "a wrong unblock code costs a try of its own counter", C_RRC,
+    {"iso.chv.unblock-wrong", "a wrong unblock code costs a try of its own counter", ISO C_RRC,
      CF_DESTRUCTIVE, CF_EACH_CHV, iso_chv_unblock_wrong},
-    {"iso.chv.change", "CHANGE REFERENCE DATA old||new replaces the code", C_CHANGE, CF_DESTRUCTIVE,
-     CF_EACH_CHV, iso_chv_change},
-    {"iso.chv.disable", "a disabled requirement gates nothing; enabled again it does", C_ENDIS,
+    {"iso.chv.change", "CHANGE REFERENCE DATA old||new replaces the code", ISO C_CHANGE,
+     CF_DESTRUCTIVE, CF_EACH_CHV, iso_chv_change},
+    {"iso.chv.disable", "a disabled requirement gates nothing; enabled again it does", ISO C_ENDIS,
      CF_DESTRUCTIVE, CF_EACH_CHV, iso_chv_disable},
-    {"iso.ef.read", "READ BINARY is refused (6982) until the read rule holds", C_READ, 0,
+    {"iso.ef.read", "READ BINARY is refused (6982) until the read rule holds", ISO C_READ, 0,
      CF_EACH_EF, iso_ef_read},
-    {"iso.ef.read-end", "reading past the end: 6282 with what there is; 6B00 beyond", C_READ, 0,
+    {"iso.ef.read-end", "reading past the end: 6282 with what there is; 6B00 beyond", ISO C_READ, 0,
      CF_EACH_EF, iso_ef_read_end},
-    {"iso.ef.update", "UPDATE BINARY is refused (6982) until the update rule holds", C_UPDATE,
+    {"iso.ef.update", "UPDATE BINARY is refused (6982) until the update rule holds", ISO C_UPDATE,
      CF_DESTRUCTIVE, CF_EACH_EF, iso_ef_update},
-    {"iso.key.auth", "EXTERNAL AUTHENTICATE takes a fresh challenge's cryptogram once", C_AUTH, 0,
-     CF_EACH_KEY, iso_key_auth},
+    {"iso.key.auth", "EXTERNAL AUTHENTICATE takes a fresh challenge's cryptogram once", ISO C_AUTH,
+     0, CF_EACH_KEY, iso_key_auth},
 };
 
 const struct cf_suite cf_suite_iso7816 = {
-    "iso7816",
-    "ISO/IEC 7816-4 (clauses of the 2005 edition), ISO/IEC 7816-3",
-    checks,
-    sizeof(checks) / sizeof(checks[0]),
+    "iso7816", "ISO/IEC 7816-4 (clauses of the 2005 edition), ISO/IEC 7816-3",
+    checks,    sizeof(checks) / sizeof(checks[0]),
+    NULL,
 };

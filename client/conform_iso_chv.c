@@ -240,6 +240,7 @@ enum cf_verdict iso_ref_unknown(struct cf_run *r, int obj)
 {
         bool used[32] = {false};
         int ref = -1;
+        size_t known = 0;
 
         (void)obj;
         for (size_t i = 0; i < r->card->nchvs; i++) {
@@ -251,7 +252,11 @@ enum cf_verdict iso_ref_unknown(struct cf_run *r, int obj)
                                        "'%s' has no known code or fewer than 2 tries: a card "
                                        "that ignored P2 would spend one the run cannot give back",
                                        c->name);
+                known += c->verifiable;
         }
+        if (known == 0)
+                return cf_skip(r, "the description names no reference: the card's codes are "
+                                  "unknown, and a card that ignored P2 would spend a try of one");
         for (int i = 0x1e; i > 0 && ref < 0; i--)
                 if (!used[i])
                         ref = i;

@@ -116,10 +116,14 @@ uint16_t cf_raw(struct cf_run *r, const uint8_t *capdu, size_t len)
                 return 0;
         }
         hr = r->t->ops->transmit(r->t->ctx, capdu, len, rbuf, sizeof(r->rbuf), &rlen);
-        if (hr != SCSIM_S_OK || rlen < 2) {
-                link_failed(r, hr,
-                            rlen < 2 && hr == SCSIM_S_OK ? "an answer without status word"
-                                                         : "SCardTransmit");
+        if (hr == SCSIM_S_OK && rlen < 2) {
+                r->failure = SCSIM_SCARD_F_UNKNOWN_ERROR;
+                snprintf(r->failure_what, sizeof(r->failure_what),
+                         "SCardTransmit passed on %zu bytes, no status word", rlen);
+        } else if (hr != SCSIM_S_OK) {
+                link_failed(r, hr, "SCardTransmit");
+        }
+        if (r->failure != SCSIM_S_OK) {
                 log_exchange(r, capdu, len, rbuf, rlen, 0);
                 r->mask_next = false;
                 return 0;

@@ -12,12 +12,12 @@
 #include "conform_run.h"
 
 #define OP       "OpenPGP card 3.4 "
-#define C_SELECT OP "7.2.1 (SELECT)"
-#define C_AID    OP "4.2.1 (AID), 7.2.6 (GET DATA)"
-#define C_C4     OP "4.4.3.8 (DO C4, PW status bytes), 7.2.6 (GET DATA)"
-#define C_VERIFY OP "7.2.2 (VERIFY), 4.3 (PW1 and PW3)"
-#define C_CHANGE OP "7.2.3 (CHANGE REFERENCE DATA)"
-#define C_RRC    OP "7.2.4 (RESET RETRY COUNTER), 4.3 (resetting code)"
+#define C_SELECT "7.2.1 (SELECT)"
+#define C_AID    "4.2.1 (AID), 7.2.6 (GET DATA)"
+#define C_C4     "4.4.3.8 (DO C4, PW status bytes), 7.2.6 (GET DATA)"
+#define C_VERIFY "7.2.2 (VERIFY), 4.3 (PW1 and PW3)"
+#define C_CHANGE "7.2.3 (CHANGE REFERENCE DATA)"
+#define C_RRC    "7.2.4 (RESET RETRY COUNTER), 4.3 (resetting code)"
 
 /* The passwords in the order DO C4 gives their retry counters (bytes 5, 6, 7). */
 enum op_pw { OP_PW1, OP_RC, OP_PW3 };
@@ -64,6 +64,8 @@ static uint16_t op_verify(struct cf_run *r, uint8_t ref, enum cf_code kind)
 {
         uint8_t code[CF_CODE_MAX];
         const size_t n = op_code(r, ref == 0x83 ? OP_PW3 : OP_PW1, kind, code);
+
+        r->app_touched[ref == 0x83 ? OP_PW3 : OP_PW1] = true;
         uint16_t sw = n > 0 ? cf_cmd(r, 0x00, 0x20, 0x00, ref, code, n, CF_NO_LE) : 0;
 
         OPENSSL_cleanse(code, sizeof(code));
@@ -132,6 +134,13 @@ static enum cf_verdict op_ready(struct cf_run *r, enum op_pw w, unsigned spend, 
                 return cf_skip(r, "the card refused the description's %s earlier", op_name[w]);
         if (op_select(r) != 0 || op_c4(r, c4) != 0)
                 return CF_FAIL;
+        if (c4[4 + w] < 2) {
+                r->app_bad[w] = true;
+                return cf_skip(r,
+                               "%s has %u tries left: the description's code is not "
+                               "presented (a wrong one would block it)",
+                               op_name[w], c4[4 + w]);
+        }
         if (spend > 0 && c4[4 + w] <= spend && !r->destructive)
                 return cf_skip(r, "%s has %u tries left: the check could spend %u (--destructive)",
                                op_name[w], c4[4 + w], spend);
@@ -440,39 +449,57 @@ static enum cf_verdict op_check_change_pw3(struct cf_run *r, int obj)
         return op_change_check(r, OP_PW3);
 }
 
+/* After each check: PW1 and PW3 get their tries back if it touched them (cf_suite.restore). */
+static void op_restore(struct cf_run *r)
+{
+        static const uint8_t refs[] = {0x82, 0, 0x83};
+        uint8_t c4[7];
+
+        for (enum op_pw w = OP_PW1; w <= OP_PW3; w++) {
+                size_t len;
+                if (refs[w] == 0 || !r->app_touched[w] || r->app_bad[w] ||
+                    op_value(r, w, &len) == NULL)
+                        continue;
+                if (cf_warm_reset(r) != 0 || op_select(r) != 0 || op_c4(r, c4) != 0)
+                        return;
+                if (c4[4 + w] < 2)
+                        r->app_bad[w] = true;
+                else
+                        op_verify(r, refs[w], CF_CODE_RIGHT);
+        }
+}
+
 static const struct cf_check checks[] = {
-    {"openpgp.select", "SELECT by RID and PIX (D2 76 00 01 24 01)", C_SELECT, 0, CF_ONCE,
+    {"openpgp.select", "SELECT by RID and PIX (D2 76 00 01 24 01)", OP C_SELECT, 0, CF_ONCE,
      op_check_select},
-    {"openpgp.aid", "DO 4F is the full 16-byte AID", C_AID, 0, CF_ONCE, op_check_aid},
-    {"openpgp.pw-status", "DO C4 has 7 bytes, byte 1 as described; PW1 starts unverified", C_C4, 0,
-     CF_ONCE, op_check_c4},
-    {"openpgp.verify.82", "VERIFY 82 with PW1; 81 stays unverified", C_VERIFY, 0, CF_ONCE,
+    {"openpgp.aid", "DO 4F is the full 16-byte AID", OP C_AID, 0, CF_ONCE, op_check_aid},
+    {"openpgp.pw-status", "DO C4 has 7 bytes, byte 1 as described; PW1 starts unverified", OP C_C4,
+     0, CF_ONCE, op_check_c4},
+    {"openpgp.verify.82", "VERIFY 82 with PW1; 81 stays unverified", OP C_VERIFY, 0, CF_ONCE,
      op_check_82},
-    {"openpgp.verify.81", "VERIFY 81 with PW1; 82 stays unverified", C_VERIFY, 0, CF_ONCE,
+    {"openpgp.verify.81", "VERIFY 81 with PW1; 82 stays unverified", OP C_VERIFY, 0, CF_ONCE,
      op_check_81},
-    {"openpgp.verify.83", "VERIFY 83 with PW3; P1=FF resets it", C_VERIFY, 0, CF_ONCE,
+    {"openpgp.verify.83", "VERIFY 83 with PW3; P1=FF resets it", OP C_VERIFY, 0, CF_ONCE,
      op_check_pw3},
-    {"openpgp.verify.p1ff", "VERIFY P1=FF resets PW1's status", C_VERIFY, 0, CF_ONCE,
+    {"openpgp.verify.p1ff", "VERIFY P1=FF resets PW1's status", OP C_VERIFY, 0, CF_ONCE,
      op_check_p1ff},
-    {"openpgp.verify.reset", "a warm reset ends PW1's verification", C_VERIFY, 0, CF_ONCE,
+    {"openpgp.verify.reset", "a warm reset ends PW1's verification", OP C_VERIFY, 0, CF_ONCE,
      op_check_reset},
     {"openpgp.pw1.counter", "a wrong PW1 costs a try (63CX and DO C4), the right one restores",
-     C_VERIFY ", " C_C4, 0, CF_ONCE, op_check_pw1_counter},
+     OP C_VERIFY ", " C_C4, 0, CF_ONCE, op_check_pw1_counter},
     {"openpgp.pw3.counter", "a wrong PW3 costs a try (63CX and DO C4), the right one restores",
-     C_VERIFY ", " C_C4, 0, CF_ONCE, op_check_pw3_counter},
-    {"openpgp.pw1.unblock-pw3", "blocked PW1: RESET RETRY COUNTER 02 81 after PW3", C_RRC,
+     OP C_VERIFY ", " C_C4, 0, CF_ONCE, op_check_pw3_counter},
+    {"openpgp.pw1.unblock-pw3", "blocked PW1: RESET RETRY COUNTER 02 81 after PW3", OP C_RRC,
      CF_DESTRUCTIVE, CF_ONCE, op_check_unblock_pw3},
     {"openpgp.pw1.unblock-rc", "blocked PW1: RESET RETRY COUNTER 00 81 with the resetting code",
-     C_RRC, CF_DESTRUCTIVE, CF_ONCE, op_check_unblock_rc},
-    {"openpgp.pw1.change", "CHANGE REFERENCE DATA 81 replaces PW1", C_CHANGE, CF_DESTRUCTIVE,
+     OP C_RRC, CF_DESTRUCTIVE, CF_ONCE, op_check_unblock_rc},
+    {"openpgp.pw1.change", "CHANGE REFERENCE DATA 81 replaces PW1", OP C_CHANGE, CF_DESTRUCTIVE,
      CF_ONCE, op_check_change_pw1},
-    {"openpgp.pw3.change", "CHANGE REFERENCE DATA 83 replaces PW3", C_CHANGE, CF_DESTRUCTIVE,
+    {"openpgp.pw3.change", "CHANGE REFERENCE DATA 83 replaces PW3", OP C_CHANGE, CF_DESTRUCTIVE,
      CF_ONCE, op_check_change_pw3},
 };
 
 const struct cf_suite cf_suite_openpgp = {
-    "openpgp",
-    "OpenPGP smart card application 3.4",
-    checks,
-    sizeof(checks) / sizeof(checks[0]),
+    "openpgp",  "OpenPGP smart card application 3.4", checks, sizeof(checks) / sizeof(checks[0]),
+    op_restore,
 };

@@ -35,6 +35,7 @@ int cf_pcsc_open(const char *reader, struct cf_pcsc **out, struct cf_target *t)
         t->ops = &p->ops;
         t->ctx = p->ctx;
         t->atr = scv_pcsc_atr;
+        t->reattach = scv_pcsc_reattach;
         t->reader = p->name;
         *out = p;
         return 0;

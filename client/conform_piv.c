@@ -8,18 +8,17 @@
 
 #include "conform_piv.h"
 
-#define P1         "NIST SP 800-73-4 Part 1 "
 #define P2         "NIST SP 800-73-4 Part 2 "
 #define C_SELECT   P2 "3.1.1 (SELECT)"
 #define C_VERIFY   P2 "3.2.1 (VERIFY)"
 #define C_PIN      P2 "2.4.3 (PIN format), 3.2.1 (VERIFY)"
 #define C_STATUS   P2 "3.1.1 (SELECT: security status on selection)"
 #define C_RESET    P2 "3.2.1 (VERIFY); ISO/IEC 7816-4:2005 5.4 (security status, card reset)"
-#define C_GETDATA  P2 "3.1.2 (GET DATA); " P1 "Table 1 (containers and their access rules)"
+#define C_GETDATA  P2 "3.1.2 (GET DATA); Part 1 Table 1 (containers and their access rules)"
 #define C_CHANGE   P2 "3.2.2 (CHANGE REFERENCE DATA)"
 #define C_RRC      P2 "3.2.1 (VERIFY), 3.2.3 (RESET RETRY COUNTER)"
 #define C_MGMT     P2 "3.2.4 (GENERAL AUTHENTICATE), Appendix A (card management key)"
-#define C_KEYS     P2 "3.2.4 (GENERAL AUTHENTICATE); " P1 "Table 4b (key references, PIN policies)"
+#define C_KEYS     P2 "3.2.4 (GENERAL AUTHENTICATE); Part 1 Table 4b (key references, PIN policies)"
 #define C_GENERATE P2 "3.3.2 (GENERATE ASYMMETRIC KEY PAIR), 3.2.4"
 
 static const uint8_t piv_aid[] = {0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x01, 0x00};
@@ -407,8 +406,5 @@ static const struct cf_check checks[] = {
 };
 
 const struct cf_suite cf_suite_piv = {
-    "piv",
-    "NIST SP 800-73-4 (PIV)",
-    checks,
-    sizeof(checks) / sizeof(checks[0]),
+    "piv", "NIST SP 800-73-4 (PIV)", checks, sizeof(checks) / sizeof(checks[0]), NULL,
 };

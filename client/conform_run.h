@@ -38,8 +38,13 @@ struct cf_run {
         uint8_t rbuf[CF_RESP_MAX];  /* its answer, status word included */
         uint8_t whole[CF_RESP_MAX]; /* an answer gathered over GET RESPONSEs */
         bool chv_bad[CF_CHVS_MAX];  /* the description's code was refused: no more tries */
+        bool chv_good[CF_CHVS_MAX]; /* the card took the description's code in this run */
         bool key_bad[CF_KEYS_MAX];
         bool app_bad[4]; /* the same for codes an application keeps itself (OpenPGP PW1, RC, PW3) */
+        /* references the current check sent codes or queries to: given back after it */
+        bool chv_touched[CF_CHVS_MAX];
+        bool app_touched[4];
+        const struct cf_suite *suite;
 };
 
 /* A command APDU before encoding; ne CF_NO_LE for none, 1..65536 otherwise. */
@@ -115,8 +120,9 @@ int cf_select_home(struct cf_run *r, unsigned ch, int chv);
  * Before a check touches a reference: the description's code is presented
  * (so a card that counted anything earlier has its counter full again), then
  * a warm reset clears the verification. CF_PASS when ready; a skip when the
- * description lacks the code or the retries leave no room for spend wrong
- * tries; a failure when the card refuses the code (never tried again).
+ * description lacks the code, the retries leave no room for spend wrong
+ * tries, or the card has one try left (a wrong description would block it);
+ * a failure when the card refuses the code (never presented again).
  */
 enum cf_verdict cf_chv_ready(struct cf_run *r, int chv, unsigned spend);
 

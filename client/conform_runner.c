@@ -126,6 +126,9 @@ static const char *object_name(const struct cf_card *c, enum cf_each each, int o
         return NULL;
 }
 
+/* How long a card that stopped answering has to come back. */
+#define CF_REATTACH_MS 20000u
+
 struct inst {
         const struct cf_check *check;
         int obj;
@@ -179,6 +182,25 @@ static void keep_log(struct cf_run *r, struct cf_result *res)
         res->dropped = r->nx - n;
 }
 
+/*
+ * A card that stops answering in a check (it went mute, or away) fails that
+ * check; when it is back, connected anew, the run goes on with the next one.
+ */
+static void come_back(struct cf_run *r, struct cf_result *res)
+{
+        scsim_hresult hr;
+
+        if (r->t->reattach == NULL ||
+            (hr = r->t->reattach(r->t->ctx, CF_REATTACH_MS)) != SCSIM_S_OK)
+                return;
+        res->verdict = CF_FAIL;
+        snprintf(res->message, sizeof(res->message),
+                 "the card stopped answering (%s); connected anew, it answered again",
+                 r->failure_what);
+        r->failure = SCSIM_S_OK;
+        r->failure_what[0] = '\0';
+}
+
 static void run_one(struct cf_run *r, const struct inst *in, struct cf_result *res)
 {
         const double t0 = now_s();
@@ -205,14 +227,20 @@ static void run_one(struct cf_run *r, const struct inst *in, struct cf_result *r
         }
         if (res->verdict == CF_FAIL || res->verdict == CF_ERROR)
                 keep_log(r, res);
+        if (r->failure != SCSIM_S_OK)
+                come_back(r, res);
         if (res->verdict == CF_PASS)
                 res->message[0] = '\0';
         res->seconds = now_s() - t0;
         r->cur = NULL;
 }
 
-/* Codes the run presented wrongly on a card that counted them get their counter back. */
-static void restore_counters(struct cf_run *r)
+/*
+ * After each check, every reference it touched has the description's code
+ * presented again: a card that counted what it should not (a query, a
+ * malformed code) gets its tries back at once, never only at the end.
+ */
+static void restore_touched(struct cf_run *r)
 {
         struct cf_result scratch;
 
@@ -220,12 +248,16 @@ static void restore_counters(struct cf_run *r)
         r->cur = &scratch;
         for (size_t i = 0; i < r->card->nchvs && r->failure == SCSIM_S_OK; i++) {
                 const struct cf_chv *c = &r->card->chvs[i];
-                if (!c->verifiable || !c->has_value || r->chv_bad[i])
+                /* only a code the card took in this run: presenting it again costs nothing */
+                if (!r->chv_touched[i] || !r->chv_good[i] || !c->verifiable || r->chv_bad[i])
                         continue;
                 if (cf_warm_reset(r) == 0 && cf_select_home(r, 0, (int)i) == 0)
                         cf_verify(r, 0, (int)i, CF_CODE_RIGHT);
         }
-        cf_warm_reset(r);
+        if (r->suite->restore != NULL && r->failure == SCSIM_S_OK)
+                r->suite->restore(r);
+        memset(r->chv_touched, 0, sizeof(r->chv_touched));
+        memset(r->app_touched, 0, sizeof(r->app_touched));
         r->cur = NULL;
 }
 
@@ -281,17 +313,19 @@ int cf_run_suite(const struct cf_target *t, const struct cf_options *o, struct c
         r->t = t;
         r->card = o->card;
         r->destructive = o->destructive;
+        r->suite = o->suite;
         read_atr(r);
         if (o->planned != NULL)
                 o->planned(n, o->progress_ctx);
         for (size_t i = 0; i < n && r->failure == SCSIM_S_OK; i++) {
                 run_one(r, &in[i], &rep->results[rep->n]);
+                restore_touched(r);
                 rep->n++;
                 if (o->progress != NULL)
                         o->progress(&rep->results[rep->n - 1], rep->n, n, o->progress_ctx);
         }
         if (r->failure == SCSIM_S_OK)
-                restore_counters(r);
+                cf_warm_reset(r);
         if (r->failure != SCSIM_S_OK) {
                 snprintf(rep->environment, sizeof(rep->environment),
                          "the link to the card failed (%s); %zu of %zu checks ran", r->failure_what,
