@@ -28,6 +28,7 @@ typedef SCARD_READERSTATEW pcsc_readerstate;
 #define pcsc_list_readers  SCardListReadersW
 #define pcsc_status_change SCardGetStatusChangeW
 #define pcsc_connect       SCardConnectW
+#define pcsc_status        SCardStatusW
 
 static size_t pchar_len(const pchar *s)
 {
@@ -76,6 +77,7 @@ typedef SCARD_READERSTATE pcsc_readerstate;
 #define pcsc_list_readers  SCardListReaders
 #define pcsc_status_change SCardGetStatusChange
 #define pcsc_connect       SCardConnect
+#define pcsc_status        SCardStatus
 
 static size_t pchar_len(const pchar *s)
 {
@@ -176,8 +178,8 @@ scsim_hresult scv_pcsc_atr(void *vctx, uint8_t *atr, size_t cap, size_t *len)
         LONG rc;
 
         *len = 0;
-        /* no reader name wanted: the length alone, so the A and W forms are alike */
-        rc = SCardStatus(p->card, NULL, &rlen, &state, &proto, atr, &alen);
+        /* no reader name wanted, only its length */
+        rc = pcsc_status(p->card, NULL, &rlen, &state, &proto, atr, &alen);
         if (rc != SCARD_S_SUCCESS)
                 return hr(rc);
         *len = (size_t)alen;
