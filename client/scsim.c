@@ -2,6 +2,9 @@
 /* scsim: one command, many verbs (run, demo, verify, profile ...). */
 #include <stdio.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <scsim/scsim.h>
 
@@ -39,6 +42,13 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+        /*
+         * The verbs read PINs and keys: no core dump, no ptrace by the same
+         * user. Programs that scsim run starts are dumpable again (execve).
+         */
+#ifdef __linux__
+        (void)prctl(PR_SET_DUMPABLE, 0);
+#endif
         if (argc < 2) {
                 usage(stderr);
                 return EXIT_USAGE;
