@@ -161,8 +161,8 @@ enum cf_verdict cf_chv_ready(struct cf_run *r, int chv, unsigned spend)
                 return cf_skip(r, "the card description gives no value for '%s'", c->name);
         if (r->chv_bad[chv])
                 return cf_skip(r,
-                               "the card refused the description's code for '%s' earlier: "
-                               "no code is sent to it again",
+                               "earlier in this run the card refused the description's code "
+                               "for '%s', or had one try left: no code is sent to it again",
                                c->name);
         if (spend > 0 && c->retries == 0)
                 return cf_skip(r,

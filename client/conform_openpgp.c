@@ -53,10 +53,10 @@ static size_t op_code(const struct cf_run *r, enum op_pw w, enum cf_code kind, u
         if (v == NULL || len == 0)
                 return 0;
         memcpy(out, v, len);
-        if (kind == CF_CODE_WRONG)
-                out[len - 1] = (out[len - 1] >= '0' && out[len - 1] <= '9')
-                                   ? (uint8_t)('0' + (out[len - 1] - '0' + 1) % 10)
-                                   : (uint8_t)(out[len - 1] ^ 0x01);
+        if (kind == CF_CODE_WRONG && out[len - 1] >= '0' && out[len - 1] <= '9')
+                out[len - 1] = (uint8_t)('0' + (out[len - 1] - '0' + 1) % 10);
+        else if (kind == CF_CODE_WRONG)
+                out[len - 1] ^= 0x01;
         return len;
 }
 
