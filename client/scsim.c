@@ -28,7 +28,7 @@ static const struct verb *const verbs[] = {
 #endif
     &verb_status,  &verb_verify, &verb_change_code, &verb_unblock, &verb_reset_security_state,
 #ifndef SCSIM_CLIENT_ONLY
-    &verb_profile, &verb_state,
+    &verb_profile, &verb_state,  &verb_conform,
 #endif
 };
 
