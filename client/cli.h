@@ -46,6 +46,8 @@ int cli_parse(struct cli *c, int argc, char **argv, unsigned allow, const char *
 int cli_attach(struct cli *c);
 void cli_close(struct cli *c);
 
+/* cli_secret.c: */
+
 /*
  * Get a code: --pin-stdin reads the next line of stdin; otherwise the
  * environment variable env; otherwise a no-echo prompt when stdin is a

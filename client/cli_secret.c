@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/* Codes for the verbs: from --pin-stdin, the environment or a no-echo prompt; never argv. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+
+void cli_secret_wipe(struct secret *s)
+{
+        explicit_bzero(s, sizeof(*s));
+}
+
+/* One line from f without its newline; the line must fit. */
+static int read_line(FILE *f, struct secret *s)
+{
+        int ch;
+
+        s->len = 0;
+        while ((ch = fgetc(f)) != EOF && ch != '\n') {
+                if (s->len == sizeof(s->b))
+                        return -1;
+                s->b[s->len++] = (uint8_t)ch;
+        }
+        if (s->len > 0 && s->b[s->len - 1] == '\r')
+                s->len--;
+        if (ch == EOF && s->len == 0)
+                return -1;
+        return 0;
+}
+
+static int prompt_tty(const char *prompt, struct secret *s)
+{
+        struct termios old, quiet;
+        FILE *tty = fopen("/dev/tty", "r+");
+        int ok = -1;
+
+        if (tty == NULL)
+                return -1;
+        if (tcgetattr(fileno(tty), &old) != 0)
+                goto fail;
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+        quiet.c_lflag |= ICANON;
+        fprintf(tty, "%s: ", prompt);
+        fflush(tty);
+        if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) != 0)
+                goto fail;
+        ok = read_line(tty, s);
+        tcsetattr(fileno(tty), TCSAFLUSH, &old);
+        fprintf(tty, "\n");
+fail:
+        fclose(tty);
+        return ok;
+}
+
+int cli_secret(struct cli *c, const char *env, const char *prompt, struct secret *s)
+{
+        const char *e;
+
+        memset(s, 0, sizeof(*s));
+        if (c->pin_stdin) {
+                if (read_line(stdin, s) != 0 || s->len == 0) {
+                        fprintf(stderr, "scsim %s: --pin-stdin: no %s line on stdin\n", c->verb,
+                                prompt);
+                        cli_secret_wipe(s);
+                        return EXIT_USAGE;
+                }
+                return EXIT_OK;
+        }
+        if ((e = getenv(env)) != NULL && e[0] != '\0') {
+                if (strlen(e) > sizeof(s->b)) {
+                        fprintf(stderr, "scsim %s: %s is too long\n", c->verb, env);
+                        return EXIT_USAGE;
+                }
+                s->len = strlen(e);
+                memcpy(s->b, e, s->len);
+                return EXIT_OK;
+        }
+        if (isatty(STDIN_FILENO) && prompt_tty(prompt, s) == 0 && s->len > 0)
+                return EXIT_OK;
+        cli_secret_wipe(s);
+        fprintf(stderr,
+                "scsim %s: no %s: set %s, use --pin-stdin, or run on a terminal to be asked\n",
+                c->verb, prompt, env);
+        return EXIT_USAGE;
+}
