@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What the ISCardVerify verbs share: options, reader attach, PIN input, result output. */
+/* What the verbs share: options, reader choice, PIN input, messages, JSON, hex, suggestions. */
 #ifndef SCSIM_CLIENT_CLI_H
 #define SCSIM_CLIENT_CLI_H
 
@@ -7,6 +7,9 @@
 #include <stdint.h>
 
 #include <scsim/iscardverify.h>
+#include <scsim/profile.h>
+
+struct json_object;
 
 /* Options a verb accepts besides --reader, --json and --help. */
 #define CLI_REF    0x01u /* --ref, --local, --global */
@@ -66,5 +69,100 @@ int cli_report(struct cli *c, const char *op, uint8_t p2, scsim_hresult hr);
 void cli_json_str(const char *s);
 /* "global" or "local" for a P2 value. */
 const char *cli_scope(uint8_t p2);
+
+/* ---- cli_reader.c: readers ----------------------------------------------- */
+
+#define CLI_READERS_MAX 32
+
+struct cli_readers {
+        size_t n;
+        int more; /* pcscd has more readers than fit */
+        char name[CLI_READERS_MAX][128];
+        int card[CLI_READERS_MAX]; /* a card is present and answers */
+};
+
+/* pcscd's readers and whether each holds a card; an HRESULT (no service, no readers ...). */
+scsim_hresult cli_readers_list(struct cli_readers *r);
+/*
+ * The readers spec names: a number is an index (as opensc-tool's -r), an exact
+ * name wins, otherwise every name containing spec, ignoring case (as
+ * yubico-piv-tool's -r). Returns how many match; the first cap go to idx.
+ */
+size_t cli_readers_match(const struct cli_readers *r, const char *spec, size_t *idx, size_t cap);
+
+/* ---- cli_hex.c: the one hex rule ------------------------------------------ */
+
+/*
+ * Hex bytes as the command line and profiles write them: two digits per byte
+ * (either case), any number of spaces or colons between bytes, none inside
+ * one ("F0 53:43", "F05343"). Returns 0 with *len bytes in out, or -1 when s
+ * breaks the rule, is empty or holds more than cap bytes.
+ */
+int cli_hex(const char *s, uint8_t *out, size_t cap, size_t *len);
+
+/* ---- cli_suggest.c: did you mean ------------------------------------------ */
+
+/*
+ * The candidate nearest to word: equal but for case, one or two slips away
+ * (fewer for short words), or else the only one word begins. NULL if none.
+ */
+const char *cli_nearest(const char *word, const char *const *cands, size_t n);
+
+/* ---- cli_profile.c: profiles by name --------------------------------------- */
+
+/*
+ * Open a profile for a verb; on failure print the library's diagnostic, and
+ * for a name that is not a profile the nearest installed one ("did you mean
+ * 'piv'?"). Returns 0 or the exit code (2 bad or unknown profile, 3 other).
+ */
+int cli_profile_open(const char *verb, const char *name, scsim_profile **out);
+
+/*
+ * The names a profile NAME can be: the embedded default, then NAME.yaml in
+ * $SCSIM_PROFILE_PATH's directories, then in the installed directory; earlier
+ * ones hide later ones. fn is called once per name with its path (NULL for
+ * the embedded one) and its source ("embedded", "SCSIM_PROFILE_PATH",
+ * "installed"); it returns 0 to go on.
+ */
+int cli_profile_each(int (*fn)(void *arg, const char *name, const char *path, const char *source),
+                     void *arg);
+
+/* ---- cli_json.c: JSON results (docs/json.md) ------------------------------- */
+
+/* A copy of s with each byte that is not part of valid UTF-8 replaced by U+FFFD; free() it. */
+char *cli_utf8_repair(const char *s);
+
+/* A result object starting with "operation". */
+struct json_object *cli_json_new(const char *operation);
+/* An empty object, for the entries of an array. */
+struct json_object *cli_json_object(void);
+/* Members; text is made valid UTF-8, NULL text is null. A NULL object is ignored. */
+void cli_json_text(struct json_object *o, const char *key, const char *s);
+void cli_json_int(struct json_object *o, const char *key, long long v);
+void cli_json_bool(struct json_object *o, const char *key, int v);
+void cli_json_add(struct json_object *o, const char *key, struct json_object *v);
+/* A new array member of o (borrowed), or NULL. */
+struct json_object *cli_json_array(struct json_object *o, const char *key);
+void cli_json_append(struct json_object *array, struct json_object *v);
+/* "ref" and "scope" of a P2 value. */
+void cli_json_ref(struct json_object *o, uint8_t p2);
+/* "hresult" (its name) and "hresult_value" ("0x8010006B"). */
+void cli_json_hresult(struct json_object *o, scsim_hresult hr);
+/* "sw" (null when none), "hresult", "hresult_value", "tries_left" (null when unknown). */
+void cli_json_card(struct json_object *o, uint16_t sw, scsim_hresult hr, int tries);
+/*
+ * Finish a result: "error" (when !ok and error is not empty), then "ok"; print
+ * it on one line to stdout and free it. Returns 0, or -1 when it could not be
+ * written.
+ */
+int cli_json_print(struct json_object **o, int ok, const char *error);
+/* Drop an object that will not be printed. */
+void cli_json_free(struct json_object **o);
+/*
+ * One entry of `scsim profile list --json`'s "profiles" array: path NULL for
+ * the embedded profile, error NULL when the profile loads.
+ */
+void cli_json_profile(struct json_object *profiles, const char *name, const char *label,
+                      const char *path, const char *source, const char *error);
 
 #endif
