@@ -11,7 +11,7 @@
 
 struct json_object;
 
-/* Options a verb accepts besides --reader, --json and --help. */
+/* Options a verb accepts besides -r/--reader, -v/--verbose, --json and -h/--help. */
 #define CLI_REF    0x01u /* --ref, --local, --global */
 #define CLI_REFS   0x02u /* --ref may repeat */
 #define CLI_PIN    0x04u /* --pin-stdin */
@@ -21,10 +21,18 @@ struct json_object;
 
 #define CLI_MAX_REFS 32
 
+/* PC/SC results the public header has no constant for; values as pcsc-lite and Windows give them.
+ */
+#define CLI_SCARD_E_UNKNOWN_READER  0x80100009u
+#define CLI_SCARD_E_NO_SERVICE      0x8010001Du
+#define CLI_SCARD_E_SERVICE_STOPPED 0x8010001Eu
+
 struct cli {
         const char *verb;
-        const char *reader;
+        unsigned allow;     /* the CLI_* options this verb takes */
+        const char *reader; /* -r as typed: an index, a name or part of one */
         int json;
+        int verbose;
         int pin_stdin;
         uint32_t flags; /* SCSIM_FL_* from --local/--enable/--disable/--keep-code */
         size_t nrefs;   /* references named with --ref, as P2 values */
@@ -32,6 +40,8 @@ struct cli {
         uint8_t aid[16];
         size_t aid_len;
         scsim_scv *v;
+        char error[1024]; /* the failure's message, also the "error" of a JSON result */
+        int printed;      /* a JSON result went out */
 };
 
 /* A code read from the environment, stdin or the terminal; wiped by cli_secret_wipe. */
@@ -40,6 +50,8 @@ struct secret {
         size_t len;
 };
 
+/* ---- cli.c: the command line, attaching, results ------------------------ */
+
 /*
  * Parse the command line. Returns -1 when the verb should exit with the code
  * in *code (usage error, or --help printed), 0 to go on.
@@ -47,9 +59,49 @@ struct secret {
 int cli_parse(struct cli *c, int argc, char **argv, unsigned allow, const char *usage, int *code);
 /* Attach to the reader and select --aid; returns 0 or the exit code after printing why. */
 int cli_attach(struct cli *c);
-void cli_close(struct cli *c);
+/*
+ * End a verb: detach, and with --json give a failure that printed no result
+ * yet its result ({"operation", "error", "ok": false}). Returns code.
+ */
+int cli_finish(struct cli *c, int code);
+/* Print a verb's JSON result (cli_json_print with c->error) and free it. */
+void cli_result(struct cli *c, struct json_object **o, int ok);
 
-/* cli_secret.c: */
+/* Exit code for an HRESULT: 0 ok, 1 the card said no, 2 bad arguments, 3 PC/SC or reader. */
+int cli_exit_code(scsim_hresult hr);
+
+/*
+ * Record a failure: the message goes to stderr once, as "scsim VERB: ...",
+ * and stays in c->error for a JSON result. Returns code.
+ */
+int cli_fail(struct cli *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A progress line for -v, on stderr. */
+void cli_say(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Print one ISCardVerify call's outcome and return its exit code: a result
+ * line on stdout naming method ("Verify"), or with --json the verb's JSON
+ * result; on failure, once on stderr, what it means and what to do. what
+ * names the code the card checked ("PIN", "PUK or new PIN").
+ */
+int cli_report(struct cli *c, const char *method, uint8_t p2, scsim_hresult hr, const char *what);
+
+/*
+ * What a failed card answer means and what to do: sw to a command of verb on
+ * reference p2, tries left after it (-1 unknown), aid the " --aid HEX" to
+ * repeat in a suggested command ("" without), what the code checked.
+ */
+void cli_explain(char *buf, size_t cap, const char *verb, uint8_t p2, uint16_t sw, int tries,
+                 const char *aid, const char *what);
+
+/* " --aid F0534353494D01" to repeat in a suggested command, or "" without --aid. */
+void cli_aid_arg(const struct cli *c, char *buf, size_t cap);
+/* "global" or "local" for a P2 value. */
+const char *cli_scope(uint8_t p2);
+/* "1 try left", "3 tries left". */
+const char *cli_tries(int tries, char *buf, size_t cap);
+
+/* ---- cli_secret.c: codes from --pin-stdin, the environment or a prompt ----- */
 
 /*
  * Get a code: --pin-stdin reads the next line of stdin; otherwise the
@@ -58,17 +110,6 @@ void cli_close(struct cli *c);
  */
 int cli_secret(struct cli *c, const char *env, const char *prompt, struct secret *s);
 void cli_secret_wipe(struct secret *s);
-
-/* Exit code for an HRESULT: 0 ok, 1 the card said no, 2 bad arguments, 3 PC/SC or reader. */
-int cli_exit_code(scsim_hresult hr);
-
-/* Print one operation's outcome (text or JSON) and return its exit code. */
-int cli_report(struct cli *c, const char *op, uint8_t p2, scsim_hresult hr);
-
-/* A JSON string literal, escaped. */
-void cli_json_str(const char *s);
-/* "global" or "local" for a P2 value. */
-const char *cli_scope(uint8_t p2);
 
 /* ---- cli_reader.c: readers ----------------------------------------------- */
 

@@ -63,19 +63,18 @@ int cli_secret(struct cli *c, const char *env, const char *prompt, struct secret
 
         memset(s, 0, sizeof(*s));
         if (c->pin_stdin) {
-                if (read_line(stdin, s) != 0 || s->len == 0) {
-                        fprintf(stderr, "scsim %s: --pin-stdin: no %s line on stdin\n", c->verb,
-                                prompt);
-                        cli_secret_wipe(s);
-                        return EXIT_USAGE;
-                }
-                return EXIT_OK;
+                if (read_line(stdin, s) == 0 && s->len > 0)
+                        return EXIT_OK;
+                cli_secret_wipe(s);
+                return cli_fail(c, EXIT_USAGE,
+                                "--pin-stdin: no %s line on stdin (one code per line, at most "
+                                "%zu bytes)",
+                                prompt, sizeof(s->b));
         }
         if ((e = getenv(env)) != NULL && e[0] != '\0') {
-                if (strlen(e) > sizeof(s->b)) {
-                        fprintf(stderr, "scsim %s: %s is too long\n", c->verb, env);
-                        return EXIT_USAGE;
-                }
+                if (strlen(e) > sizeof(s->b))
+                        return cli_fail(c, EXIT_USAGE, "%s is longer than %zu bytes", env,
+                                        sizeof(s->b));
                 s->len = strlen(e);
                 memcpy(s->b, e, s->len);
                 return EXIT_OK;
@@ -83,8 +82,8 @@ int cli_secret(struct cli *c, const char *env, const char *prompt, struct secret
         if (isatty(STDIN_FILENO) && prompt_tty(prompt, s) == 0 && s->len > 0)
                 return EXIT_OK;
         cli_secret_wipe(s);
-        fprintf(stderr,
-                "scsim %s: no %s: set %s, use --pin-stdin, or run on a terminal to be asked\n",
-                c->verb, prompt, env);
-        return EXIT_USAGE;
+        return cli_fail(c, EXIT_USAGE,
+                        "no %s: set %s, use --pin-stdin, or run on a terminal to be asked "
+                        "(codes are never taken from the command line)",
+                        prompt, env);
 }
