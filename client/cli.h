@@ -88,9 +88,11 @@ int cli_report(struct cli *c, const char *method, uint8_t p2, scsim_hresult hr, 
 
 /*
  * What a failed card answer means and what to do: sw to a command of verb on
- * reference p2, tries left after it (-1 unknown), aid the " --aid HEX" to
- * repeat in a suggested command ("" without), what the code checked.
+ * reference p2, tries left after it (-1 unknown, CLI_STILL_VERIFIED when a
+ * query found the reference verified), aid the " --aid HEX" to repeat in a
+ * suggested command ("" without), what the code checked.
  */
+#define CLI_STILL_VERIFIED (-2)
 void cli_explain(char *buf, size_t cap, const char *verb, uint8_t p2, uint16_t sw, int tries,
                  const char *aid, const char *what);
 

@@ -61,7 +61,7 @@ static void explain_missing(char *buf, size_t cap, uint8_t p2, const char *aid)
 void cli_explain(char *buf, size_t cap, const char *verb, uint8_t p2, uint16_t sw, int tries,
                  const char *aid, const char *what)
 {
-        char t[32];
+        char t[40], n[32];
 
         if ((sw & 0xfff0) == 0x63c0 || sw == 0x6300) {
                 explain_wrong(buf, cap, p2, sw == 0x6300 ? -1 : (int)(sw & 0x0f), aid, what);
@@ -76,13 +76,18 @@ void cli_explain(char *buf, size_t cap, const char *verb, uint8_t p2, uint16_t s
                          "(PUK) sets a new PIN",
                          p2, p2, aid);
         } else if (sw == 0x6a80) {
+                if (tries >= 0)
+                        snprintf(t, sizeof(t), " (%s)", cli_tries(tries, n, sizeof(n)));
+                else if (tries == CLI_STILL_VERIFIED)
+                        snprintf(t, sizeof(t), " (ref %02X stays verified)", p2);
+                else
+                        t[0] = '\0';
                 snprintf(buf, cap,
                          "the card refused the %s's format, so nothing was compared and no try "
-                         "was spent%s%s%s. The card's profile sets each code's rule: a length "
-                         "range and its characters (digits, alnum or any bytes); `scsim profile "
-                         "show PROFILE` prints them under chvs (length, format)",
-                         what, tries >= 0 ? " (" : "",
-                         tries >= 0 ? cli_tries(tries, t, sizeof(t)) : "", tries >= 0 ? ")" : "");
+                         "was spent%s. The card's profile sets each code's rule: a length range "
+                         "and its characters (digits, alnum or any bytes); `scsim profile show "
+                         "PROFILE` prints them under chvs (length, format)",
+                         what, t);
         } else if (sw == 0x6a88) {
                 explain_missing(buf, cap, p2, aid);
         } else if (sw == 0x6982) {
@@ -120,10 +125,12 @@ static void explain_pcsc(char *buf, size_t cap, scsim_hresult hr)
                          "card is in its reader");
 }
 
-/* Tries left of p2 by a VERIFY query (no try spent), or -1. */
+/* Tries left of p2 by a VERIFY query (no try spent), CLI_STILL_VERIFIED, or -1. */
 static int query_tries(struct cli *c, uint8_t p2)
 {
         scsim_scv_verify(c->v, NULL, 0, (p2 & 0x80) ? SCSIM_FL_LOCAL : 0, p2 & 0x1f);
+        if (scsim_scv_last_sw(c->v) == 0x9000)
+                return CLI_STILL_VERIFIED;
         return scsim_scv_tries_left(c->v);
 }
 

@@ -128,13 +128,22 @@ static scsim_hresult run_step(struct demo *d, const struct row *r)
                 return cv->Unblock(d->cv, r->code, r->len, G, 1);
         case K_RESET:
                 hr = cv->ResetSecurityState(d->cv);
-                /* the SW shown is the answer of the query that checked the reset */
-                snprintf(d->note, sizeof(d->note), "by %s, checked by a VERIFY query",
-                         scsim_scv_last_reset_method(d->v) == 2 ? "warm reset" : "VERIFY P1=FF");
+                snprintf(d->note, sizeof(d->note), "by %s; then a VERIFY query answered %04X",
+                         scsim_scv_last_reset_method(d->v) == 2 ? "warm reset" : "VERIFY P1=FF",
+                         scsim_scv_last_sw(d->v));
                 return hr;
         default:
                 return transmit(d, r);
         }
+}
+
+/*
+ * The status word the step's HRESULT maps from; none for ResetSecurityState,
+ * which sends several commands and whose last answer is a check's (in its note).
+ */
+static uint16_t step_sw(const struct demo *d, const struct row *r)
+{
+        return r->kind == K_RESET ? 0 : scsim_scv_last_sw(d->v);
 }
 
 static void json_step(struct demo *d, size_t i, const struct row *r, scsim_hresult hr, int ok)
@@ -147,7 +156,7 @@ static void json_step(struct demo *d, size_t i, const struct row *r, scsim_hresu
         cli_json_text(s, "description", r->what);
         if (r->kind <= K_UNBLOCK)
                 cli_json_ref(s, 0x01);
-        cli_json_card(s, scsim_scv_last_sw(d->v), hr, scsim_scv_tries_left(d->v));
+        cli_json_card(s, step_sw(d, r), hr, scsim_scv_tries_left(d->v));
         snprintf(buf, sizeof(buf), "%04X", r->want_sw);
         cli_json_text(s, "expected_sw", r->want_sw == ANY_SW ? NULL : buf);
         cli_json_text(s, "expected_hresult", scsim_hresult_name(r->want_hr));
@@ -161,7 +170,7 @@ static void json_step(struct demo *d, size_t i, const struct row *r, scsim_hresu
 
 static void text_step(struct demo *d, size_t i, const struct row *r, scsim_hresult hr, int ok)
 {
-        const uint16_t sw = scsim_scv_last_sw(d->v);
+        const uint16_t sw = step_sw(d, r);
         char num[8], swt[8], hrt[64], tries[32];
 
         snprintf(num, sizeof(num), "%zu", i + 1);
@@ -170,7 +179,7 @@ static void text_step(struct demo *d, size_t i, const struct row *r, scsim_hresu
         else
                 snprintf(swt, sizeof(swt), "-");
         snprintf(hrt, sizeof(hrt), "%s (0x%08X)", scsim_hresult_name(hr), hr);
-        if (sw == 0x6983)
+        if (scsim_scv_last_sw(d->v) == 0x6983)
                 snprintf(tries, sizeof(tries), "blocked");
         else if (scsim_scv_tries_left(d->v) >= 0)
                 cli_tries(scsim_scv_tries_left(d->v), tries, sizeof(tries));
