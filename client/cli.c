@@ -228,6 +228,23 @@ int cli_finish(struct cli *c, int code)
         return code;
 }
 
+/* An argument that is not an option: a code (never taken), or a reference without --ref. */
+static int stray(struct cli *c, const char *arg, unsigned allow)
+{
+        uint8_t p2;
+
+        if (allow & CLI_PIN)
+                return cli_fail(c, EXIT_USAGE,
+                                "unexpected argument '%s' (codes are never taken from the command "
+                                "line: use --pin-stdin or the environment)",
+                                arg);
+        if ((allow & CLI_REF) && parse_ref(arg, &p2) == 0)
+                return cli_fail(c, EXIT_USAGE, "unexpected argument '%s'; did you mean --ref %s?",
+                                arg, arg);
+        return cli_fail(c, EXIT_USAGE, "unexpected argument '%s' (this verb takes options only)",
+                        arg);
+}
+
 int cli_parse(struct cli *c, int argc, char **argv, unsigned allow, const char *usage, int *code)
 {
         struct option opts[NROWS + 1];
@@ -258,10 +275,7 @@ int cli_parse(struct cli *c, int argc, char **argv, unsigned allow, const char *
                         goto fail;
         }
         if (optind < argc) {
-                *code = cli_fail(c, EXIT_USAGE, "unexpected argument '%s' (%s)", argv[optind],
-                                 (allow & CLI_PIN) ? "codes are never taken from the command "
-                                                     "line: use --pin-stdin or the environment"
-                                                   : "this verb takes options only");
+                *code = stray(c, argv[optind], allow);
                 goto fail;
         }
         if ((*code = settle(c, allow, local)) != EXIT_OK)

@@ -5,6 +5,9 @@
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "cli.h"
 #include "commands.h"
@@ -57,11 +60,20 @@ fail:
         return ok;
 }
 
+/* A core dump of this process could hold the code from here on: allow none. */
+static void no_core_dumps(void)
+{
+#ifdef __linux__
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
 int cli_secret(struct cli *c, const char *env, const char *prompt, struct secret *s)
 {
         const char *e;
 
         memset(s, 0, sizeof(*s));
+        no_core_dumps();
         if (c->pin_stdin) {
                 if (read_line(stdin, s) == 0 && s->len > 0)
                         return EXIT_OK;

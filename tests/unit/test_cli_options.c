@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include <cmocka.h>
 
@@ -154,7 +155,8 @@ static const struct msg_row msg_rows[] = {
     {{"--aid", "F0 5"}, CLI_AID, "spaces or colons between bytes allowed"},
     {{"--keep-code"}, CLI_REF, "--keep-code does not apply to this verb"},
     {{"1234"}, CLI_REF | CLI_PIN, "codes are never taken from the command line"},
-    {{"01"}, CLI_REF | CLI_REFS, "this verb takes options only"},
+    {{"01"}, CLI_REF | CLI_REFS, "unexpected argument '01'; did you mean --ref 01?"},
+    {{"extra"}, CLI_REF | CLI_REFS, "this verb takes options only"},
 };
 
 static void test_messages(void **state)
@@ -189,7 +191,10 @@ static void test_secret_from_env(void **state)
         (void)state;
         assert_int_equal(cli_parse(&c, 1, argv, CLI_PIN, "usage\n", &code), 0);
         setenv("SCSIM_TEST_PIN", "246810", 1);
+        assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
         assert_int_equal(cli_secret(&c, "SCSIM_TEST_PIN", "PIN", &s), EXIT_OK);
+        /* a process holding a code leaves no core dump */
+        assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
         assert_int_equal(s.len, 6);
         assert_memory_equal(s.b, "246810", 6);
         cli_secret_wipe(&s);
