@@ -111,7 +111,8 @@ check "verify right PIN (stdin)" 0 'S_OK (0x00000000), SW 9000' \
 check "verify malformed PIN" 1 'SCARD_E_INVALID_VALUE (0x80100011), SW 6A80' \
         env SCSIM_PIN=12 "$SCSIM" verify
 count_is "malformed PIN: the HRESULT is said once" 'SCARD_E_INVALID_VALUE' 1
-count_is "malformed PIN: no try spent, said once" 'no try was spent (ref 01 stays verified)' 1
+# verified or not by now: pcscd may power an idle card off between two processes
+count_is "malformed PIN: no try spent, said once" 'no try was spent' 1
 check "missing reference 05" 1 'SCARD_E_INVALID_CHV (0x8010002A), SW 6A88' \
         env SCSIM_PIN=1234 "$SCSIM" verify --ref 05
 check "status of a missing reference" 1 'no such reference' "$SCSIM" status --ref 05
