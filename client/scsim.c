@@ -48,10 +48,16 @@ static int version_run(int argc, char **argv)
 
 const struct verb verb_version = {"version", "print the version (also --version, -V)", version_run};
 
+/* A client-only build (Windows) has the verbs that talk to a reader, none that run a card. */
 static const struct verb *const verbs[] = {
-    &verb_version, &verb_demo,        &verb_run,     &verb_status,
-    &verb_verify,  &verb_change_code, &verb_unblock, &verb_reset_security_state,
+    &verb_version, &verb_demo,
+#ifndef SCSIM_CLIENT_ONLY
+    &verb_run,
+#endif
+    &verb_status,  &verb_verify, &verb_change_code, &verb_unblock, &verb_reset_security_state,
+#ifndef SCSIM_CLIENT_ONLY
     &verb_profile, &verb_state,
+#endif
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 

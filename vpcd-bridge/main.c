@@ -29,7 +29,8 @@ static void usage(FILE *f)
             "  -r, --reverse         listen and let vpcd connect (reader.conf DEVICENAME "
             "HOST:PORT)\n"
             "  -l, --listen ADDR:PORT  where to listen with --reverse (default 127.0.0.1:%u)\n"
-            "      --allow-remote    allow a non-loopback address\n"
+            "      --allow-remote    allow a non-loopback address for --vpcd or --listen; vpcd\n"
+            "                        has no authentication: prefer an SSH tunnel to loopback\n"
             "  -t, --trace FILE      one line per APDU to FILE ('-' for standard output)\n"
             "      --trace-secrets   show PIN, PUK and key bytes in the trace (masked otherwise)\n"
             "  -s, --state PATH      keep card state (counters, codes, files) in PATH; slot n\n"
@@ -182,10 +183,18 @@ int main(int argc, char **argv)
         if (!vpcd_addr_is_loopback(&cfg.addr) && !allow_remote) {
                 fprintf(stderr,
                         "scsim-vpcd: %s is not a loopback address; anyone on the network could "
-                        "use the cards. Add --allow-remote if that is what you want.\n",
+                        "use the cards. Add --allow-remote if that is what you want, or keep "
+                        "loopback and reach it through an SSH tunnel (docs/windows.md).\n",
                         vpcd_addr_format(&cfg.addr, where, sizeof(where)));
                 goto fail;
         }
+        if (!vpcd_addr_is_loopback(&cfg.addr))
+                fprintf(stderr,
+                        "scsim-vpcd: warning: %s %s: vpcd has no authentication and no "
+                        "encryption; whoever reaches that address can use the cards and read "
+                        "every code sent to them\n",
+                        cfg.reverse ? "listening on" : "connecting to",
+                        vpcd_addr_format(&cfg.addr, where, sizeof(where)));
         if (trace_arg != NULL) {
                 if (strcmp(trace_arg, "-") == 0) {
                         cfg.trace = stdout;
