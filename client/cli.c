@@ -153,6 +153,11 @@ static int take_option(struct cli *c, int opt, const char *arg, unsigned allow, 
                 c->verbose++;
                 break;
         case O_JSON:
+                if (!CLI_HAVE_JSON)
+                        return cli_fail(c, EXIT_USAGE,
+                                        "this build has no JSON output (built without json-c, "
+                                        "which Debian has no mingw-w64 package of): use the text "
+                                        "output");
                 c->json = 1;
                 break;
         case O_REF:
@@ -257,7 +262,7 @@ int cli_parse(struct cli *c, int argc, char **argv, unsigned allow, const char *
         c->verb = argv[0];
         c->allow = allow;
         for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-                c->json = c->json || strcmp(argv[i], "--json") == 0;
+                c->json = c->json || (CLI_HAVE_JSON && strcmp(argv[i], "--json") == 0);
         *code = EXIT_USAGE;
         optind = 1;
         opterr = 0;

@@ -7,9 +7,15 @@
 #include <stdint.h>
 
 #include <scsim/iscardverify.h>
-#include <scsim/profile.h>
 
 struct json_object;
+
+/* The messages' formats are C99's everywhere: mingw-w64 builds with its own C99 stdio. */
+#ifdef __MINGW32__
+#define CLI_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#else
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#endif
 
 /* Options a verb accepts besides -r/--reader, -v/--verbose, --json and -h/--help. */
 #define CLI_REF    0x01u /* --ref, --local, --global */
@@ -74,9 +80,9 @@ int cli_exit_code(scsim_hresult hr);
  * Record a failure: the message goes to stderr once, as "scsim VERB: ...",
  * and stays in c->error for a JSON result. Returns code.
  */
-int cli_fail(struct cli *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cli_fail(struct cli *c, int code, const char *fmt, ...) CLI_PRINTF(3, 4);
 /* A progress line for -v, on stderr. */
-void cli_say(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_say(const struct cli *c, const char *fmt, ...) CLI_PRINTF(2, 3);
 
 /*
  * Print one ISCardVerify call's outcome and return its exit code: a result
@@ -119,12 +125,12 @@ void cli_secret_wipe(struct secret *s);
 
 struct cli_readers {
         size_t n;
-        int more; /* pcscd has more readers than fit */
-        char name[CLI_READERS_MAX][128];
-        int card[CLI_READERS_MAX]; /* a card is present and answers */
+        int more;                        /* pcscd has more readers than fit */
+        char name[CLI_READERS_MAX][256]; /* a longer name is left out */
+        int card[CLI_READERS_MAX];       /* a card is present and answers */
 };
 
-/* pcscd's readers and whether each holds a card; an HRESULT (no service, no readers ...). */
+/* pcscd's readers and whether each holds a card (scsim_scv_list_readers); an HRESULT. */
 scsim_hresult cli_readers_list(struct cli_readers *r);
 /*
  * The readers spec names: a number is an index (as opensc-tool's -r), an exact
@@ -151,29 +157,20 @@ int cli_hex(const char *s, uint8_t *out, size_t cap, size_t *len);
  */
 const char *cli_nearest(const char *word, const char *const *cands, size_t n);
 
-/* ---- cli_profile.c: profiles by name --------------------------------------- */
-
-/*
- * Open a profile for a verb; on failure print the library's diagnostic, and
- * for a name that is not a profile the nearest installed one ("did you mean
- * 'piv'?"). Returns 0 or the exit code (2 bad or unknown profile, 3 other).
- */
-int cli_profile_open(const char *verb, const char *name, scsim_profile **out);
-
-/*
- * The names a profile NAME can be: the embedded default, then NAME.yaml in
- * $SCSIM_PROFILE_PATH's directories, then in the installed directory; earlier
- * ones hide later ones. fn is called once per name with its path (NULL for
- * the embedded one) and its source ("embedded", "SCSIM_PROFILE_PATH",
- * "installed"); it returns 0 to go on.
- */
-int cli_profile_each(int (*fn)(void *arg, const char *name, const char *path, const char *source),
-                     void *arg);
-
 /* ---- cli_json.c: JSON results (docs/json.md) ------------------------------- */
 
 /* A copy of s with each byte that is not part of valid UTF-8 replaced by U+FFFD; free() it. */
 char *cli_utf8_repair(const char *s);
+
+/*
+ * Built without json-c (the Windows cross build: Debian has no json-c for
+ * mingw-w64), --json is refused on the command line and these write nothing.
+ */
+#ifdef SCSIM_HAVE_JSON
+#define CLI_HAVE_JSON 1
+#else
+#define CLI_HAVE_JSON 0
+#endif
 
 /* A result object starting with "operation". */
 struct json_object *cli_json_new(const char *operation);
@@ -199,6 +196,8 @@ void cli_json_card(struct json_object *o, uint16_t sw, scsim_hresult hr, int tri
  * written.
  */
 int cli_json_print(struct json_object **o, int ok, const char *error);
+/* "libraries": the versions of the libraries this build uses. */
+void cli_json_libraries(struct json_object *o);
 /* Drop an object that will not be printed. */
 void cli_json_free(struct json_object **o);
 /*

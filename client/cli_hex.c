@@ -1,34 +1,43 @@
 /* SPDX-License-Identifier: MIT */
-/* The command line's one hex reader: libcrypto's, with spaces and colons between bytes. */
-#include <stdlib.h>
+/* The command line's one hex reader: libcrypto's digits, spaces and colons between bytes. */
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-
 #include "cli.h"
+#include "cli_platform.h"
+
+/* Walk s by the rule; write the bytes to out when it is not NULL. The count, or -1. */
+static long walk(const char *s, uint8_t *out, size_t cap)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; s[i] != '\0';) {
+                int hi, lo;
+                if (s[i] == ' ' || s[i] == ':') {
+                        i++;
+                        continue;
+                }
+                /* a separator or the end inside a byte is no digit: refused here */
+                hi = plat_hexchar2int((unsigned char)s[i]);
+                lo = hi < 0 ? -1 : plat_hexchar2int((unsigned char)s[i + 1]);
+                if (hi < 0 || lo < 0 || n == cap)
+                        return -1;
+                if (out != NULL)
+                        out[n] = (uint8_t)(hi << 4 | lo);
+                n++;
+                i += 2;
+        }
+        return (long)n;
+}
 
 int cli_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
 {
-        size_t n = strlen(s), got = 0;
-        char *norm;
-        int ok = -1;
+        long n;
 
         *len = 0;
-        /* libcrypto takes one separator; a colon and a space are the same to us */
-        if ((norm = malloc(n + 1)) == NULL)
+        /* the whole string is checked before a byte is written */
+        if ((n = walk(s, NULL, cap)) <= 0)
                 return -1;
-        for (size_t i = 0; i <= n; i++)
-                norm[i] = s[i] == ':' ? ' ' : s[i];
-        /* a first pass counts, so a long string is refused before anything is written */
-        if (OPENSSL_hexstr2buf_ex(NULL, 0, &got, norm, ' ') != 1 || got == 0 || got > cap)
-                goto out;
-        if (OPENSSL_hexstr2buf_ex(out, cap, &got, norm, ' ') != 1)
-                goto out;
-        *len = got;
-        ok = 0;
-out:
-        ERR_clear_error(); /* a refusal is ours to report, not libcrypto's queue */
-        free(norm);
-        return ok;
+        walk(s, out, cap);
+        *len = (size_t)n;
+        return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 
 #include "cli.h"
 
@@ -191,6 +192,15 @@ out:
         json_object_put(*o);
         *o = NULL;
         return rc;
+}
+
+void cli_json_libraries(struct json_object *o)
+{
+        struct json_object *libs = json_object_new_object();
+
+        cli_json_text(libs, "openssl", OpenSSL_version(OPENSSL_VERSION_STRING));
+        cli_json_text(libs, "json-c", json_c_version());
+        put(o, "libraries", libs);
 }
 
 void cli_json_free(struct json_object **o)

@@ -9,6 +9,7 @@
 #include <scsim/profile.h>
 
 #include "cli.h"
+#include "cli_profile.h"
 #include "commands.h"
 
 #define NAMES_MAX 256

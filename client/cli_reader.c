@@ -5,82 +5,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _WIN32
-#include <winscard.h>
-#else
-#include <PCSC/winscard.h>
-#include <PCSC/pcsclite.h>
-#endif
-
 #include "cli.h"
 
-static scsim_hresult hr_of(LONG rc)
+static void add(void *arg, const char *name, int card_present)
 {
-        return scsim_hresult_from_pcsc((int64_t)rc);
-}
+        struct cli_readers *r = arg;
 
-/* Copy the multi-string list into r, then ask each reader whether it holds a card. */
-static scsim_hresult fill(SCARDCONTEXT ctx, const char *list, struct cli_readers *r)
-{
-        SCARD_READERSTATE st[CLI_READERS_MAX];
-        LONG rc;
-
-        for (const char *p = list; *p != '\0'; p += strlen(p) + 1) {
-                if (r->n == CLI_READERS_MAX) {
-                        r->more = 1;
-                        break;
-                }
-                if (strlen(p) >= sizeof(r->name[0]))
-                        continue;
-                memcpy(r->name[r->n], p, strlen(p) + 1);
-                r->n++;
+        if (r->n == CLI_READERS_MAX) {
+                r->more = 1;
+                return;
         }
-        memset(st, 0, sizeof(st));
-        for (size_t i = 0; i < r->n; i++) {
-                st[i].szReader = r->name[i];
-                st[i].dwCurrentState = SCARD_STATE_UNAWARE;
-        }
-        rc = SCardGetStatusChange(ctx, 0, st, (DWORD)r->n);
-        if (rc != SCARD_S_SUCCESS && rc != SCARD_E_TIMEOUT)
-                return hr_of(rc);
-        for (size_t i = 0; i < r->n; i++)
-                r->card[i] = (st[i].dwEventState & SCARD_STATE_PRESENT) != 0 &&
-                             (st[i].dwEventState & SCARD_STATE_MUTE) == 0;
-        return SCSIM_S_OK;
+        if (strlen(name) >= sizeof(r->name[0]))
+                return;
+        memcpy(r->name[r->n], name, strlen(name) + 1);
+        r->card[r->n] = card_present;
+        r->n++;
 }
 
 scsim_hresult cli_readers_list(struct cli_readers *r)
 {
-        SCARDCONTEXT ctx;
-        DWORD len = 0;
-        char *list = NULL;
-        LONG rc;
-        scsim_hresult res;
-
         memset(r, 0, sizeof(*r));
-        rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
-        if (rc != SCARD_S_SUCCESS)
-                return hr_of(rc);
-        rc = SCardListReaders(ctx, NULL, NULL, &len);
-        if (rc == SCARD_S_SUCCESS && len <= 1)
-                rc = SCARD_E_NO_READERS_AVAILABLE;
-        if (rc != SCARD_S_SUCCESS) {
-                res = hr_of(rc);
-                goto out;
-        }
-        res = SCSIM_E_OUTOFMEMORY;
-        if ((list = calloc(1, (size_t)len + 1)) == NULL)
-                goto out;
-        /* a reader may come or go between the two calls: then the list is shorter or refused */
-        if ((rc = SCardListReaders(ctx, NULL, list, &len)) != SCARD_S_SUCCESS) {
-                res = hr_of(rc);
-                goto out;
-        }
-        res = fill(ctx, list, r);
-out:
-        free(list);
-        SCardReleaseContext(ctx);
-        return res;
+        return scsim_scv_list_readers(add, r);
 }
 
 static int contains_nocase(const char *hay, const char *needle)

@@ -3,9 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "cli.h"
 #include "cli_platform.h"
@@ -47,20 +44,12 @@ static int prompt_tty(const char *prompt, struct secret *s)
         return ok;
 }
 
-/* A core dump of this process could hold the code from here on: allow none. */
-static void no_core_dumps(void)
-{
-#ifdef __linux__
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-#endif
-}
-
 int cli_secret(struct cli *c, const char *env, const char *prompt, struct secret *s)
 {
         const char *e;
 
         memset(s, 0, sizeof(*s));
-        no_core_dumps();
+        plat_no_core_dumps();
         if (c->pin_stdin) {
                 if (read_line(stdin, s) == 0 && s->len > 0)
                         return EXIT_OK;

@@ -8,6 +8,7 @@
 #include <scsim/scsim.h>
 
 #include "cli.h"
+#include "cli_profile.h"
 #include "commands.h"
 
 static void usage(FILE *f)

@@ -3,9 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <json-c/json.h>
-#include <openssl/crypto.h>
-
 #include <scsim/scsim.h>
 
 #include "cli.h"
@@ -17,7 +14,7 @@ static const char version_usage[] = "usage: scsim version [--json]   (also: scsi
 
 static int version_run(int argc, char **argv)
 {
-        struct json_object *o, *libs;
+        struct json_object *o;
         int json = 0;
 
         for (int i = 1; i < argc; i++) {
@@ -36,13 +33,14 @@ static int version_run(int argc, char **argv)
                 printf("scsim %s\n", SCSIM_VERSION);
                 return EXIT_OK;
         }
+        if (!CLI_HAVE_JSON) {
+                fprintf(stderr, "scsim version: this build has no JSON output\n");
+                return EXIT_USAGE;
+        }
         o = cli_json_new("version");
         cli_json_text(o, "name", "scsim");
         cli_json_text(o, "version", SCSIM_VERSION);
-        libs = cli_json_object();
-        cli_json_text(libs, "openssl", OpenSSL_version(OPENSSL_VERSION_STRING));
-        cli_json_text(libs, "json-c", json_c_version());
-        cli_json_add(o, "libraries", libs);
+        cli_json_libraries(o);
         return cli_json_print(&o, 1, NULL) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
