@@ -142,10 +142,12 @@ size_t cli_readers_match(const struct cli_readers *r, const char *spec, size_t *
 /* ---- cli_hex.c: the one hex rule ------------------------------------------ */
 
 /*
- * Hex bytes as the command line and profiles write them: two digits per byte
- * (either case), any number of spaces or colons between bytes, none inside
- * one ("F0 53:43", "F05343"). Returns 0 with *len bytes in out, or -1 when s
- * breaks the rule, is empty or holds more than cap bytes.
+ * Hex bytes as the command line and profiles write them (the rule of
+ * libscsim's scsim_hex_decode): two digits per byte, either case; spaces and
+ * colons between bytes, spaces also around them, nothing inside a byte
+ * ("F0 53:43", "F05343"). Returns 0 with *len bytes in out, or -1 when s
+ * breaks the rule, is empty or holds more than cap bytes; out is written
+ * only on success.
  */
 int cli_hex(const char *s, uint8_t *out, size_t cap, size_t *len);
 

@@ -38,7 +38,12 @@ static const struct hex_row hex_rows[] = {
     {"0x81", 8, 0, 0, {0}},
     {"F0-53", 8, 0, 0, {0}},
     {"", 8, 0, 0, {0}},
-    {" : ", 8, 0, 0, {0}},    /* no bytes at all */
+    {" : ", 8, 0, 0, {0}}, /* no bytes at all */
+    {"   ", 8, 0, 0, {0}},
+    {":F0", 8, 0, 0, {0}}, /* a colon stands between bytes: never first */
+    {"F0:", 8, 0, 0, {0}}, /* nor last */
+    {"F0: ", 8, 0, 0, {0}},
+    {"F0 : 53", 8, 1, 2, {0xf0, 0x53}},
     {"010203", 2, 0, 0, {0}}, /* more than cap */
     {"F0\t53", 8, 0, 0, {0}}, /* only spaces and colons separate */
 };
