@@ -247,10 +247,17 @@ static void open_resolves(void **state)
         scsim_profile_free(&p);
 
         assert_int_equal(setenv("SCSIM_PROFILE_PATH", "::/nonexistent", 1), 0);
-        assert_int_equal(scsim_profile_open("two-apps", &p, &diag), SCSIM_ERR_IO);
+        assert_int_equal(scsim_profile_open("no-such-card", &p, &diag), SCSIM_ERR_IO);
         assert_null(p);
         scsim_diag_format(&diag, msg, sizeof(msg));
-        assert_non_null(strstr(msg, "no profile named 'two-apps'"));
+        assert_non_null(strstr(msg, "no profile named 'no-such-card'"));
+#ifdef SCSIM_BUILD_TREE_PROFILES
+        /* a program in the build tree finds the shipped profiles in the source tree */
+        assert_string_equal(scsim_profile_install_dir(), SCSIM_SOURCE_DIR "/profiles");
+        assert_int_equal(scsim_profile_open("two-apps", &p, &diag), SCSIM_OK);
+        assert_string_equal(scsim_profile_name(p), "two-apps");
+        scsim_profile_free(&p);
+#endif
 
         assert_int_equal(setenv("SCSIM_PROFILE_PATH", SCSIM_SOURCE_DIR "/profiles", 1), 0);
         assert_int_equal(scsim_profile_open("two-apps", &p, &diag), SCSIM_OK);
