@@ -49,7 +49,6 @@ int cli_secret(struct cli *c, const char *env, const char *prompt, struct secret
         const char *e;
 
         memset(s, 0, sizeof(*s));
-        plat_no_core_dumps();
         if (c->pin_stdin) {
                 if (read_line(stdin, s) == 0 && s->len > 0)
                         return EXIT_OK;

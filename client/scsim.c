@@ -6,6 +6,7 @@
 #include <scsim/scsim.h>
 
 #include "cli.h"
+#include "cli_platform.h"
 #include "commands.h"
 
 static const char version_usage[] = "usage: scsim version [--json]   (also: scsim --version, -V)\n"
@@ -121,6 +122,11 @@ int main(int argc, char **argv)
 {
         const struct verb *v;
 
+        /*
+         * The verbs read PINs and keys: no core dump, no ptrace by the same
+         * user. Programs that scsim run starts are dumpable again (execve).
+         */
+        plat_no_core_dumps();
         if (argc < 2) {
                 usage(stderr);
                 return EXIT_USAGE;

@@ -411,7 +411,8 @@ static int bridge_setup(struct bridge *b)
                 struct slot *s = &b->slots[i];
                 s->bridge = b;
                 s->index = i;
-                s->card = scsim_card_new(cfg->profile);
+                s->card = scsim_card_new(cfg->slot[i].profile != NULL ? cfg->slot[i].profile
+                                                                      : cfg->profile);
                 if (s->card == NULL) {
                         blog(b, L_ERROR, "slot %u: cannot create the card", i);
                         return -1;
@@ -421,11 +422,15 @@ static int bridge_setup(struct bridge *b)
                         blog(b, L_ERROR, "slot %u: cannot give the card its serial number", i);
                         return -1;
                 }
-                if (cfg->state_path != NULL) {
+                if (cfg->slot[i].state_path != NULL || cfg->state_path != NULL) {
                         char path[PATH_MAX], line[1024];
                         scsim_diag diag;
-                        if (bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0 ||
-                            scsim_card_attach_state(s->card, path, &diag) != SCSIM_OK) {
+                        const char *given = cfg->slot[i].state_path;
+                        memset(&diag, 0, sizeof(diag));
+                        if ((given == NULL &&
+                             bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0) ||
+                            scsim_card_attach_state(s->card, given != NULL ? given : path, &diag) !=
+                                SCSIM_OK) {
                                 scsim_diag_format(&diag, line, sizeof(line));
                                 blog(b, L_ERROR, "slot %u: state: %s", i, line);
                                 return -1;
@@ -435,7 +440,9 @@ static int bridge_setup(struct bridge *b)
                         blog(b, L_ERROR, "slot %u: port beyond 65535", i);
                         return -1;
                 }
-                if (cfg->reverse && slot_listen(s) != 0)
+                if (cfg->reverse && cfg->slot[i].listen_fd > 2)
+                        s->listen_fd = cfg->slot[i].listen_fd;
+                else if (cfg->reverse && slot_listen(s) != 0)
                         return -1;
         }
         sigemptyset(&mask);
@@ -547,6 +554,8 @@ int bridge_run(const struct bridge_config *cfg)
         }
         if (bridge_setup(b) != 0)
                 goto fail;
+        if (cfg->on_ready != NULL)
+                cfg->on_ready(cfg->on_ready_arg);
         rc = bridge_loop(b);
 fail:
         for (unsigned i = 0; i < BRIDGE_SLOTS_MAX; i++) {

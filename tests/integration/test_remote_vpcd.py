@@ -53,7 +53,8 @@ try:
     before = []
     for line in bridge.stderr:
         before.append(line)
-        if "listening on" in line:
+        # the bridge's own line, not the warning (which names the address too): now it listens
+        if "slot 0: listening on" in line:
             break
     warned = [line for line in before if WARNING in line]
     check(len(warned) == 1 and "warning" in warned[0] and "0.0.0.0:%d" % port in warned[0],
