@@ -106,7 +106,10 @@ static int ask_all(struct cli *c, struct json_object *refs, const uint8_t *p2s, 
         if (k > 0)
                 cli_say(c, "references the card does not know (6A88), left out:%s", skipped);
         if (!c->json && shown == 0)
-                printf("no references found\n");
+                printf("no references found%s\n",
+                       c->aid_len == 0 && scan ? " (local ones, 80..9F, are asked only after --aid "
+                                                 "selects their application)"
+                                               : "");
         fflush(stdout);
         if (missing == 0)
                 return EXIT_OK;

@@ -107,6 +107,10 @@ run 2 "$scsim" state reset --yes --profile PIV "$dir/s" &&
         grep -q "did you mean 'piv'?" "$err" && ok "--profile PIV suggests piv" ||
         fail "--profile PIV"
 [ ! -e "$dir/s" ] && ok "nothing written for a bad profile" || fail "a state file was written"
+run 125 "$scsim" run --profile PIV -- true && grep -q "did you mean 'piv'?" "$err" &&
+        ok "run --profile PIV suggests piv, before starting anything" || fail "run --profile PIV"
+run 125 "$scsim" run --slot 0:two-app -- true && grep -q "did you mean 'two-apps'?" "$err" &&
+        ok "run --slot 0:two-app suggests two-apps" || fail "run --slot 0:two-app"
 
 # state show --json: the records as data, secrets nowhere
 run 0 "$scsim" state reset --yes --profile piv "$dir/s" || fail "state reset"
