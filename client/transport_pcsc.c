@@ -253,14 +253,14 @@ static scsim_hresult first_with_card(SCARDCONTEXT ctx, const pchar *list, pchar 
         return SCSIM_SCARD_E_NO_SMARTCARD;
 }
 
-/* The reader to use when none is named: the first holding a card. */
-static scsim_hresult pick_reader(SCARDCONTEXT ctx, pchar **out)
+/* PC/SC's reader list as a multi-string the caller frees; an HRESULT. */
+static scsim_hresult list_readers(SCARDCONTEXT ctx, pchar **out)
 {
         pchar *list = NULL;
         DWORD len = 0;
         LONG rc;
-        scsim_hresult res;
 
+        *out = NULL;
         rc = pcsc_list_readers(ctx, NULL, NULL, &len);
         if (rc == SCARD_E_NO_READERS_AVAILABLE || (rc == SCARD_S_SUCCESS && len <= 1))
                 return SCSIM_SCARD_E_NO_READERS_AVAILABLE;
@@ -269,9 +269,62 @@ static scsim_hresult pick_reader(SCARDCONTEXT ctx, pchar **out)
         /* len counts characters, the two final NULs included; one more guards the walk */
         if ((list = calloc((size_t)len + 1, sizeof(*list))) == NULL)
                 return SCSIM_E_OUTOFMEMORY;
-        if ((rc = pcsc_list_readers(ctx, NULL, list, &len)) != SCARD_S_SUCCESS)
-                res = hr(rc);
-        else
+        /* a reader may come or go between the two calls: then the list is shorter or refused */
+        if ((rc = pcsc_list_readers(ctx, NULL, list, &len)) != SCARD_S_SUCCESS) {
+                free(list);
+                return hr(rc);
+        }
+        *out = list;
+        return SCSIM_S_OK;
+}
+
+/* Call fn for each reader of list with its UTF-8 name and whether a card answers in it. */
+static void each_reader(SCARDCONTEXT ctx, const pchar *list, void (*fn)(void *, const char *, int),
+                        void *arg)
+{
+        pcsc_readerstate st;
+        char name[1024];
+
+        for (const pchar *r = list; *r != 0; r += pchar_len(r) + 1) {
+                memset(&st, 0, sizeof(st));
+                st.szReader = r;
+                st.dwCurrentState = SCARD_STATE_UNAWARE;
+                if (name_out(r, name, sizeof(name)) != 0)
+                        continue; /* no name we could give back */
+                if (pcsc_status_change(ctx, 0, &st, 1) != SCARD_S_SUCCESS)
+                        st.dwEventState = 0;
+                fn(arg, name,
+                   (st.dwEventState & SCARD_STATE_PRESENT) != 0 &&
+                       (st.dwEventState & SCARD_STATE_MUTE) == 0);
+        }
+}
+
+scsim_hresult scsim_scv_list_readers(void (*fn)(void *arg, const char *name, int card_present),
+                                     void *arg)
+{
+        SCARDCONTEXT ctx;
+        pchar *list = NULL;
+        LONG rc;
+        scsim_hresult res;
+
+        if (fn == NULL)
+                return SCSIM_E_POINTER;
+        if ((rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx)) != SCARD_S_SUCCESS)
+                return hr(rc);
+        if ((res = list_readers(ctx, &list)) == SCSIM_S_OK)
+                each_reader(ctx, list, fn, arg);
+        free(list);
+        SCardReleaseContext(ctx);
+        return res;
+}
+
+/* The reader to use when none is named: the first holding a card. */
+static scsim_hresult pick_reader(SCARDCONTEXT ctx, pchar **out)
+{
+        pchar *list = NULL;
+        scsim_hresult res = list_readers(ctx, &list);
+
+        if (res == SCSIM_S_OK)
                 res = first_with_card(ctx, list, out);
         free(list);
         return res;
