@@ -13,8 +13,8 @@ struct ins_row {
         bool secret;
 };
 
-/* Interindustry instructions (ISO 7816-4, 7816-8, 7816-9) and the PIV/GlobalPlatform ones clients
- * send. */
+/* Interindustry instructions (ISO 7816-4, 7816-8, 7816-9) and the PIV/OpenPGP/GlobalPlatform ones
+ * clients send. */
 static const struct ins_row ins_table[] = {
     {0x0e, "ERASE BINARY", false},
     {0x20, "VERIFY", true},
@@ -37,6 +37,7 @@ static const struct ins_row ins_table[] = {
     {0x87, "GENERAL AUTHENTICATE", true},
     {0x88, "INTERNAL AUTHENTICATE", false},
     {0xa4, "SELECT", false},
+    {0xa5, "SELECT DATA", false},
     {0xb0, "READ BINARY", false},
     {0xb1, "READ BINARY", false},
     {0xb2, "READ RECORD", false},
@@ -45,10 +46,11 @@ static const struct ins_row ins_table[] = {
     {0xc2, "ENVELOPE", false},
     {0xca, "GET DATA", false},
     {0xcb, "GET DATA", false},
+    {0xcc, "GET NEXT DATA", false},
     {0xd6, "UPDATE BINARY", false},
     {0xd7, "UPDATE BINARY", false},
-    {0xda, "PUT DATA", false},
-    {0xdb, "PUT DATA", false},
+    {0xda, "PUT DATA", true}, /* OpenPGP: the resetting code (D3), KDF hashes (F9) */
+    {0xdb, "PUT DATA", true}, /* OpenPGP: private keys (4D) */
     {0xdc, "UPDATE RECORD", false},
     {0xe0, "CREATE FILE", false},
     {0xe2, "APPEND RECORD", false},
@@ -89,9 +91,10 @@ bool apdu_trace_ins_is_secret(uint8_t ins)
         return row != NULL && row->secret;
 }
 
+/* GENERAL AUTHENTICATE and PERFORM SECURITY OPERATION answer decrypted data and ECDH secrets. */
 bool apdu_trace_answer_is_secret(uint8_t ins)
 {
-        return ins == 0x87;
+        return ins == 0x87 || ins == 0x2a;
 }
 
 size_t apdu_trace_format_answer(uint8_t ins, const uint8_t *data, size_t len, bool show_secrets,
