@@ -200,6 +200,13 @@ static uint16_t opgp_select_answer(struct cmd *c)
                 return SW_TERMINATED;
         if ((c->apdu->p2 & 0x0c) != 0x00)
                 return 0;
+        /*
+         * Without Le (case 3) no data is expected: a T=1 card answers 9000
+         * alone, and GnuPG's factory-reset, which selects that way through
+         * SCD APDU, accepts nothing else.
+         */
+        if (c->apdu->ne == 0)
+                return SW_OK;
         opgp_df_name(c->card, c->app, aid);
         if (!tlv_open(c->out, 0x6f, &mark) || !tlv_put(c->out, 0x84, aid, sizeof(aid)) ||
             !tlv_close(c->out, mark))
