@@ -33,7 +33,7 @@ int opgp_open(struct opgp_fx *f, const char *yaml)
         if ((f->card = scsim_card_new(f->p)) == NULL ||
             scsim_card_power_on(f->card, NULL, NULL) != SCSIM_OK)
                 return -1;
-        run_steps(f->card, (const char *const[]){OPGP_SEL, NULL});
+        run_steps(f->card, (const char *const[]){"00A4040006D27600012401 00 -> *9000", NULL});
         return 0;
 }
 
@@ -45,16 +45,20 @@ void opgp_close(struct opgp_fx *f)
 
 const char *opgp_yaml(const char *openpgp_lines)
 {
+        static const char base[] = "name: test\n"
+                                   "historical_bytes: \"00 31 F5 73 C0 01 E0 05 90 00\"\n"
+                                   "serial: \"53 43 50 47 00 00 00 01\"\n"
+                                   "files:\n"
+                                   "  openpgp:\n"
+                                   "    type: df\n"
+                                   "    fid: \"7F20\"\n"
+                                   "    aid: \"D2 76 00 01 24 01\"\n"
+                                   "    application: openpgp\n"
+                                   "openpgp:\n";
         static char buf[65536];
-        FILE *fp = fopen(PROFILE, "r");
-        size_t n;
 
-        assert_non_null(fp);
-        n = fread(buf, 1, sizeof(buf) - 1, fp);
-        fclose(fp);
-        buf[n] = '\0';
-        assert_true(n + strlen(openpgp_lines) + 2 < sizeof(buf));
-        strcat(buf, openpgp_lines);
+        assert_true(sizeof(base) + strlen(openpgp_lines) < sizeof(buf));
+        snprintf(buf, sizeof(buf), "%s%s", base, openpgp_lines);
         return buf;
 }
 

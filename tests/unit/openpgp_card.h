@@ -29,7 +29,7 @@ struct opgp_fx {
 int opgp_open(struct opgp_fx *f, const char *yaml);
 void opgp_close(struct opgp_fx *f);
 
-/* The shipped profile's text with extra lines appended under `openpgp:`. */
+/* A profile like the shipped one (the section's defaults) with these lines under `openpgp:`. */
 const char *opgp_yaml(const char *openpgp_lines);
 
 /*
