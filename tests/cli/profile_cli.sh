@@ -40,6 +40,17 @@ grep -q 'management_key_algorithm: 3des' "$out" || fail "show: the management ke
 if grep -q -e '01 02 03 04 05 06 07 08' -e '0102030405060708' "$out"; then
         fail "show printed the management key"
 fi
+"$scsim" profile show "$src/profiles/openpgp.yaml" >"$out" 2>"$err" || fail "show openpgp exited $?"
+grep -q 'application: openpgp' "$out" || fail "show: the OpenPGP application"
+grep -q 'signature_pin: once' "$out" || fail "show: the PW1 status"
+grep -q 'pw3: "\*\*\*\*\*\*\*\*"   # masked, 8 bytes' "$out" || fail "show: PW3 masked"
+if grep -q -e '123456' -e '31 32 33 34 35 36' -e '313233343536' "$out"; then
+        fail "show printed an OpenPGP password"
+fi
+"$scsim" profile show "$src/tests/integration/openpgp_opensc.yaml" >"$out" 2>"$err" ||
+        fail "show of the OpenPGP profile with keys exited $?"
+grep -q 'sig: {private_key: generated at start, created: 1700000000}' "$out" ||
+        fail "show: a key generated at start"
 "$scsim" profile show "$bad/empty.yaml" >"$out" 2>"$err"
 [ $? = 2 ] || fail "show of a bad profile must exit 2"
 
