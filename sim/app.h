@@ -25,6 +25,7 @@ enum cmd_flags {
         CMD_CHAINABLE = 1u << 0,  /* accepts command chaining (CLA b5) */
         CMD_SECRET_IN = 1u << 1,  /* the data field carries a PIN, key or cryptogram */
         CMD_SECRET_OUT = 1u << 2, /* the answer can carry a secret (decrypted data, ECDH) */
+        CMD_NO_LE = 1u << 3,      /* no Le field (cases 1 and 3 only): an Le answers 6700 */
 };
 
 /*

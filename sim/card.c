@@ -215,6 +215,19 @@ const scsim_profile *scsim_card_profile(const scsim_card *card)
         return card != NULL ? card->prof : NULL;
 }
 
+static void drop_pending(scsim_card *card)
+{
+        card->resp_len = card->resp_off = 0;
+}
+
+static void abort_chain(scsim_card *card)
+{
+        if (card->chaining)
+                OPENSSL_cleanse(card->chain, card->chain_len);
+        card->chaining = false;
+        card->chain_len = 0;
+}
+
 /* Send up to ne bytes of the pending response; 61xx when more is waiting. */
 static size_t send_pending(scsim_card *card, size_t ne, uint8_t *rapdu, uint16_t *sw)
 {
@@ -241,36 +254,40 @@ static uint16_t get_response(scsim_card *card, const struct apdu *a, unsigned ch
         *n = 0;
         if (a->p1 != 0 || a->p2 != 0)
                 return SW_WRONG_P1P2;
+        if (a->nc != 0 || a->ne == 0)
+                return SW_WRONG_LENGTH;
         if (card->resp_len == 0 || card->resp_channel != chno) {
                 card->resp_len = card->resp_off = 0;
                 return SW_CONDITIONS;
         }
-        if (a->nc != 0 || a->ne == 0)
-                return SW_WRONG_LENGTH;
         *n = send_pending(card, a->ne, rapdu, &sw);
         return sw;
 }
 
 /*
  * Chaining: every part but the last has CLA b5 set and the same INS P1 P2;
- * parts are collected here and the handler sees one command. Returns 0 when
- * the command is complete (possibly with *a rewritten to the whole data),
- * 9000 for an accepted intermediate part, or an error status word.
+ * parts are collected here and the handler sees one command. Returns 9000
+ * with *run set when the command is complete (possibly with *a rewritten to
+ * the whole data), 9000 with *run clear for an accepted intermediate part
+ * (the answer to send), or an error status word.
  */
 static uint16_t handle_chaining(scsim_card *card, struct apdu *a, const struct cla_info *cla,
-                                const struct cmd_def *def)
+                                const struct cmd_def *def, bool *run)
 {
         bool same = card->chaining && card->chain_ins == a->ins && card->chain_p1 == a->p1 &&
                     card->chain_p2 == a->p2 && card->chain_channel == cla->channel;
 
+        *run = false;
         if (card->chaining && !same) {
                 OPENSSL_cleanse(card->chain, card->chain_len);
                 card->chaining = false;
                 card->chain_len = 0;
                 return SW_LAST_CMD_EXPECTED;
         }
-        if (!cla->chained && !card->chaining)
-                return 0;
+        if (!cla->chained && !card->chaining) {
+                *run = true;
+                return SW_OK;
+        }
         if ((def->flags & CMD_CHAINABLE) == 0) {
                 card->chaining = false;
                 card->chain_len = 0;
@@ -296,7 +313,8 @@ static uint16_t handle_chaining(scsim_card *card, struct apdu *a, const struct c
         card->chaining = false;
         a->data = card->chain_len > 0 ? card->chain : NULL;
         a->nc = card->chain_len;
-        return 0;
+        *run = true;
+        return SW_OK;
 }
 
 /*
@@ -309,6 +327,7 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         struct cla_info cla;
         const struct cmd_def *def;
         const struct prof_app *app = NULL, *app_after;
+        bool run = false;
         struct rbuf out;
         size_t ne;
         struct cmd c;
@@ -317,23 +336,25 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
 
         if (apdu_decode(capdu, len, &a) != 0) {
                 sw = SW_WRONG_LENGTH;
-                goto done;
+                goto refused;
         }
-        if ((sw = apdu_decode_cla(a.cla, &cla)) != 0)
-                goto done;
+        if ((sw = apdu_decode_cla(a.cla, &cla)) != SW_OK)
+                goto refused;
         if (cla.channel >= CARD_CHANNELS || !card->ch[cla.channel].open) {
                 sw = SW_CHANNEL_UNSUPPORTED;
-                goto done;
+                goto refused;
         }
         if (cla.sm) {
                 sw = SW_SM_UNSUPPORTED;
-                goto done;
+                goto refused;
         }
         if (a.ins == INS_GET_RESPONSE && !card->chaining) {
-                sw = get_response(card, &a, cla.channel, rapdu, &n);
+                /* only UPDATE BINARY chains on this card; a chained GET RESPONSE is malformed */
+                sw = cla.chained ? SW_CHAINING_UNSUPPORTED
+                                 : get_response(card, &a, cla.channel, rapdu, &n);
                 goto done;
         }
-        card->resp_len = card->resp_off = 0; /* any other command drops pending data */
+        drop_pending(card); /* any other command drops pending data */
         app = channel_app(card, cla.channel);
         def = app_command(app != NULL ? app->def : NULL, a.ins);
         if (def == NULL || def->fn == NULL) {
@@ -342,8 +363,21 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
                 card->chain_len = 0;
                 goto done;
         }
-        if ((sw = handle_chaining(card, &a, &cla, def)) != 0)
+        if ((sw = handle_chaining(card, &a, &cla, def, &run)) != SW_OK || !run)
                 goto done;
+        if ((def->flags & CMD_NO_LE) != 0 && a.ne != 0) {
+                /*
+                 * CLA INS P1 P2 00 is how T=0 carries a case-1 command, and
+                 * clients (yubico-piv-tool) send it so; any other Le on a
+                 * command that has none is a malformed command.
+                 */
+                if (a.kase != APDU_CASE_2S || a.ne != 256) {
+                        sw = SW_WRONG_LENGTH;
+                        goto done;
+                }
+                a.ne = 0;
+                a.kase = APDU_CASE_1;
+        }
 
         out.p = card->resp;
         out.cap = SCSIM_RAPDU_MAX - 2;
@@ -372,11 +406,17 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
                 card->resp_len = out.len;
                 card->resp_off = 0;
                 card->resp_channel = cla.channel;
+                card->resp_secret = (def->flags & CMD_SECRET_OUT) != 0;
                 n = send_pending(card, ne, rapdu, &sw);
         } else if (out.len > 0) {
                 memcpy(rapdu, out.p, out.len);
                 n = out.len;
         }
+        goto done;
+refused:
+        /* a command the card refuses outright is another command all the same */
+        drop_pending(card);
+        abort_chain(card);
 done:
         rapdu[n] = (uint8_t)(sw >> 8);
         rapdu[n + 1] = (uint8_t)sw;

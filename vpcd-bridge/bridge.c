@@ -112,8 +112,9 @@ static void trace_event(const struct slot *s, const char *what)
         fflush(t);
 }
 
-static void trace_apdu(const struct slot *s, const uint8_t *c, size_t clen, const uint8_t *r,
-                       size_t rlen)
+/* info: what the card said of the command before it processed it (scsim_apdu_describe). */
+static void trace_apdu(const struct slot *s, const scsim_apdu_info *info, const uint8_t *c,
+                       size_t clen, const uint8_t *r, size_t rlen)
 {
         struct bridge *b = s->bridge;
         FILE *t = b->cfg->trace;
@@ -124,17 +125,17 @@ static void trace_apdu(const struct slot *s, const uint8_t *c, size_t clen, cons
         if (t == NULL)
                 return;
         trace_time(when, sizeof(when));
-        name = clen >= 2 ? apdu_trace_ins_name(c[0], c[1]) : NULL;
+        name = clen >= 2 && c[0] == 0xff ? apdu_trace_ins_name(c[0], c[1]) : info->name;
         if (name == NULL) {
                 snprintf(ins_buf, sizeof(ins_buf), "INS %02X", clen >= 2 ? c[1] : 0u);
                 name = ins_buf;
         }
-        apdu_trace_format_command(c, clen, b->cfg->trace_secrets, b->hex_c,
-                                  APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
+        apdu_trace_format_command_as(info, c, clen, b->cfg->trace_secrets, b->hex_c,
+                                     APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
         if (rlen >= 2) {
                 sw = (uint16_t)((r[rlen - 2] << 8) | r[rlen - 1]);
-                apdu_trace_format_answer(clen >= 2 ? c[1] : 0, r, rlen - 2, b->cfg->trace_secrets,
-                                         b->hex_r, APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
+                apdu_trace_format_answer_as(info, r, rlen - 2, b->cfg->trace_secrets, b->hex_r,
+                                            APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
         } else {
                 b->hex_r[0] = '\0';
         }
@@ -306,9 +307,13 @@ static void slot_control(struct slot *s, uint8_t ctrl)
 static void slot_apdu(struct slot *s, const uint8_t *c, size_t clen)
 {
         struct bridge *b = s->bridge;
+        scsim_apdu_info info;
         size_t rlen = 0;
         int rc;
 
+        /* described before it runs: a SELECT may change which rows apply */
+        if (scsim_apdu_describe(s->card, c, clen, &info) != SCSIM_OK)
+                memset(&info, 0, sizeof(info));
         if (!scsim_card_is_powered(s->card)) {
                 /*
                  * vpcd powers the card before any APDU, so it missed that this
@@ -332,7 +337,7 @@ static void slot_apdu(struct slot *s, const uint8_t *c, size_t clen)
                         rlen = 2;
                 }
         }
-        trace_apdu(s, c, clen, b->tx, rlen);
+        trace_apdu(s, &info, c, clen, b->tx, rlen);
         (void)slot_send(s, b->tx, rlen);
 }
 
@@ -406,7 +411,8 @@ static int bridge_setup(struct bridge *b)
                 struct slot *s = &b->slots[i];
                 s->bridge = b;
                 s->index = i;
-                s->card = scsim_card_new(cfg->profile);
+                s->card = scsim_card_new(cfg->slot[i].profile != NULL ? cfg->slot[i].profile
+                                                                      : cfg->profile);
                 if (s->card == NULL) {
                         blog(b, L_ERROR, "slot %u: cannot create the card", i);
                         return -1;
@@ -416,11 +422,15 @@ static int bridge_setup(struct bridge *b)
                         blog(b, L_ERROR, "slot %u: cannot give the card its serial number", i);
                         return -1;
                 }
-                if (cfg->state_path != NULL) {
+                if (cfg->slot[i].state_path != NULL || cfg->state_path != NULL) {
                         char path[PATH_MAX], line[1024];
                         scsim_diag diag;
-                        if (bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0 ||
-                            scsim_card_attach_state(s->card, path, &diag) != SCSIM_OK) {
+                        const char *given = cfg->slot[i].state_path;
+                        memset(&diag, 0, sizeof(diag));
+                        if ((given == NULL &&
+                             bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0) ||
+                            scsim_card_attach_state(s->card, given != NULL ? given : path, &diag) !=
+                                SCSIM_OK) {
                                 scsim_diag_format(&diag, line, sizeof(line));
                                 blog(b, L_ERROR, "slot %u: state: %s", i, line);
                                 return -1;
@@ -430,7 +440,9 @@ static int bridge_setup(struct bridge *b)
                         blog(b, L_ERROR, "slot %u: port beyond 65535", i);
                         return -1;
                 }
-                if (cfg->reverse && slot_listen(s) != 0)
+                if (cfg->reverse && cfg->slot[i].listen_fd > 2)
+                        s->listen_fd = cfg->slot[i].listen_fd;
+                else if (cfg->reverse && slot_listen(s) != 0)
                         return -1;
         }
         sigemptyset(&mask);
@@ -542,6 +554,8 @@ int bridge_run(const struct bridge_config *cfg)
         }
         if (bridge_setup(b) != 0)
                 goto fail;
+        if (cfg->on_ready != NULL)
+                cfg->on_ready(cfg->on_ready_arg);
         rc = bridge_loop(b);
 fail:
         for (unsigned i = 0; i < BRIDGE_SLOTS_MAX; i++) {

@@ -13,8 +13,15 @@
 /* Most slots one bridge serves (ports base .. base + N - 1). */
 #define BRIDGE_SLOTS_MAX 16u
 
+/* One slot's card where it differs from the defaults of struct bridge_config. */
+struct bridge_slot_config {
+        const scsim_profile *profile; /* borrowed; NULL: the config's profile */
+        const char *state_path;       /* NULL: from the config's state_path (or in memory) */
+        int listen_fd; /* reverse mode: a socket already listening (fd > 2), or 0 to open one */
+};
+
 struct bridge_config {
-        const scsim_profile *profile; /* borrowed; every slot's card is made from it */
+        const scsim_profile *profile; /* borrowed; the cards of slots without their own profile */
         struct vpcd_addr addr;        /* slot 0's address: vpcd's (connect) or ours (reverse) */
         bool reverse;                 /* listen and let vpcd connect to us */
         unsigned slots;               /* 1 .. BRIDGE_SLOTS_MAX */
@@ -23,6 +30,10 @@ struct bridge_config {
         int verbosity;                /* 0: warnings and errors; 1: connections; 2: card debug */
         FILE *log;                    /* where diagnostics go (stderr) */
         const char *state_path; /* NULL: state in memory; else slot 0's file, PATH.n slot n's */
+        struct bridge_slot_config slot[BRIDGE_SLOTS_MAX];
+        /* Called once every card is made and every --reverse port listens: vpcd may come. */
+        void (*on_ready)(void *arg);
+        void *on_ready_arg;
 };
 
 /* The state file of slot n: PATH for slot 0, PATH.n for the others. */

@@ -1150,6 +1150,42 @@ static int df_fields(struct yaml_loader *ld, const struct ent *e, size_t i, stru
         return df_application(ld, e, f, app);
 }
 
+/* A plain scalar spelling word, such as `none`. */
+static bool is_word(struct fy_node *n, const char *word)
+{
+        size_t len = 0;
+        const char *s;
+
+        if (yaml_is_empty(n) || fy_node_get_type(n) != FYNT_SCALAR ||
+            fy_node_get_style(n) != FYNS_PLAIN)
+                return false;
+        s = fy_node_get_scalar(n, &len);
+        return s != NULL && len == strlen(word) && memcmp(s, word, len) == 0;
+}
+
+/*
+ * An EF without an `sfi` has the one ISO 7816-4 gives it, FID b5..b1, when
+ * that is 1..30 and no sibling has it already; the FCP says so in tag 88.
+ */
+static void implicit_sfis(struct yaml_loader *ld)
+{
+        scsim_profile *p = ld->p;
+
+        for (size_t i = 1; i < p->nfiles; i++) {
+                struct prof_file *f = &p->files[i];
+                uint8_t sfi = (uint8_t)(f->fid & 0x1f);
+                bool taken = false;
+                if (f->type != PROF_FILE_EF || ld->files[i].v[F_SFI] != NULL || sfi == 0 ||
+                    sfi == 31)
+                        continue;
+                for (size_t j = 1; j < p->nfiles && !taken; j++)
+                        taken = j != i && p->files[j].type == PROF_FILE_EF &&
+                                p->files[j].parent == f->parent && p->files[j].sfi == sfi;
+                if (!taken)
+                        f->sfi = sfi;
+        }
+}
+
 /*
  * An EF's fields: SFI, size, content and rules. Hex content is decoded into
  * *hex, which the caller frees; *content points at the bytes either way.
@@ -1160,7 +1196,9 @@ static int ef_fields(struct yaml_loader *ld, const struct ent *e, size_t i, stru
         struct yaml_pos cp = e->pos;
         unsigned long v = 0;
 
-        if (e->v[F_SFI] != NULL) {
+        if (e->v[F_SFI] != NULL && is_word(e->v[F_SFI], "none")) {
+                f->sfi = 0;
+        } else if (e->v[F_SFI] != NULL) {
                 if (yaml_uint(ld, e->v[F_SFI], e->kp[F_SFI], "sfi", 1, 30, &v) != 0)
                         return -1;
                 f->sfi = (uint8_t)v;
@@ -1503,6 +1541,7 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
         for (size_t i = 1; i < ld->nfiles; i++)
                 if (build_file(ld, i) != 0)
                         goto fail;
+        implicit_sfis(ld);
         yaml_context_clear(ld);
         if (build_sections(ld, fields + T_N, v + T_N, kp + T_N, nfields - T_N) != 0)
                 goto fail;
