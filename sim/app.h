@@ -81,8 +81,19 @@ struct app_def {
         void (*free)(void **state);
         /* Forget channel chno's volatile state (reset, channel closed, DF left). */
         void (*clear_channel)(void *state, unsigned chno);
-        /* The answer to SELECT of its DF when P2 asks for the FCI; NULL: the ISO FCI. */
+        /*
+         * The answer to every SELECT of its DF (the DF is already current;
+         * P2 says what is asked for): a status word with any data in c->out,
+         * or 0 to let the ISO answer for that P2 stand. NULL: always the ISO answer.
+         */
         uint16_t (*select_answer)(struct cmd *c);
+        /*
+         * The DF name SELECT by name matches and the FCP shows, when the
+         * application makes it at run time (an OpenPGP AID holds the card's
+         * serial number, which differs per slot): its length, at most
+         * PROF_AID_MAX bytes into out. NULL: the profile's aid.
+         */
+        size_t (*df_name)(const struct scsim_card *card, const void *state, uint8_t *out);
         /*
          * The state file's record (docs/state.md): save encodes the durable
          * state into a new buffer (*len bytes; the caller cleanses and frees

@@ -54,7 +54,8 @@ if grep -q -e '01 02 03 04 05 06 07 08' -e '0102030405060708' "$out"; then
         fail "show printed the management key"
 fi
 # with --secrets, what show prints is a profile that loads and prints the same again
-for prof in iso7816-chv "$src/profiles/two-apps.yaml" "$src/profiles/piv.yaml"; do
+for prof in iso7816-chv "$src/profiles/two-apps.yaml" "$src/profiles/piv.yaml" \
+        "$src/profiles/openpgp.yaml" "$src/tests/integration/openpgp_opensc.yaml"; do
         "$scsim" profile show --secrets "$prof" >"$out.yaml" 2>"$err" || fail "show --secrets $prof"
         grep -q 'holds its CHV values and keys in clear' "$out.yaml" || fail "show --secrets: warning"
         "$scsim" profile show --secrets "$out.yaml" >"$out.2.yaml" 2>"$err" ||
@@ -62,8 +63,20 @@ for prof in iso7816-chv "$src/profiles/two-apps.yaml" "$src/profiles/piv.yaml"; 
         [ "$(sed 1d "$out.yaml")" = "$(sed 1d "$out.2.yaml")" ] ||
                 fail "show --secrets of $prof does not print back the same"
 done
+"$scsim" profile show --secrets "$src/profiles/piv.yaml" >"$out.yaml" 2>"$err" || fail "show piv"
 grep -q 'management_key: "01 02 03 04 05 06 07 08' "$out.yaml" || fail "show --secrets: mgm key"
 rm -f "$out.yaml" "$out.2.yaml"
+"$scsim" profile show "$src/profiles/openpgp.yaml" >"$out" 2>"$err" || fail "show openpgp exited $?"
+grep -q 'application: openpgp' "$out" || fail "show: the OpenPGP application"
+grep -q 'signature_pin: once' "$out" || fail "show: the PW1 status"
+grep -q 'pw3: "\*\*\*\*\*\*\*\*"   # masked, 8 bytes' "$out" || fail "show: PW3 masked"
+if grep -q -e '123456' -e '31 32 33 34 35 36' -e '313233343536' "$out"; then
+        fail "show printed an OpenPGP password"
+fi
+"$scsim" profile show "$src/tests/integration/openpgp_opensc.yaml" >"$out" 2>"$err" ||
+        fail "show of the OpenPGP profile with keys exited $?"
+grep -q 'sig: {private_key: generated at start, created: 1700000000}' "$out" ||
+        fail "show: a key generated at start"
 "$scsim" profile show "$bad/empty.yaml" >"$out" 2>"$err"
 [ $? = 2 ] || fail "show of a bad profile must exit 2"
 
