@@ -4,8 +4,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -13,48 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <scsim/scsim.h>
 
 #include "apdu_trace.h"
+#include "slot.h"
 
-/* Reconnect backoff: first retry soon (pcscd restarts quickly), never wait more than the cap. */
-#define BACKOFF_FIRST_MS 50u
-#define BACKOFF_MAX_MS   1000u
-/* How long a peer may stall inside a frame or a write before the slot is dropped. */
-#define IO_TIMEOUT_MS 5000u
-
-enum log_level { L_ERROR = 0, L_WARN = 1, L_INFO = 2, L_DEBUG = 3 };
-
-struct slot {
-        struct bridge *bridge;
-        unsigned index;
-        scsim_card *card;
-        struct vpcd_addr addr; /* vpcd's port (connect) or ours (reverse) */
-        int listen_fd;         /* reverse mode only */
-        int fd;                /* the vpcd connection, -1 while there is none */
-        unsigned backoff_ms;
-        uint64_t next_try_ms;
-        bool waiting_logged; /* "waiting for vpcd" said once per outage */
-};
-
-struct bridge {
-        const struct bridge_config *cfg;
-        struct slot slots[BRIDGE_SLOTS_MAX];
-        int sig_fd;
-        uint8_t *rx; /* one C-APDU or control byte */
-        uint8_t *tx; /* one R-APDU */
-        char *hex_c; /* trace text of a command */
-        char *hex_r; /* trace text of a response */
-};
-
-static void blog(const struct bridge *b, enum log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void blog(const struct bridge *b, enum log_level level, const char *fmt, ...)
+void blog(const struct bridge *b, enum log_level level, const char *fmt, ...)
 {
         va_list ap;
 
@@ -78,14 +43,6 @@ static void card_log(void *ctx, enum scsim_log_level level, const char *msg)
              : level == SCSIM_LOG_INFO ? L_INFO
                                        : L_DEBUG,
              "slot %u: card: %s", s->index, msg);
-}
-
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void trace_time(char *buf, size_t cap)
@@ -142,115 +99,6 @@ static void trace_apdu(const struct slot *s, const uint8_t *c, size_t clen, cons
                 b->hex_r[0] != '\0' ? b->hex_r : "-", (unsigned)sw,
                 apdu_trace_sw_meaning(sw, meaning, sizeof(meaning)));
         fflush(t);
-}
-
-static void slot_schedule_retry(struct slot *s)
-{
-        s->backoff_ms = s->backoff_ms == 0 ? BACKOFF_FIRST_MS : s->backoff_ms * 2u;
-        if (s->backoff_ms > BACKOFF_MAX_MS)
-                s->backoff_ms = BACKOFF_MAX_MS;
-        s->next_try_ms = now_ms() + s->backoff_ms;
-}
-
-/* A card whose reader connection is gone has lost power, as a real card pulled from a reader. */
-static void slot_drop(struct slot *s, const char *why)
-{
-        if (s->fd < 0)
-                return;
-        close(s->fd);
-        s->fd = -1;
-        scsim_card_power_off(s->card);
-        blog(s->bridge, L_INFO, "slot %u: disconnected (%s)", s->index, why);
-        s->waiting_logged = false;
-        s->backoff_ms = 0;
-        slot_schedule_retry(s);
-}
-
-static void slot_connected(struct slot *s, int fd)
-{
-        char where[80];
-
-        if (vpcd_sock_tune(fd, IO_TIMEOUT_MS) != 0)
-                blog(s->bridge, L_WARN, "slot %u: socket options: %s", s->index, strerror(errno));
-        s->fd = fd;
-        s->backoff_ms = 0;
-        blog(s->bridge, L_INFO, "slot %u: connected to vpcd at %s", s->index,
-             vpcd_addr_format(&s->addr, where, sizeof(where)));
-}
-
-static void slot_try_connect(struct slot *s)
-{
-        char where[80];
-        int fd = socket(s->addr.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct timeval tv = {.tv_sec = IO_TIMEOUT_MS / 1000u, .tv_usec = 0};
-
-        if (fd < 0)
-                goto retry;
-        /* connect() honours the send timeout: a black-holed remote host cannot stall the loop
-         * forever. */
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        if (connect(fd, (const struct sockaddr *)&s->addr.ss, s->addr.len) == 0) {
-                slot_connected(s, fd);
-                return;
-        }
-retry:
-        if (!s->waiting_logged) {
-                blog(s->bridge, L_INFO, "slot %u: waiting for vpcd at %s (%s)", s->index,
-                     vpcd_addr_format(&s->addr, where, sizeof(where)), strerror(errno));
-                s->waiting_logged = true;
-        }
-        if (fd >= 0)
-                close(fd);
-        slot_schedule_retry(s);
-}
-
-static int slot_listen(struct slot *s)
-{
-        char where[80];
-        int one = 1;
-        int fd = socket(s->addr.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-        if (fd < 0)
-                goto fail;
-        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, (const struct sockaddr *)&s->addr.ss, s->addr.len) != 0 || listen(fd, 4) != 0)
-                goto fail;
-        s->listen_fd = fd;
-        blog(s->bridge, L_INFO, "slot %u: listening on %s for vpcd", s->index,
-             vpcd_addr_format(&s->addr, where, sizeof(where)));
-        return 0;
-fail:
-        blog(s->bridge, L_ERROR, "slot %u: cannot listen on %s: %s", s->index,
-             vpcd_addr_format(&s->addr, where, sizeof(where)), strerror(errno));
-        if (fd >= 0)
-                close(fd);
-        return -1;
-}
-
-static void slot_accept(struct slot *s)
-{
-        int fd = accept(s->listen_fd, NULL, NULL);
-
-        if (fd >= 0)
-                (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-        if (fd < 0) {
-                blog(s->bridge, L_WARN, "slot %u: accept: %s", s->index, strerror(errno));
-                return;
-        }
-        /* vpcd only reconnects after it dropped the old socket itself. */
-        slot_drop(s, "vpcd opened a new connection");
-        slot_connected(s, fd);
-}
-
-static int slot_send(struct slot *s, const uint8_t *p, size_t len)
-{
-        if (vpcd_write_frame(s->fd, p, len) != 0) {
-                char why[128];
-                snprintf(why, sizeof(why), "write: %s", strerror(errno));
-                slot_drop(s, why);
-                return -1;
-        }
-        return 0;
 }
 
 static void slot_control(struct slot *s, uint8_t ctrl)
@@ -336,36 +184,12 @@ static void slot_apdu(struct slot *s, const uint8_t *c, size_t clen)
         (void)slot_send(s, b->tx, rlen);
 }
 
-static void slot_readable(struct slot *s)
+void slot_frame(struct slot *s, const uint8_t *p, size_t len)
 {
-        struct bridge *b = s->bridge;
-        const char *why = NULL;
-        char msg[128];
-        size_t len = 0;
-
-        switch (vpcd_read_frame(s->fd, b->rx, VPCD_FRAME_MAX, &len, &why)) {
-        case VPCD_READ_OK:
-                break;
-        case VPCD_READ_CLOSED:
-                slot_drop(s, "vpcd closed the connection");
-                return;
-        case VPCD_READ_BOGUS:
-                snprintf(msg, sizeof(msg), "bogus frame: %s", why);
-                blog(b, L_WARN, "slot %u: %s, closing the connection", s->index, msg);
-                slot_drop(s, msg);
-                return;
-        case VPCD_READ_ERROR:
-        default:
-                snprintf(msg, sizeof(msg), "read: %s", strerror(errno));
-                slot_drop(s, msg);
-                return;
-        }
         if (len == 1)
-                slot_control(s, b->rx[0]);
+                slot_control(s, p[0]);
         else
-                slot_apdu(s, b->rx, len);
-        /* The command may have carried a PIN. */
-        explicit_bzero(b->rx, len);
+                slot_apdu(s, p, len);
 }
 
 /* Slot n's serial is the profile's plus n, so clients can tell the cards apart. */
