@@ -138,7 +138,7 @@ static void slot_control(struct slot *s, uint8_t ctrl)
                         slot_drop(s, "card has no ATR");
                         return;
                 }
-                (void)slot_send(s, atr, atr_len);
+                slot_answer(s, atr, atr_len);
                 break;
         default: {
                 char why[64];
@@ -171,17 +171,20 @@ static void slot_apdu(struct slot *s, const uint8_t *c, size_t clen)
                 slot_drop(s, "APDU for an unpowered card");
                 return;
         } else {
-                rc = scsim_card_transmit(s->card, c, clen, b->tx, SCSIM_RAPDU_MAX, &rlen);
+                rc = scsim_card_transmit(s->card, c, clen, b->rapdu, SCSIM_RAPDU_MAX, &rlen);
                 if (rc != SCSIM_OK || rlen > VPCD_FRAME_MAX) {
                         blog(b, L_ERROR, "slot %u: transmit: %s", s->index,
                              rc != SCSIM_OK ? scsim_strerror(rc) : "answer longer than a frame");
-                        b->tx[0] = 0x6f;
-                        b->tx[1] = 0x00;
+                        explicit_bzero(b->rapdu, rlen <= SCSIM_RAPDU_MAX ? rlen : 0);
+                        b->rapdu[0] = 0x6f;
+                        b->rapdu[1] = 0x00;
                         rlen = 2;
                 }
         }
-        trace_apdu(s, c, clen, b->tx, rlen);
-        (void)slot_send(s, b->tx, rlen);
+        trace_apdu(s, c, clen, b->rapdu, rlen);
+        slot_answer(s, b->rapdu, rlen);
+        /* The answer may have carried key material; its framed copy is wiped once sent. */
+        explicit_bzero(b->rapdu, rlen);
 }
 
 void slot_frame(struct slot *s, const uint8_t *p, size_t len)
@@ -213,50 +216,71 @@ static int slot_set_serial(struct slot *s)
         return scsim_card_set_serial(s->card, buf, len) == SCSIM_OK ? 0 : -1;
 }
 
+static int slot_setup(struct bridge *b, unsigned i)
+{
+        const struct bridge_config *cfg = b->cfg;
+        struct slot *s = &b->slots[i];
+
+        s->bridge = b;
+        s->index = i;
+        if (slot_io_init(s) != 0) {
+                blog(b, L_ERROR, "slot %u: out of memory", i);
+                return -1;
+        }
+        s->card = scsim_card_new(cfg->profile);
+        if (s->card == NULL) {
+                blog(b, L_ERROR, "slot %u: cannot create the card", i);
+                return -1;
+        }
+        scsim_card_set_log(s->card, card_log, s);
+        if (slot_set_serial(s) != 0) {
+                blog(b, L_ERROR, "slot %u: cannot give the card its serial number", i);
+                return -1;
+        }
+        if (cfg->state_path != NULL) {
+                char path[PATH_MAX], line[1024];
+                scsim_diag diag;
+                if (bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0 ||
+                    scsim_card_attach_state(s->card, path, &diag) != SCSIM_OK) {
+                        scsim_diag_format(&diag, line, sizeof(line));
+                        blog(b, L_ERROR, "slot %u: state: %s", i, line);
+                        return -1;
+                }
+        }
+        if (vpcd_addr_with_port_offset(&cfg->addr, i, &s->addr) != 0) {
+                blog(b, L_ERROR, "slot %u: port beyond 65535", i);
+                return -1;
+        }
+        return cfg->reverse ? slot_listen(s) : 0;
+}
+
+/* A configured time bound in microseconds; 0 asks for the default. */
+static uint64_t bound_us(unsigned ms, unsigned default_ms)
+{
+        return (uint64_t)(ms != 0 ? ms : default_ms) * 1000u;
+}
+
 static int bridge_setup(struct bridge *b)
 {
         const struct bridge_config *cfg = b->cfg;
         sigset_t mask;
 
-        b->rx = malloc(VPCD_FRAME_MAX);
-        b->tx = malloc(SCSIM_RAPDU_MAX);
+        b->frame_us = bound_us(cfg->frame_timeout_ms, BRIDGE_FRAME_TIMEOUT_MS);
+        b->idle_us = bound_us(cfg->idle_timeout_ms, BRIDGE_IDLE_TIMEOUT_MS);
+        blog(b, L_INFO,
+             "time bounds: %u ms for a frame to arrive whole or an answer to be taken, "
+             "%u ms for a new reverse-mode connection to send its first frame",
+             (unsigned)(b->frame_us / 1000u), (unsigned)(b->idle_us / 1000u));
+        b->rapdu = malloc(SCSIM_RAPDU_MAX);
         b->hex_c = malloc(APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
         b->hex_r = malloc(APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
-        if (b->rx == NULL || b->tx == NULL || b->hex_c == NULL || b->hex_r == NULL) {
+        if (b->rapdu == NULL || b->hex_c == NULL || b->hex_r == NULL) {
                 blog(b, L_ERROR, "out of memory");
                 return -1;
         }
-        for (unsigned i = 0; i < cfg->slots; i++) {
-                struct slot *s = &b->slots[i];
-                s->bridge = b;
-                s->index = i;
-                s->card = scsim_card_new(cfg->profile);
-                if (s->card == NULL) {
-                        blog(b, L_ERROR, "slot %u: cannot create the card", i);
+        for (unsigned i = 0; i < cfg->slots; i++)
+                if (slot_setup(b, i) != 0)
                         return -1;
-                }
-                scsim_card_set_log(s->card, card_log, s);
-                if (slot_set_serial(s) != 0) {
-                        blog(b, L_ERROR, "slot %u: cannot give the card its serial number", i);
-                        return -1;
-                }
-                if (cfg->state_path != NULL) {
-                        char path[PATH_MAX], line[1024];
-                        scsim_diag diag;
-                        if (bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0 ||
-                            scsim_card_attach_state(s->card, path, &diag) != SCSIM_OK) {
-                                scsim_diag_format(&diag, line, sizeof(line));
-                                blog(b, L_ERROR, "slot %u: state: %s", i, line);
-                                return -1;
-                        }
-                }
-                if (vpcd_addr_with_port_offset(&cfg->addr, i, &s->addr) != 0) {
-                        blog(b, L_ERROR, "slot %u: port beyond 65535", i);
-                        return -1;
-                }
-                if (cfg->reverse && slot_listen(s) != 0)
-                        return -1;
-        }
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
@@ -264,7 +288,7 @@ static int bridge_setup(struct bridge *b)
                 blog(b, L_ERROR, "sigprocmask: %s", strerror(errno));
                 return -1;
         }
-        b->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+        b->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (b->sig_fd < 0) {
                 blog(b, L_ERROR, "signalfd: %s", strerror(errno));
                 return -1;
@@ -295,53 +319,58 @@ static bool read_signals(struct bridge *b)
         return stop;
 }
 
+/* Milliseconds for poll until deadline (rounded up, so no bound fires early); -1: none. */
+static int poll_timeout(uint64_t now, uint64_t deadline)
+{
+        uint64_t wait;
+
+        if (deadline == UINT64_MAX)
+                return -1;
+        if (deadline <= now)
+                return 0;
+        wait = (deadline - now + 999u) / 1000u;
+        return wait > INT_MAX ? INT_MAX : (int)wait;
+}
+
+/*
+ * One round: every slot runs what is due, says what it waits for, and poll
+ * hands each event to the slot it belongs to. No call in here waits on a
+ * peer, so a slot's trouble costs the others nothing.
+ */
 static int bridge_loop(struct bridge *b)
 {
         const struct bridge_config *cfg = b->cfg;
-        struct pollfd pfd[1 + BRIDGE_SLOTS_MAX];
-        struct slot *owner[1 + BRIDGE_SLOTS_MAX];
+        struct pollfd pfd[1 + 2 * BRIDGE_SLOTS_MAX];
+        struct slot *owner[1 + 2 * BRIDGE_SLOTS_MAX];
 
         for (;;) {
-                int timeout = -1;
+                uint64_t now = now_us(), deadline = UINT64_MAX;
                 nfds_t n = 0;
 
-                pfd[n].fd = b->sig_fd;
-                pfd[n].events = POLLIN;
+                for (unsigned i = 0; i < cfg->slots; i++)
+                        slot_tick(&b->slots[i], now);
+                pfd[n] = (struct pollfd){.fd = b->sig_fd, .events = POLLIN};
                 owner[n++] = NULL;
                 for (unsigned i = 0; i < cfg->slots; i++) {
-                        struct slot *s = &b->slots[i];
-                        uint64_t now = now_ms();
-                        if (!cfg->reverse && s->fd < 0 && s->next_try_ms <= now)
-                                slot_try_connect(s);
-                        if (s->fd < 0 && !cfg->reverse) {
-                                /* Sleep in poll only until the earliest retry is due. */
-                                now = now_ms();
-                                uint64_t wait = s->next_try_ms > now ? s->next_try_ms - now : 0;
-                                if (timeout < 0 || wait < (uint64_t)timeout)
-                                        timeout = (int)wait;
-                                continue;
-                        }
-                        pfd[n].fd = s->fd >= 0 ? s->fd : s->listen_fd;
-                        pfd[n].events = POLLIN;
-                        owner[n++] = s;
+                        nfds_t k = slot_poll_fds(&b->slots[i], now, &pfd[n], &deadline);
+                        for (nfds_t j = 0; j < k; j++)
+                                owner[n++] = &b->slots[i];
                 }
-                if (poll(pfd, n, timeout) < 0) {
+                if (poll(pfd, n, poll_timeout(now, deadline)) < 0) {
                         if (errno == EINTR)
                                 continue;
                         blog(b, L_ERROR, "poll: %s", strerror(errno));
                         return 3;
                 }
+                now = now_us();
                 for (nfds_t k = 0; k < n; k++) {
-                        struct slot *s = owner[k];
                         if (pfd[k].revents == 0)
                                 continue;
-                        if (s == NULL) {
+                        if (owner[k] == NULL) {
                                 if (read_signals(b))
                                         return 0;
-                        } else if (pfd[k].fd == s->fd) {
-                                slot_readable(s);
                         } else {
-                                slot_accept(s);
+                                slot_poll_event(owner[k], &pfd[k], now);
                         }
                 }
         }
@@ -369,16 +398,14 @@ int bridge_run(const struct bridge_config *cfg)
         rc = bridge_loop(b);
 fail:
         for (unsigned i = 0; i < BRIDGE_SLOTS_MAX; i++) {
-                if (b->slots[i].fd >= 0)
-                        close(b->slots[i].fd);
-                if (b->slots[i].listen_fd >= 0)
-                        close(b->slots[i].listen_fd);
+                slot_io_free(&b->slots[i]);
                 scsim_card_free(&b->slots[i].card);
         }
         if (b->sig_fd >= 0)
                 close(b->sig_fd);
-        free(b->rx);
-        free(b->tx);
+        if (b->rapdu != NULL)
+                explicit_bzero(b->rapdu, SCSIM_RAPDU_MAX);
+        free(b->rapdu);
         free(b->hex_c);
         free(b->hex_r);
         free(b);

@@ -13,6 +13,15 @@
 /* Most slots one bridge serves (ports base .. base + N - 1). */
 #define BRIDGE_SLOTS_MAX 16u
 
+/*
+ * Time bounds of one slot's connection, by default. On loopback a frame
+ * takes microseconds; a peer that takes longer is stalled or hostile, and
+ * only its own slot is dropped. vpcd asks for the ATR as soon as it
+ * connects, so a reverse-mode connection that sends nothing is not vpcd.
+ */
+#define BRIDGE_FRAME_TIMEOUT_MS 5000u
+#define BRIDGE_IDLE_TIMEOUT_MS  5000u
+
 struct bridge_config {
         const scsim_profile *profile; /* borrowed; every slot's card is made from it */
         struct vpcd_addr addr;        /* slot 0's address: vpcd's (connect) or ours (reverse) */
@@ -23,6 +32,12 @@ struct bridge_config {
         int verbosity;                /* 0: warnings and errors; 1: connections; 2: card debug */
         FILE *log;                    /* where diagnostics go (stderr) */
         const char *state_path; /* NULL: state in memory; else slot 0's file, PATH.n slot n's */
+        /* 0: BRIDGE_FRAME_TIMEOUT_MS. From a frame's first byte to its last, and from an answer
+         * queued to its last byte taken: longer drops the connection. */
+        unsigned frame_timeout_ms;
+        /* 0: BRIDGE_IDLE_TIMEOUT_MS. Reverse mode: a connection that sends no frame that long
+         * after connecting is dropped; one silent that long gives way to a new connection. */
+        unsigned idle_timeout_ms;
 };
 
 /* The state file of slot n: PATH for slot 0, PATH.n for the others. */
