@@ -44,9 +44,25 @@ struct bridge_config {
 int bridge_state_path(const char *base, unsigned slot, char *buf, size_t cap);
 
 /*
- * Serve until SIGINT or SIGTERM. Blocks those signals and reads them through
- * a signalfd, so it must run in the main thread. Returns an exit code:
- * 0 after a signal, 3 when the bridge could not start.
+ * Opens (creating 0600) the trace file at path for writing, started anew
+ * unless append. Refuses, with a message in err (the path not repeated), a
+ * symbolic link as the last component, anything but a regular file (a FIFO
+ * is refused without blocking), a file of another user and one with other
+ * hard links; a file of ours with a looser mode is made 0600. NULL on error.
+ */
+FILE *bridge_trace_open(const char *path, bool append, char *err, size_t errcap);
+
+/*
+ * Makes this process not dumpable and its core size limit 0, soft and hard:
+ * a core file would hold every card's codes and keys. 0, or -1 with errno.
+ */
+int bridge_no_core_dumps(void);
+
+/*
+ * Serve until SIGINT or SIGTERM, with core dumps off (bridge_no_core_dumps).
+ * Blocks those signals and reads them through a signalfd, so it must run
+ * in the main thread. Returns an exit code: 0 after a signal, 3 when the
+ * bridge could not start.
  */
 int bridge_run(const struct bridge_config *cfg);
 

@@ -190,10 +190,9 @@ int main(int argc, char **argv)
                 if (strcmp(trace_arg, "-") == 0) {
                         cfg.trace = stdout;
                 } else {
-                        cfg.trace = fopen(trace_arg, "a");
+                        cfg.trace = bridge_trace_open(trace_arg, false, err, sizeof(err));
                         if (cfg.trace == NULL) {
-                                fprintf(stderr, "scsim-vpcd: --trace '%s': %s\n", trace_arg,
-                                        strerror(errno));
+                                fprintf(stderr, "scsim-vpcd: --trace '%s': %s\n", trace_arg, err);
                                 rc = EXIT_RUNTIME;
                                 goto fail;
                         }
