@@ -454,6 +454,7 @@ static int bridge_loop(struct bridge *b)
 
                 for (unsigned i = 0; i < cfg->slots; i++)
                         slot_tick(&b->slots[i], now);
+                now = now_us(); /* the ticks may have served frames */
                 pfd[n] = (struct pollfd){.fd = b->sig_fd, .events = POLLIN};
                 owner[n++] = NULL;
                 for (unsigned i = 0; i < cfg->slots; i++) {

@@ -23,8 +23,8 @@ enum log_level { L_ERROR = 0, L_WARN = 1, L_INFO = 2, L_DEBUG = 3 };
  */
 enum slot_link {
         SLOT_DOWN,       /* no connection: retry due at next_try_us, or (reverse) vpcd awaited */
-        SLOT_CONNECTING, /* a non-blocking connect under way since since_us */
-        SLOT_UP,         /* connected since since_us: frames in, answers out */
+        SLOT_CONNECTING, /* a non-blocking connect under way since link_since_us */
+        SLOT_UP,         /* connected since link_since_us: frames in, answers out */
 };
 
 struct slot {
@@ -37,7 +37,7 @@ struct slot {
         enum slot_link link;
         struct vpcd_rx rx; /* the frame being assembled */
         struct vpcd_tx tx; /* the answer being sent */
-        uint64_t since_us;
+        uint64_t link_since_us;
         uint64_t last_rx_us;     /* bytes last arrived */
         uint64_t frame_start_us; /* the first byte of the frame in rx arrived (rx not empty) */
         uint64_t tx_start_us;    /* the pending answer was queued */

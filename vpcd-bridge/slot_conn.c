@@ -116,7 +116,7 @@ static void slot_up(struct slot *s, int fd, uint64_t now)
                 blog(s->bridge, L_WARN, "slot %u: socket options: %s", s->index, strerror(errno));
         s->fd = fd;
         s->link = SLOT_UP;
-        s->since_us = now;
+        s->link_since_us = now;
         s->last_rx_us = now;
         s->spoke = false;
         s->backoff_ms = 0;
@@ -160,7 +160,7 @@ static void slot_try_connect(struct slot *s, uint64_t now)
                 return;
         }
         s->link = SLOT_CONNECTING;
-        s->since_us = now;
+        s->link_since_us = now;
 }
 
 static void slot_connect_done(struct slot *s, uint64_t now)
@@ -337,11 +337,11 @@ static void slot_check_bounds(struct slot *s, uint64_t now)
                                   ms(since(now, s->frame_start_us)));
                 return;
         }
-        if (b->cfg->reverse && !s->spoke && since(now, s->since_us) >= b->idle_us)
+        if (b->cfg->reverse && !s->spoke && since(now, s->link_since_us) >= b->idle_us)
                 slot_fail(s,
                           "idle timeout: no frame in %u ms (vpcd asks for the ATR as soon as "
                           "it connects: this peer is not vpcd)",
-                          ms(since(now, s->since_us)));
+                          ms(since(now, s->link_since_us)));
 }
 
 void slot_tick(struct slot *s, uint64_t now)
@@ -352,7 +352,7 @@ void slot_tick(struct slot *s, uint64_t now)
                         slot_try_connect(s, now);
                 break;
         case SLOT_CONNECTING:
-                if (since(now, s->since_us) >= CONNECT_TIMEOUT_US)
+                if (since(now, s->link_since_us) >= CONNECT_TIMEOUT_US)
                         slot_connect_failed(s, ETIMEDOUT);
                 break;
         case SLOT_UP:
@@ -389,7 +389,7 @@ static short slot_up_events(struct slot *s, uint64_t now, uint64_t *deadline)
                         earlier(deadline, s->frame_start_us + b->frame_us);
         }
         if (b->cfg->reverse && !s->spoke)
-                earlier(deadline, s->since_us + b->idle_us);
+                earlier(deadline, s->link_since_us + b->idle_us);
         return events;
 }
 
@@ -407,7 +407,7 @@ nfds_t slot_poll_fds(struct slot *s, uint64_t now, struct pollfd *pfd, uint64_t 
                 break;
         case SLOT_CONNECTING:
                 pfd[n++] = (struct pollfd){.fd = s->fd, .events = POLLOUT};
-                earlier(deadline, s->since_us + CONNECT_TIMEOUT_US);
+                earlier(deadline, s->link_since_us + CONNECT_TIMEOUT_US);
                 break;
         case SLOT_UP: {
                 short events = slot_up_events(s, now, deadline);
