@@ -154,7 +154,7 @@ class Slot(threading.Thread):
 os.makedirs(artifacts, exist_ok=True)
 trace_path = os.path.join(artifacts, "load_slots.trace")
 log_path = os.path.join(artifacts, "load_slots.log")
-for stale in (trace_path, log_path):  # --trace appends: start from an empty file
+for stale in (trace_path, log_path):  # nothing left from an earlier run
     if os.path.exists(stale):
         os.unlink(stale)
 try:

@@ -27,8 +27,8 @@ bridge, started = start_listening_bridge(
     [vpcd, "--reverse", "--listen", "127.0.0.1:%d" % port, "-v"], log_path)
 try:
     _, idle = bridge_bounds(started)
+    t0 = time.monotonic()  # before connecting: the bridge's clock starts at its accept
     silent = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-    t0 = time.monotonic()
 
     # vpcd connects behind the silent peer and asks for the ATR at once, as it does.
     v = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
@@ -41,8 +41,8 @@ try:
     atr = recv_frame(v)
     check(atr is not None and atr[0] in (0x3B, 0x3F), "vpcd, waiting behind it, gets the ATR")
     v.sendall(frame(b"\x01"))
+    t_last = time.monotonic()  # before vpcd's last frame: the bridge hears it later
     check(transmit(v, "00CA005A00") == 0x9000, "and the slot serves its APDUs")
-    t_last = time.monotonic()
 
     # vpcd goes quiet; a newcomer asks for the slot. It waits for the idle bound, then gets it.
     n = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)

@@ -104,13 +104,14 @@ def trickle(a, b, bound):
     def drip():
         a.settimeout(pace)
         for i, byte in enumerate(wire):
+            sending = time.monotonic()  # before the byte: the bridge's clock starts later
             try:
                 a.sendall(bytes([byte]))
             except OSError:
                 break
             out["sent"] = i + 1
             if i == 0:
-                out["t0"] = time.monotonic()
+                out["t0"] = sending
                 first.set()
             try:
                 if a.recv(1) == b"":  # the pace: a close ends the drip at once
