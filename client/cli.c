@@ -5,12 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
-#include <unistd.h>
-#include <openssl/crypto.h>
 
 #include "cli.h"
+#include "cli_platform.h"
 #include "commands.h"
+#include "wipe.h"
 
 const char *cli_scope(uint8_t p2)
 {
@@ -24,8 +23,8 @@ static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len)
         if (n == 0 || n % 2 != 0 || n / 2 > cap)
                 return -1;
         for (size_t i = 0; i < n / 2; i++) {
-                int hi = OPENSSL_hexchar2int((unsigned char)s[2 * i]),
-                    lo = OPENSSL_hexchar2int((unsigned char)s[2 * i + 1]);
+                int hi = plat_hexchar2int((unsigned char)s[2 * i]),
+                    lo = plat_hexchar2int((unsigned char)s[2 * i + 1]);
                 if (hi < 0 || lo < 0)
                         return -1;
                 out[i] = (uint8_t)(hi << 4 | lo);
@@ -310,7 +309,7 @@ void cli_close(struct cli *c)
 
 void cli_secret_wipe(struct secret *s)
 {
-        explicit_bzero(s, sizeof(*s));
+        scv_wipe(s, sizeof(*s));
 }
 
 /* One line from f without its newline; the line must fit. */
@@ -333,26 +332,13 @@ static int read_line(FILE *f, struct secret *s)
 
 static int prompt_tty(const char *prompt, struct secret *s)
 {
-        struct termios old, quiet;
-        FILE *tty = fopen("/dev/tty", "r+");
-        int ok = -1;
+        struct plat_quiet q;
+        int ok;
 
-        if (tty == NULL)
+        if (plat_quiet_open(&q, prompt) != 0)
                 return -1;
-        if (tcgetattr(fileno(tty), &old) != 0)
-                goto fail;
-        quiet = old;
-        quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-        quiet.c_lflag |= ICANON;
-        fprintf(tty, "%s: ", prompt);
-        fflush(tty);
-        if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) != 0)
-                goto fail;
-        ok = read_line(tty, s);
-        tcsetattr(fileno(tty), TCSAFLUSH, &old);
-        fprintf(tty, "\n");
-fail:
-        fclose(tty);
+        ok = read_line(q.in, s);
+        plat_quiet_close(&q);
         return ok;
 }
 
@@ -379,7 +365,7 @@ int cli_secret(struct cli *c, const char *env, const char *prompt, struct secret
                 memcpy(s->b, e, s->len);
                 return EXIT_OK;
         }
-        if (isatty(STDIN_FILENO) && prompt_tty(prompt, s) == 0 && s->len > 0)
+        if (plat_stdin_is_terminal() && prompt_tty(prompt, s) == 0 && s->len > 0)
                 return EXIT_OK;
         cli_secret_wipe(s);
         fprintf(stderr,

@@ -10,6 +10,7 @@
 #include <scsim/profile.h>
 
 #include "commands.h"
+#include "app.h"
 #include "profile/model.h" /* the tool links the static library; show needs the model */
 
 static void usage(FILE *f)
@@ -260,9 +261,9 @@ static void show_files(const scsim_profile *p, uint16_t df, int depth)
                                 print_hex(f->aid, f->aid_len);
                                 printf("\n");
                         }
-                        if (f->app == PROF_APP_PIV) {
+                        if (f->app != PROF_APP_NONE) {
                                 indent(depth + 2);
-                                printf("application: piv\n");
+                                printf("application: %s\n", p->apps[f->app - 1].def->name);
                         }
                         show_df(p, (uint16_t)i, depth + 2);
                         continue;
@@ -286,57 +287,17 @@ static void show_files(const scsim_profile *p, uint16_t df, int depth)
         }
 }
 
-static const char *piv_alg_name(enum prof_piv_alg alg)
+/* Each application's section, printed by its application, secrets masked. */
+static void show_sections(const scsim_profile *p)
 {
-        switch (alg) {
-        case PROF_PIV_3DES:
-                return "3des";
-        case PROF_PIV_AES128:
-                return "aes128";
-        case PROF_PIV_AES192:
-                return "aes192";
-        case PROF_PIV_AES256:
-                return "aes256";
-        case PROF_PIV_RSA1024:
-                return "rsa1024";
-        case PROF_PIV_RSA2048:
-                return "rsa2048";
-        case PROF_PIV_ECCP256:
-                return "eccp256";
-        case PROF_PIV_ECCP384:
-                return "eccp384";
+        for (size_t i = 0; i < p->napps; i++) {
+                const struct app_section *sec = p->apps[i].def->section;
+                if (sec == NULL || p->apps[i].section == NULL)
+                        continue;
+                printf("%s:\n", p->apps[i].def->name);
+                fflush(stdout);
+                sec->print(p, p->apps[i].section, stdout);
         }
-        return "?";
-}
-
-/* The piv section: the management key and private keys masked, objects by size. */
-static void show_piv(const scsim_profile *p)
-{
-        static const char *const policies[] = {"default", "never", "once", "always"};
-        const struct prof_piv *pp = &p->piv;
-
-        if (pp->df == 0)
-                return;
-        printf("piv:\n  management_key_algorithm: %s\n", piv_alg_name(pp->mgm_alg));
-        printf("  management_key: \"********\"   # masked, %zu bytes\n", pp->mgm_key_len);
-        printf("  guid: ");
-        print_hex(pp->guid, sizeof(pp->guid));
-        printf("\n  version: %u.%u.%u\n  serial: %u\n", pp->version[0], pp->version[1],
-               pp->version[2], (unsigned)pp->serial);
-        if (pp->nkeys > 0)
-                printf("  keys:\n");
-        for (size_t i = 0; i < pp->nkeys; i++) {
-                const struct prof_piv_key *k = &pp->keys[i];
-                printf("    %02x: {algorithm: %s, pin_policy: %s", k->slot, piv_alg_name(k->alg),
-                       policies[k->pin_policy & 3]);
-                if (k->der_len > 0)
-                        printf(", private_key: \"********\"");
-                printf("}\n");
-        }
-        if (pp->nobjs > 0)
-                printf("  # objects (certificates included): tag, bytes as GET DATA answers\n");
-        for (size_t i = 0; i < pp->nobjs; i++)
-                printf("  #   %06X  %zu\n", (unsigned)pp->objs[i].tag, pp->objs[i].len);
 }
 
 static int show(int argc, char **argv)
@@ -360,7 +321,7 @@ static int show(int argc, char **argv)
         print_hex(p->serial, p->serial_len);
         printf("\n");
         show_df(p, 0, 0);
-        show_piv(p);
+        show_sections(p);
         scsim_profile_free(&p);
         return EXIT_OK;
 }

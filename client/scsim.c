@@ -2,6 +2,9 @@
 /* scsim: one command, many verbs (run, demo, verify, profile ...). */
 #include <stdio.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <scsim/scsim.h>
 
@@ -17,10 +20,16 @@ static int version_run(int argc, char **argv)
 
 const struct verb verb_version = {"version", "print the version", version_run};
 
+/* A client-only build (Windows) has the verbs that talk to a reader, none that run a card. */
 static const struct verb *const verbs[] = {
-    &verb_version, &verb_demo,        &verb_run,     &verb_status,
-    &verb_verify,  &verb_change_code, &verb_unblock, &verb_reset_security_state,
+    &verb_version, &verb_demo,
+#ifndef SCSIM_CLIENT_ONLY
+    &verb_run,
+#endif
+    &verb_status,  &verb_verify, &verb_change_code, &verb_unblock, &verb_reset_security_state,
+#ifndef SCSIM_CLIENT_ONLY
     &verb_profile, &verb_state,
+#endif
 };
 
 static void usage(FILE *f)
@@ -33,6 +42,13 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+        /*
+         * The verbs read PINs and keys: no core dump, no ptrace by the same
+         * user. Programs that scsim run starts are dumpable again (execve).
+         */
+#ifdef __linux__
+        (void)prctl(PR_SET_DUMPABLE, 0);
+#endif
         if (argc < 2) {
                 usage(stderr);
                 return EXIT_USAGE;

@@ -9,77 +9,31 @@
 
 #include "card_internal.h"
 #include "state/state_file.h"
-#include "tlv.h"
-
-static uint16_t manage_channel(struct cmd *c);
-static uint16_t get_data(struct cmd *c);
-
-static const struct cmd_def iso_commands[] = {
-    {0x20, false, chv_verify},
-    {0x24, false, chv_change_reference_data},
-    {0x26, false, chv_disable_verification},
-    {0x28, false, chv_enable_verification},
-    {0x2c, false, chv_reset_retry_counter},
-    {0x70, false, manage_channel},
-    {0x82, false, ka_external_authenticate},
-    {0x84, false, ka_get_challenge},
-    {0xa4, false, fs_select},
-    {0xb0, false, fs_read_binary},
-    {0xca, false, get_data},
-    {0xd6, true, fs_update_binary},
-};
 
 #define INS_GET_RESPONSE 0xc0
 
-/* The channel's application's command first, then the ISO one. */
-static const struct cmd_def *find_command(const struct card_app *app, uint8_t ins)
+/* The application the channel's current DF belongs to, or NULL. */
+static const struct prof_app *channel_app(const scsim_card *card, unsigned chno)
 {
-        if (app != NULL)
-                for (size_t i = 0; i < app->ncommands; i++)
-                        if (app->commands[i].ins == ins)
-                                return &app->commands[i];
-        for (size_t i = 0; i < sizeof(iso_commands) / sizeof(iso_commands[0]); i++)
-                if (iso_commands[i].ins == ins)
-                        return &iso_commands[i];
-        return NULL;
+        return prof_app_of(card->prof, card->ch[chno].df);
 }
 
-static bool implicit_le(enum prof_app id)
+static void *app_state_of(scsim_card *card, const struct prof_app *use)
 {
-        const struct card_app *app = card_app_get(id);
-
-        return app != NULL && app->implicit_le;
+        return use != NULL ? card->app_state[use - card->prof->apps] : NULL;
 }
 
-/* Forget every application's volatile state of channel chno. */
-static void clear_app_channel(scsim_card *card, unsigned chno)
-{
-        for (unsigned i = 0; i < PROF_APPS; i++) {
-                const struct card_app *app = card_app_get((enum prof_app)i);
-                if (app != NULL && card->app[i] != NULL && app->clear_channel != NULL)
-                        app->clear_channel(card->app[i], chno);
-        }
-}
-
-/* Create the state of every application some DF of the profile names. */
+/* Create the state of every application of the profile. */
 static int apps_init(scsim_card *card)
 {
         const scsim_profile *p = card->prof;
 
-        for (size_t f = 0; f < p->nfiles; f++) {
-                enum prof_app id = p->files[f].app;
-                const struct card_app *app = card_app_get(id);
-                if (app == NULL || card->app[id] != NULL || app->init == NULL)
-                        continue;
-                if (app->init(card, &card->app[id]) != 0)
+        for (size_t i = 0; i < p->napps; i++) {
+                const struct app_def *app = p->apps[i].def;
+                if (app->init != NULL && app->init(card, &p->apps[i], &card->app_state[i]) != 0)
                         return -1;
         }
         return 0;
-}
-
-int card_commit(struct scsim_card *card)
-{
-        return card->store != NULL ? state_store_commit(card) : 0;
 }
 
 static int state_init(struct card_state *st, const scsim_profile *p)
@@ -144,10 +98,10 @@ void scsim_card_free(scsim_card **cardp)
 
         if (cardp == NULL || (card = *cardp) == NULL)
                 return;
-        for (unsigned i = 0; i < PROF_APPS; i++) {
-                const struct card_app *app = card_app_get((enum prof_app)i);
-                if (app != NULL && app->free != NULL)
-                        app->free(&card->app[i]);
+        for (size_t i = 0; i < card->prof->napps; i++) {
+                const struct app_def *app = card->prof->apps[i].def;
+                if (card->app_state[i] != NULL && app->free != NULL)
+                        app->free(&card->app_state[i]);
         }
         rng_free(&card->rng);
         state_store_free(&card->store);
@@ -184,13 +138,8 @@ int scsim_card_set_random_seed(scsim_card *card, const uint8_t *seed, size_t len
 /* Everything volatile goes: channels, security status, challenges, chains, pending data. */
 static void clear_volatile(scsim_card *card)
 {
-        for (unsigned i = 0; i < CARD_CHANNELS; i++) {
-                sec_clear_channel(&card->ch[i]);
-                clear_app_channel(card, i);
-                card->ch[i].open = i == 0;
-                card->ch[i].df = 0;
-                card->ch[i].ef = PROF_NONE;
-        }
+        for (unsigned i = 0; i < CARD_CHANNELS; i++)
+                channel_reset(card, i, i == 0, 0);
         card->resp_len = 0;
         card->resp_off = 0;
         if (card->chaining)
@@ -266,73 +215,17 @@ const scsim_profile *scsim_card_profile(const scsim_card *card)
         return card != NULL ? card->prof : NULL;
 }
 
-/*
- * MANAGE CHANNEL. Open (P1 00): P2 00 lets the card choose and answers the
- * number; P2 1..3 asks for that one. Close (P1 80): P2 names the channel, or
- * 00 for the one the command came on. A new channel starts with no security
- * status; its current DF is the MF, or the originating channel's DF.
- */
-static uint16_t manage_channel(struct cmd *c)
+static void drop_pending(scsim_card *card)
 {
-        struct scsim_card *card = c->card;
-        const struct apdu *a = c->apdu;
-        unsigned target;
-
-        if (a->p1 == 0x00) {
-                if (a->nc != 0)
-                        return SW_WRONG_LENGTH;
-                if (a->p2 == 0) {
-                        if (a->ne == 0)
-                                return SW_WRONG_LENGTH;
-                        for (target = 1; target < CARD_CHANNELS && card->ch[target].open; target++)
-                                ;
-                        if (target == CARD_CHANNELS)
-                                return SW_FUNC_UNSUPPORTED; /* no channel left */
-                } else {
-                        target = a->p2;
-                        if (target >= CARD_CHANNELS)
-                                return SW_WRONG_P1P2;
-                        if (card->ch[target].open)
-                                return SW_CONDITIONS;
-                }
-                sec_clear_channel(&card->ch[target]);
-                clear_app_channel(card, target);
-                card->ch[target].open = true;
-                card->ch[target].df = c->chno == 0 ? 0 : c->ch->df;
-                card->ch[target].ef = PROF_NONE;
-                if (a->p2 == 0 && !rbuf_put_u8(c->out, (uint8_t)target))
-                        return SW_MEMORY_FAILURE;
-                return SW_OK;
-        }
-        if (a->p1 == 0x80) {
-                if (a->nc != 0)
-                        return SW_WRONG_LENGTH;
-                target = a->p2 == 0 ? c->chno : a->p2;
-                if (target == 0 || target >= CARD_CHANNELS)
-                        return SW_WRONG_P1P2;
-                if (!card->ch[target].open)
-                        return SW_CHANNEL_UNSUPPORTED;
-                sec_clear_channel(&card->ch[target]);
-                clear_app_channel(card, target);
-                card->ch[target].open = false;
-                card->ch[target].df = 0;
-                card->ch[target].ef = PROF_NONE;
-                return SW_OK;
-        }
-        return SW_WRONG_P1P2;
+        card->resp_len = card->resp_off = 0;
 }
 
-/* GET DATA 00 CA 00 5A: the card's serial number (tag 5A). */
-static uint16_t get_data(struct cmd *c)
+static void abort_chain(scsim_card *card)
 {
-        const struct apdu *a = c->apdu;
-
-        if (a->nc != 0)
-                return SW_WRONG_LENGTH;
-        if (a->p1 != 0x00 || a->p2 != 0x5a || c->card->serial_len == 0)
-                return SW_REF_NOT_FOUND;
-        return tlv_put(c->out, 0x5a, c->card->serial, c->card->serial_len) ? SW_OK
-                                                                           : SW_MEMORY_FAILURE;
+        if (card->chaining)
+                OPENSSL_cleanse(card->chain, card->chain_len);
+        card->chaining = false;
+        card->chain_len = 0;
 }
 
 /* Send up to ne bytes of the pending response; 61xx when more is waiting. */
@@ -361,37 +254,41 @@ static uint16_t get_response(scsim_card *card, const struct apdu *a, unsigned ch
         *n = 0;
         if (a->p1 != 0 || a->p2 != 0)
                 return SW_WRONG_P1P2;
+        if (a->nc != 0 || a->ne == 0)
+                return SW_WRONG_LENGTH;
         if (card->resp_len == 0 || card->resp_channel != chno) {
                 card->resp_len = card->resp_off = 0;
                 return SW_CONDITIONS;
         }
-        if (a->nc != 0 || a->ne == 0)
-                return SW_WRONG_LENGTH;
         *n = send_pending(card, a->ne, rapdu, &sw);
         return sw;
 }
 
 /*
  * Chaining: every part but the last has CLA b5 set and the same INS P1 P2;
- * parts are collected here and the handler sees one command. Returns 0 when
- * the command is complete (possibly with *a rewritten to the whole data),
- * 9000 for an accepted intermediate part, or an error status word.
+ * parts are collected here and the handler sees one command. Returns 9000
+ * with *run set when the command is complete (possibly with *a rewritten to
+ * the whole data), 9000 with *run clear for an accepted intermediate part
+ * (the answer to send), or an error status word.
  */
 static uint16_t handle_chaining(scsim_card *card, struct apdu *a, const struct cla_info *cla,
-                                const struct cmd_def *def)
+                                const struct cmd_def *def, bool *run)
 {
         bool same = card->chaining && card->chain_ins == a->ins && card->chain_p1 == a->p1 &&
                     card->chain_p2 == a->p2 && card->chain_channel == cla->channel;
 
+        *run = false;
         if (card->chaining && !same) {
                 OPENSSL_cleanse(card->chain, card->chain_len);
                 card->chaining = false;
                 card->chain_len = 0;
                 return SW_LAST_CMD_EXPECTED;
         }
-        if (!cla->chained && !card->chaining)
-                return 0;
-        if (!def->chainable) {
+        if (!cla->chained && !card->chaining) {
+                *run = true;
+                return SW_OK;
+        }
+        if ((def->flags & CMD_CHAINABLE) == 0) {
                 card->chaining = false;
                 card->chain_len = 0;
                 return SW_CHAINING_UNSUPPORTED;
@@ -416,7 +313,8 @@ static uint16_t handle_chaining(scsim_card *card, struct apdu *a, const struct c
         card->chaining = false;
         a->data = card->chain_len > 0 ? card->chain : NULL;
         a->nc = card->chain_len;
-        return 0;
+        *run = true;
+        return SW_OK;
 }
 
 /*
@@ -428,7 +326,8 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         struct apdu a;
         struct cla_info cla;
         const struct cmd_def *def;
-        enum prof_app app = PROF_APP_NONE, app_after;
+        const struct prof_app *app = NULL, *app_after;
+        bool run = false;
         struct rbuf out;
         size_t ne;
         struct cmd c;
@@ -437,32 +336,48 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
 
         if (apdu_decode(capdu, len, &a) != 0) {
                 sw = SW_WRONG_LENGTH;
-                goto done;
+                goto refused;
         }
-        if ((sw = apdu_decode_cla(a.cla, &cla)) != 0)
-                goto done;
+        if ((sw = apdu_decode_cla(a.cla, &cla)) != SW_OK)
+                goto refused;
         if (cla.channel >= CARD_CHANNELS || !card->ch[cla.channel].open) {
                 sw = SW_CHANNEL_UNSUPPORTED;
-                goto done;
+                goto refused;
         }
         if (cla.sm) {
                 sw = SW_SM_UNSUPPORTED;
-                goto done;
+                goto refused;
         }
         if (a.ins == INS_GET_RESPONSE && !card->chaining) {
-                sw = get_response(card, &a, cla.channel, rapdu, &n);
+                /* only UPDATE BINARY chains on this card; a chained GET RESPONSE is malformed */
+                sw = cla.chained ? SW_CHAINING_UNSUPPORTED
+                                 : get_response(card, &a, cla.channel, rapdu, &n);
                 goto done;
         }
-        card->resp_len = card->resp_off = 0; /* any other command drops pending data */
-        app = card_app_of(card->prof, card->ch[cla.channel].df);
-        if ((def = find_command(card_app_get(app), a.ins)) == NULL) {
+        drop_pending(card); /* any other command drops pending data */
+        app = channel_app(card, cla.channel);
+        def = app_command(app != NULL ? app->def : NULL, a.ins);
+        if (def == NULL || def->fn == NULL) {
                 sw = card->chaining ? SW_LAST_CMD_EXPECTED : SW_INS_UNSUPPORTED;
                 card->chaining = false;
                 card->chain_len = 0;
                 goto done;
         }
-        if ((sw = handle_chaining(card, &a, &cla, def)) != 0)
+        if ((sw = handle_chaining(card, &a, &cla, def, &run)) != SW_OK || !run)
                 goto done;
+        if ((def->flags & CMD_NO_LE) != 0 && a.ne != 0) {
+                /*
+                 * CLA INS P1 P2 00 is how T=0 carries a case-1 command, and
+                 * clients (yubico-piv-tool) send it so; any other Le on a
+                 * command that has none is a malformed command.
+                 */
+                if (a.kase != APDU_CASE_2S || a.ne != 256) {
+                        sw = SW_WRONG_LENGTH;
+                        goto done;
+                }
+                a.ne = 0;
+                a.kase = APDU_CASE_1;
+        }
 
         out.p = card->resp;
         out.cap = SCSIM_RAPDU_MAX - 2;
@@ -473,27 +388,35 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         c.ch = &card->ch[cla.channel];
         c.chno = cla.channel;
         c.out = &out;
+        c.app = app_state_of(card, app);
         sw = def->fn(&c);
-        app_after = card_app_of(card->prof, c.ch->df);
+        app_after = channel_app(card, cla.channel);
         /* leaving an application (SELECT elsewhere) drops its security state on this channel */
-        if (app != PROF_APP_NONE && app_after != app)
-                clear_app_channel(card, cla.channel);
+        if (app != NULL && app_after != app && app->def->clear_channel != NULL)
+                app->def->clear_channel(app_state_of(card, app), cla.channel);
         if (a.data == card->chain) {
                 OPENSSL_cleanse(card->chain, card->chain_len);
                 card->chain_len = 0;
         }
         ne = a.ne;
-        if (ne == 0 && (implicit_le(app) || implicit_le(app_after)))
+        if (ne == 0 && ((app != NULL && app->def->implicit_le) ||
+                        (app_after != NULL && app_after->def->implicit_le)))
                 ne = a.extended ? 65536 : 256;
         if (out.len > 0 && (sw == SW_OK || out.len > ne)) {
                 card->resp_len = out.len;
                 card->resp_off = 0;
                 card->resp_channel = cla.channel;
+                card->resp_secret = (def->flags & CMD_SECRET_OUT) != 0;
                 n = send_pending(card, ne, rapdu, &sw);
         } else if (out.len > 0) {
                 memcpy(rapdu, out.p, out.len);
                 n = out.len;
         }
+        goto done;
+refused:
+        /* a command the card refuses outright is another command all the same */
+        drop_pending(card);
+        abort_chain(card);
 done:
         rapdu[n] = (uint8_t)(sw >> 8);
         rapdu[n + 1] = (uint8_t)sw;

@@ -10,6 +10,7 @@
 #include <scsim/card.h>
 
 #include "apdu.h"
+#include "app.h"
 #include "log_internal.h"
 #include "profile/model.h"
 #include "random.h"
@@ -69,6 +70,7 @@ struct scsim_card {
         size_t resp_len;
         size_t resp_off;
         unsigned resp_channel;
+        bool resp_secret; /* it came from a command whose answer is secret */
         uint8_t *answer; /* the R-APDU being built, before it is copied out */
 
         /* command chaining in progress */
@@ -82,8 +84,8 @@ struct scsim_card {
         size_t serial_len;
         struct rng rng;
         struct log_sink log;
-        struct state_store *store; /* NULL: state lives in memory only */
-        void *app[PROF_APPS];      /* each application's own state, NULL when unused */
+        struct state_store *store;      /* NULL: state lives in memory only */
+        void *app_state[PROF_APPS_MAX]; /* per profile->apps entry; NULL when it has none */
 };
 
 /* What a command handler sees: the decoded APDU, its channel, and where to write data. */
@@ -93,72 +95,16 @@ struct cmd {
         struct channel *ch;
         unsigned chno;
         struct rbuf *out;
+        void *app; /* the state of the application the channel is in; NULL outside one */
 };
-
-typedef uint16_t cmd_handler(struct cmd *c);
-
-struct cmd_def {
-        uint8_t ins;
-        bool chainable; /* accepts CLA b5 command chaining */
-        cmd_handler *fn;
-};
-
-/*
- * An application behind a DF (prof_file.app). While a channel's current DF
- * is the application's DF or below it, its commands come before the ISO
- * ones; the ISO handlers (VERIFY, SELECT ...) still serve what it leaves out.
- */
-struct card_app {
-        const char *name;
-        const struct cmd_def *commands;
-        size_t ncommands;
-        /* Durable state from the profile, at card creation; 0 or -1. */
-        int (*init)(struct scsim_card *card, void **state);
-        void (*free)(void **state);
-        /* Forget channel chno's volatile state (reset, channel closed, DF left). */
-        void (*clear_channel)(void *state, unsigned chno);
-        /*
-         * Answer data to commands without Le as if Le were 00, the way T=1
-         * tokens such as YubiKeys do (yubico-piv-tool never sends Le).
-         */
-        bool implicit_le;
-        /*
-         * Durable state for the state file (docs/state.md): save encodes it
-         * into a new buffer (*len bytes, freed by the caller after cleansing);
-         * load builds a new state from such bytes, or fails with -1 for bytes
-         * it cannot use, leaving *state untouched. NULL: nothing durable.
-         */
-        int (*save)(const void *state, uint8_t **buf, size_t *len);
-        int (*load)(const struct scsim_card *card, const uint8_t *buf, size_t len, void **state);
-        /* The answer to SELECT of its DF with P2 asking for the FCI; NULL: the ISO FCI. */
-        uint16_t (*select_answer)(struct cmd *c);
-};
-
-/* app.c: which application (PROF_APP_NONE if none) a DF belongs to, and its definition. */
-enum prof_app card_app_of(const scsim_profile *p, uint16_t df);
-const struct card_app *card_app_get(enum prof_app app);
-extern const struct card_app app_piv;
 
 /* Make durable state durable. Returns 0, or -1 (the caller answers 6581). */
 int card_commit(struct scsim_card *card);
 
-/* security.c */
-bool sec_rule_holds(const struct scsim_card *card, const struct channel *ch, uint16_t rule);
-int sec_find_chv(const struct scsim_card *card, const struct channel *ch, uint8_t ref);
-int sec_find_key(const struct scsim_card *card, const struct channel *ch, uint8_t ref);
-void sec_select_df(struct scsim_card *card, struct channel *ch, uint16_t df);
-void sec_clear_channel(struct channel *ch);
-
-/* Command handlers, one file per concept. */
-cmd_handler fs_select;
-cmd_handler fs_read_binary;
-cmd_handler fs_update_binary;
-cmd_handler chv_verify;
-cmd_handler chv_change_reference_data;
-cmd_handler chv_reset_retry_counter;
-cmd_handler chv_disable_verification;
-cmd_handler chv_enable_verification;
-cmd_handler ka_get_challenge;
-cmd_handler ka_external_authenticate;
+/* core.c: services the core offers handlers and the dispatcher. */
+/* Forget channel chno's security status and every application's state for it. */
+void channel_clear(struct scsim_card *card, unsigned chno);
+/* Clear channel chno and set whether it is open; its current DF becomes df, no current EF. */
+void channel_reset(struct scsim_card *card, unsigned chno, bool open, uint16_t df);
 
 #endif

@@ -3,7 +3,6 @@
 #include "bridge.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,7 +13,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,8 +71,9 @@ static void trace_event(const struct slot *s, const char *what)
         fflush(t);
 }
 
-static void trace_apdu(const struct slot *s, const uint8_t *c, size_t clen, const uint8_t *r,
-                       size_t rlen)
+/* info: what the card said of the command before it processed it (scsim_apdu_describe). */
+static void trace_apdu(const struct slot *s, const scsim_apdu_info *info, const uint8_t *c,
+                       size_t clen, const uint8_t *r, size_t rlen)
 {
         struct bridge *b = s->bridge;
         FILE *t = b->cfg->trace;
@@ -85,17 +84,17 @@ static void trace_apdu(const struct slot *s, const uint8_t *c, size_t clen, cons
         if (t == NULL)
                 return;
         trace_time(when, sizeof(when));
-        name = clen >= 2 ? apdu_trace_ins_name(c[0], c[1]) : NULL;
+        name = clen >= 2 && c[0] == 0xff ? apdu_trace_ins_name(c[0], c[1]) : info->name;
         if (name == NULL) {
                 snprintf(ins_buf, sizeof(ins_buf), "INS %02X", clen >= 2 ? c[1] : 0u);
                 name = ins_buf;
         }
-        apdu_trace_format_command(c, clen, b->cfg->trace_secrets, b->hex_c,
-                                  APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
+        apdu_trace_format_command_as(info, c, clen, b->cfg->trace_secrets, b->hex_c,
+                                     APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
         if (rlen >= 2) {
                 sw = (uint16_t)((r[rlen - 2] << 8) | r[rlen - 1]);
-                apdu_trace_format_answer(clen >= 2 ? c[1] : 0, r, rlen - 2, b->cfg->trace_secrets,
-                                         b->hex_r, APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
+                apdu_trace_format_answer_as(info, r, rlen - 2, b->cfg->trace_secrets, b->hex_r,
+                                            APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
         } else {
                 b->hex_r[0] = '\0';
         }
@@ -158,9 +157,13 @@ static void slot_control(struct slot *s, uint8_t ctrl)
 static void slot_apdu(struct slot *s, const uint8_t *c, size_t clen)
 {
         struct bridge *b = s->bridge;
+        scsim_apdu_info info;
         size_t rlen = 0;
         int rc;
 
+        /* described before it runs: a SELECT may change which rows apply */
+        if (scsim_apdu_describe(s->card, c, clen, &info) != SCSIM_OK)
+                memset(&info, 0, sizeof(info));
         if (!scsim_card_is_powered(s->card)) {
                 /*
                  * vpcd powers the card before any APDU, so it missed that this
@@ -185,7 +188,7 @@ static void slot_apdu(struct slot *s, const uint8_t *c, size_t clen)
                         rlen = 2;
                 }
         }
-        trace_apdu(s, c, clen, b->rapdu, rlen);
+        trace_apdu(s, &info, c, clen, b->rapdu, rlen);
         slot_answer(s, b->rapdu, rlen);
         /* The answer may have carried key material; its framed copy is wiped once sent. */
         explicit_bzero(b->rapdu, rlen);
@@ -231,7 +234,8 @@ static int slot_setup(struct bridge *b, unsigned i)
                 blog(b, L_ERROR, "slot %u: out of memory", i);
                 return -1;
         }
-        s->card = scsim_card_new(cfg->profile);
+        s->card =
+            scsim_card_new(cfg->slot[i].profile != NULL ? cfg->slot[i].profile : cfg->profile);
         if (s->card == NULL) {
                 blog(b, L_ERROR, "slot %u: cannot create the card", i);
                 return -1;
@@ -241,11 +245,15 @@ static int slot_setup(struct bridge *b, unsigned i)
                 blog(b, L_ERROR, "slot %u: cannot give the card its serial number", i);
                 return -1;
         }
-        if (cfg->state_path != NULL) {
+        if (cfg->slot[i].state_path != NULL || cfg->state_path != NULL) {
                 char path[PATH_MAX], line[1024];
                 scsim_diag diag;
-                if (bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0 ||
-                    scsim_card_attach_state(s->card, path, &diag) != SCSIM_OK) {
+                const char *given = cfg->slot[i].state_path;
+                memset(&diag, 0, sizeof(diag));
+                if ((given == NULL &&
+                     bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0) ||
+                    scsim_card_attach_state(s->card, given != NULL ? given : path, &diag) !=
+                        SCSIM_OK) {
                         scsim_diag_format(&diag, line, sizeof(line));
                         blog(b, L_ERROR, "slot %u: state: %s", i, line);
                         return -1;
@@ -255,7 +263,11 @@ static int slot_setup(struct bridge *b, unsigned i)
                 blog(b, L_ERROR, "slot %u: port beyond 65535", i);
                 return -1;
         }
-        return cfg->reverse ? slot_listen(s) : 0;
+        if (!cfg->reverse)
+                return 0;
+        if (cfg->slot[i].listen_fd > 2)
+                return slot_adopt_listener(s, cfg->slot[i].listen_fd);
+        return slot_listen(s);
 }
 
 /* A configured time bound in microseconds; 0 asks for the default. */
@@ -306,95 +318,6 @@ int bridge_state_path(const char *base, unsigned slot, char *buf, size_t cap)
             slot == 0 ? snprintf(buf, cap, "%s", base) : snprintf(buf, cap, "%s.%u", base, slot);
 
         return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
-static const char *file_kind(mode_t mode)
-{
-        return S_ISDIR(mode)    ? "a directory"
-               : S_ISFIFO(mode) ? "a FIFO"
-               : S_ISSOCK(mode) ? "a socket"
-               : S_ISCHR(mode)  ? "a character device"
-               : S_ISBLK(mode)  ? "a block device"
-               : S_ISLNK(mode)  ? "a symbolic link"
-                                : "not a regular file";
-}
-
-/* Why open failed, in words for the user: open's errno alone says "No such device" for a FIFO. */
-static void explain_open(const char *path, int err, char *buf, size_t cap)
-{
-        struct stat st;
-
-        if ((err == ELOOP || err == ENXIO || err == EISDIR) && lstat(path, &st) == 0) {
-                if (S_ISLNK(st.st_mode))
-                        snprintf(buf, cap,
-                                 "is a symbolic link; not followed (name the file itself)");
-                else
-                        snprintf(buf, cap, "is %s, not a regular file", file_kind(st.st_mode));
-                return;
-        }
-        snprintf(buf, cap, "%s", strerror(err));
-}
-
-/* Refuses what a trace must not be written to, before a byte of it changes. */
-static int trace_file_ok(int fd, char *err, size_t errcap)
-{
-        struct stat st;
-
-        if (fstat(fd, &st) != 0) {
-                snprintf(err, errcap, "%s", strerror(errno));
-                return -1;
-        }
-        if (!S_ISREG(st.st_mode)) {
-                snprintf(err, errcap, "is %s, not a regular file", file_kind(st.st_mode));
-                return -1;
-        }
-        if (st.st_uid != geteuid()) {
-                snprintf(err, errcap,
-                         "belongs to uid %u, not to this user (uid %u); remove it or choose "
-                         "another path",
-                         (unsigned)st.st_uid, (unsigned)geteuid());
-                return -1;
-        }
-        if (st.st_nlink > 1) {
-                snprintf(err, errcap,
-                         "has %ju other names (hard links) through which others may read it; "
-                         "remove it or choose another path",
-                         (uintmax_t)(st.st_nlink - 1));
-                return -1;
-        }
-        if ((st.st_mode & 077) != 0 && fchmod(fd, 0600) != 0) {
-                snprintf(err, errcap, "cannot make it private (mode 0600): %s", strerror(errno));
-                return -1;
-        }
-        return 0;
-}
-
-FILE *bridge_trace_open(const char *path, bool append, char *err, size_t errcap)
-{
-        /* O_NONBLOCK: opening a FIFO must not wait for a reader; the checks refuse it after. */
-        int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-        int fd = open(path, flags | (append ? O_APPEND : 0), 0600);
-        FILE *f = NULL;
-
-        if (fd < 0) {
-                explain_open(path, errno, err, errcap);
-                return NULL;
-        }
-        if (trace_file_ok(fd, err, errcap) != 0)
-                goto fail;
-        if ((!append && ftruncate(fd, 0) != 0) || fcntl(fd, F_SETFL, append ? O_APPEND : 0) != 0) {
-                snprintf(err, errcap, "%s", strerror(errno));
-                goto fail;
-        }
-        f = fdopen(fd, append ? "a" : "w");
-        if (f == NULL) {
-                snprintf(err, errcap, "%s", strerror(errno));
-                goto fail;
-        }
-        return f;
-fail:
-        close(fd);
-        return NULL;
 }
 
 int bridge_no_core_dumps(void)
@@ -504,6 +427,8 @@ int bridge_run(const struct bridge_config *cfg)
         }
         if (bridge_setup(b) != 0)
                 goto fail;
+        if (cfg->on_ready != NULL)
+                cfg->on_ready(cfg->on_ready_arg);
         rc = bridge_loop(b);
 fail:
         for (unsigned i = 0; i < BRIDGE_SLOTS_MAX; i++) {

@@ -22,8 +22,15 @@
 #define BRIDGE_FRAME_TIMEOUT_MS 5000u
 #define BRIDGE_IDLE_TIMEOUT_MS  5000u
 
+/* One slot's card where it differs from the defaults of struct bridge_config. */
+struct bridge_slot_config {
+        const scsim_profile *profile; /* borrowed; NULL: the config's profile */
+        const char *state_path;       /* NULL: from the config's state_path (or in memory) */
+        int listen_fd; /* reverse mode: a socket already listening (fd > 2), or 0 to open one */
+};
+
 struct bridge_config {
-        const scsim_profile *profile; /* borrowed; every slot's card is made from it */
+        const scsim_profile *profile; /* borrowed; the cards of slots without their own profile */
         struct vpcd_addr addr;        /* slot 0's address: vpcd's (connect) or ours (reverse) */
         bool reverse;                 /* listen and let vpcd connect to us */
         unsigned slots;               /* 1 .. BRIDGE_SLOTS_MAX */
@@ -38,19 +45,14 @@ struct bridge_config {
         /* 0: BRIDGE_IDLE_TIMEOUT_MS. Reverse mode: a connection that sends no frame that long
          * after connecting is dropped; one silent that long gives way to a new connection. */
         unsigned idle_timeout_ms;
+        struct bridge_slot_config slot[BRIDGE_SLOTS_MAX];
+        /* Called once every card is made and every --reverse port listens: vpcd may come. */
+        void (*on_ready)(void *arg);
+        void *on_ready_arg;
 };
 
 /* The state file of slot n: PATH for slot 0, PATH.n for the others. */
 int bridge_state_path(const char *base, unsigned slot, char *buf, size_t cap);
-
-/*
- * Opens (creating 0600) the trace file at path for writing, started anew
- * unless append. Refuses, with a message in err (the path not repeated), a
- * symbolic link as the last component, anything but a regular file (a FIFO
- * is refused without blocking), a file of another user and one with other
- * hard links; a file of ours with a looser mode is made 0600. NULL on error.
- */
-FILE *bridge_trace_open(const char *path, bool append, char *err, size_t errcap);
 
 /*
  * Makes this process not dumpable and its core size limit 0, soft and hard:

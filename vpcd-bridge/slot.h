@@ -66,6 +66,8 @@ uint64_t now_us(void);
 int slot_io_init(struct slot *s);
 void slot_io_free(struct slot *s);
 int slot_listen(struct slot *s);
+/* Reverse mode: serve vpcd on a socket already listening (made non-blocking). */
+int slot_adopt_listener(struct slot *s, int fd);
 /* Runs what is due at now: a connect retry, a time bound, a frame waiting in rx. */
 void slot_tick(struct slot *s, uint64_t now);
 /* Up to two pollfds for the slot's sockets; lowers *deadline to its next timer. */

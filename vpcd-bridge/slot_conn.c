@@ -4,6 +4,7 @@
 #include "slot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -200,6 +201,20 @@ fail:
         if (fd >= 0)
                 close(fd);
         return -1;
+}
+
+int slot_adopt_listener(struct slot *s, int fd)
+{
+        int flags = fcntl(fd, F_GETFL);
+
+        /* A connection that vanishes between poll and accept must not block the loop. */
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+                blog(s->bridge, L_ERROR, "slot %u: the listening socket given (fd %d): %s",
+                     s->index, fd, strerror(errno));
+                return -1;
+        }
+        s->listen_fd = fd;
+        return 0;
 }
 
 static void slot_accept(struct slot *s, uint64_t now)

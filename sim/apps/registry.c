@@ -1,26 +1,41 @@
 /* SPDX-License-Identifier: MIT */
-/* The application registry: which DFs are implemented by an application, and its definition. */
-#include "card_internal.h"
+/* The application registry: the one place that names every card application. */
+#include <string.h>
 
-static const struct card_app *const apps[PROF_APPS] = {
-    [PROF_APP_NONE] = NULL,
-    [PROF_APP_PIV] = &app_piv,
+#include "app.h"
+#include "apps/piv/piv.h"
+#include "iso/iso.h"
+
+static const struct app_def *const registry[] = {
+    &app_piv,
 };
 
-enum prof_app card_app_of(const scsim_profile *p, uint16_t df)
+const struct app_def *app_find(const char *name, size_t len)
 {
-        /* depth is bounded by the file count: prof_check refuses cycles */
-        for (size_t depth = 0; depth <= p->nfiles && df < p->nfiles; depth++) {
-                if (p->files[df].app != PROF_APP_NONE)
-                        return p->files[df].app;
-                if (df == 0)
-                        break;
-                df = p->files[df].parent;
-        }
-        return PROF_APP_NONE;
+        for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
+                if (strlen(registry[i]->name) == len && memcmp(registry[i]->name, name, len) == 0)
+                        return registry[i];
+        return NULL;
 }
 
-const struct card_app *card_app_get(enum prof_app app)
+size_t app_count(void)
 {
-        return (unsigned)app < PROF_APPS ? apps[app] : NULL;
+        return sizeof(registry) / sizeof(registry[0]);
+}
+
+const struct app_def *app_at(size_t i)
+{
+        return i < app_count() ? registry[i] : NULL;
+}
+
+const struct cmd_def *app_command(const struct app_def *app, uint8_t ins)
+{
+        if (app != NULL)
+                for (size_t i = 0; i < app->ncommands; i++)
+                        if (app->commands[i].ins == ins)
+                                return &app->commands[i];
+        for (size_t i = 0; i < iso_ncommands; i++)
+                if (iso_commands[i].ins == ins)
+                        return &iso_commands[i];
+        return NULL;
 }

@@ -7,7 +7,7 @@
 
 #include <openssl/crypto.h>
 
-#include "card_internal.h"
+#include "iso/iso.h"
 
 /*
  * Strip the profile's padding from a presented code and check its length and
@@ -218,21 +218,23 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
                 if ((sw = verify_code(c, pc->puk, a->data, puk_len)) != SW_OK)
                         return sw;
         } else { /* 02: new value, 03: counter only; both need the profile's condition */
+                if ((a->p1 == 0x02) != (a->nc != 0))
+                        return SW_WRONG_LENGTH;
                 if (pc->reset_rule == PROF_RULE_NEVER_IDX)
                         return SW_CONDITIONS;
                 if (!sec_rule_holds(c->card, c->ch, pc->reset_rule))
                         return SW_SECURITY_STATUS;
                 if (a->p1 == 0x02 && (new_len = unpad(pc, a->data, a->nc)) < 0)
-                        return a->nc == 0 ? SW_WRONG_LENGTH : SW_WRONG_DATA;
-                if (a->p1 == 0x03 && a->nc != 0)
-                        return SW_WRONG_LENGTH;
+                        return SW_WRONG_DATA;
         }
-        /* unblocked, not verified */
+        /* unblocked, not verified: on any channel, whatever it was before */
         before = *st;
         if (new_len >= 0)
                 set_value(st, a->data + new_off, (size_t)new_len);
         st->tries = st->limit;
-        return commit_or_restore(c->card, (size_t)idx, &before);
+        if ((sw = commit_or_restore(c->card, (size_t)idx, &before)) == SW_OK)
+                sec_forget_chv(c->card, (size_t)idx);
+        return sw;
 }
 
 static uint16_t set_requirement(struct cmd *c, bool enabled)

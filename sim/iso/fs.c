@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "card_internal.h"
+#include "iso/iso.h"
 #include "tlv.h"
 
 static bool is_df(const scsim_profile *p, int i)
@@ -69,21 +69,23 @@ static bool put_fcp_body(struct rbuf *r, const struct scsim_card *card, uint16_t
         static const uint8_t lcs_operational = 0x05;
         bool ok = true;
 
+        /*
+         * File descriptor byte: b7 "shareable", since a file may be current on
+         * several logical channels at once; working EF, transparent (01), or DF (38).
+         */
         if (f->type == PROF_FILE_EF) {
                 uint8_t size[2] = {(uint8_t)(f->size >> 8), (uint8_t)f->size};
-                static const uint8_t transparent = 0x01;
-                ok = ok && tlv_put(r, 0x80, size, 2) && tlv_put(r, 0x82, &transparent, 1);
+                static const uint8_t transparent = 0x41;
+                /* 88 always: its absence would mean "the SFI is FID b5..b1" */
+                uint8_t sfi = (uint8_t)(f->sfi << 3);
+                ok = ok && tlv_put(r, 0x80, size, 2) && tlv_put(r, 0x82, &transparent, 1) &&
+                     tlv_put(r, 0x83, fid, 2) && tlv_put(r, 0x88, &sfi, 1);
         } else {
-                static const uint8_t df = 0x38;
-                ok = ok && tlv_put(r, 0x82, &df, 1);
+                static const uint8_t df = 0x78;
+                ok = ok && tlv_put(r, 0x82, &df, 1) && tlv_put(r, 0x83, fid, 2);
         }
-        ok = ok && tlv_put(r, 0x83, fid, 2);
         if (f->aid_len > 0)
                 ok = ok && tlv_put(r, 0x84, f->aid, f->aid_len);
-        if (f->sfi != 0) {
-                uint8_t sfi = (uint8_t)(f->sfi << 3);
-                ok = ok && tlv_put(r, 0x88, &sfi, 1);
-        }
         return ok && tlv_put(r, 0x8a, &lcs_operational, 1);
 }
 
@@ -94,9 +96,11 @@ static uint16_t put_select_answer(struct cmd *c, uint16_t idx)
         bool ok = true;
 
         if ((c->apdu->p2 & 0x0c) == 0x00 && f->type != PROF_FILE_EF && f->app != PROF_APP_NONE) {
-                const struct card_app *app = card_app_get(f->app);
-                if (app != NULL && app->select_answer != NULL)
-                        return app->select_answer(c);
+                const struct prof_app *use = &c->card->prof->apps[f->app - 1];
+                if (use->def->select_answer != NULL) {
+                        c->app = c->card->app_state[f->app - 1];
+                        return use->def->select_answer(c);
+                }
         }
         switch (c->apdu->p2 & 0x0c) {
         case 0x00: /* FCI: FCP and FMD together */
@@ -194,7 +198,7 @@ static uint16_t resolve_ef(struct cmd *c, uint16_t *ef, size_t *offset)
                                 c->ch->ef = (uint16_t)i;
                                 *ef = (uint16_t)i;
                                 *offset = a->p2;
-                                return 0;
+                                return SW_OK;
                         }
                 }
                 return SW_NOT_FOUND;
@@ -203,7 +207,7 @@ static uint16_t resolve_ef(struct cmd *c, uint16_t *ef, size_t *offset)
                 return SW_NO_CURRENT_EF;
         *ef = c->ch->ef;
         *offset = (size_t)((a->p1 & 0x7f) << 8 | a->p2);
-        return 0;
+        return SW_OK;
 }
 
 uint16_t fs_read_binary(struct cmd *c)
@@ -215,12 +219,13 @@ uint16_t fs_read_binary(struct cmd *c)
 
         if (a->nc != 0 || a->ne == 0)
                 return SW_WRONG_LENGTH;
-        if ((sw = resolve_ef(c, &ef, &offset)) != 0)
+        if ((sw = resolve_ef(c, &ef, &offset)) != SW_OK)
                 return sw;
         f = &c->card->prof->files[ef];
         if (!sec_rule_holds(c->card, c->ch, f->read_rule))
                 return SW_SECURITY_STATUS;
-        if (offset > f->size)
+        /* the offset must name a byte of the EF; an empty EF has none to name but 0 */
+        if (offset >= f->size && !(offset == 0 && f->size == 0))
                 return SW_WRONG_P1P2_OFFSET;
         avail = f->size - offset;
         n = avail < a->ne ? avail : a->ne;
@@ -265,12 +270,12 @@ uint16_t fs_update_binary(struct cmd *c)
 
         if (a->nc == 0)
                 return SW_WRONG_LENGTH;
-        if ((sw = resolve_ef(c, &ef, &offset)) != 0)
+        if ((sw = resolve_ef(c, &ef, &offset)) != SW_OK)
                 return sw;
         f = &c->card->prof->files[ef];
         if (!sec_rule_holds(c->card, c->ch, f->update_rule))
                 return SW_SECURITY_STATUS;
-        if (offset > f->size)
+        if (offset >= f->size)
                 return SW_WRONG_P1P2_OFFSET;
         if (a->nc > f->size - offset)
                 return SW_FILE_FULL;

@@ -5,7 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "card_internal.h"
+#include "iso/iso.h"
 
 uint16_t ka_get_challenge(struct cmd *c)
 {
@@ -61,6 +61,10 @@ uint16_t ka_external_authenticate(struct cmd *c)
         memcpy(challenge, c->ch->challenge, sizeof(challenge));
         c->ch->challenge_valid = false;
         OPENSSL_cleanse(c->ch->challenge, sizeof(c->ch->challenge));
+        if (a->nc != sizeof(expected)) { /* a malformed command, whatever else is wrong */
+                sw = SW_WRONG_LENGTH;
+                goto out;
+        }
         st = &card->st.key[idx];
         if (st->tries == 0) {
                 sw = SW_AUTH_BLOCKED;
@@ -68,10 +72,6 @@ uint16_t ka_external_authenticate(struct cmd *c)
         }
         if (!had_challenge) {
                 sw = SW_CONDITIONS;
-                goto out;
-        }
-        if (a->nc != sizeof(expected)) {
-                sw = SW_WRONG_LENGTH;
                 goto out;
         }
         st->tries--;

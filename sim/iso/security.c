@@ -2,7 +2,7 @@
 /* Security status: access rule evaluation, reference lookup by scope, and what clears what. */
 #include <string.h>
 
-#include "card_internal.h"
+#include "iso/iso.h"
 
 bool sec_rule_holds(const struct scsim_card *card, const struct channel *ch, uint16_t rule)
 {
@@ -104,10 +104,13 @@ void sec_select_df(struct scsim_card *card, struct channel *ch, uint16_t df)
         ch->df = df;
 }
 
-void sec_clear_channel(struct channel *ch)
+bool sec_chv_verified(const struct channel *ch, size_t idx)
 {
-        ch->chv_verified = 0;
-        ch->key_authenticated = 0;
-        ch->challenge_valid = false;
-        memset(ch->challenge, 0, sizeof(ch->challenge));
+        return (ch->chv_verified & (1u << idx)) != 0;
+}
+
+void sec_forget_chv(struct scsim_card *card, size_t idx)
+{
+        for (unsigned i = 0; i < CARD_CHANNELS; i++)
+                card->ch[i].chv_verified &= ~(1u << idx);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Where profiles come from: files, buffers, the embedded default, and name resolution. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,17 @@ static bool is_file(const char *path)
         return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* Try DIR/NAME.yaml, DIR being the first n bytes of dir; 1 when found. */
+static int try_dir(const char *dir, size_t n, const char *name, char *path, size_t cap)
+{
+        int w;
+
+        if (n == 0 || n > INT_MAX)
+                return 0;
+        w = snprintf(path, cap, "%.*s/%s.yaml", (int)n, dir, name);
+        return w > 0 && (size_t)w < cap && is_file(path);
+}
+
 /* Try DIR/NAME.yaml for each directory of a colon-separated list; 1 when found. */
 static int try_dirs(const char *dirs, const char *name, char *path, size_t cap)
 {
@@ -122,23 +134,16 @@ static int try_dirs(const char *dirs, const char *name, char *path, size_t cap)
         while (d != NULL && *d != '\0') {
                 const char *end = strchr(d, ':');
                 size_t n = end != NULL ? (size_t)(end - d) : strlen(d);
-                if (n > 0) {
-                        int w = snprintf(path, cap, "%.*s/%s.yaml", (int)n, d, name);
-                        if (w > 0 && (size_t)w < cap && is_file(path))
-                                return 1;
-                }
+                if (try_dir(d, n, name, path, cap))
+                        return 1;
                 d = end != NULL ? end + 1 : NULL;
         }
         return 0;
 }
 
-const char *scsim_profile_install_dir(void)
-{
-        return SCSIM_PROFILE_DIR;
-}
-
 int scsim_profile_open(const char *name_or_path, scsim_profile **out, scsim_diag *diag)
 {
+        const char *shipped = scsim_profile_install_dir();
         char path[4096];
 
         if (out == NULL || name_or_path == NULL)
@@ -151,12 +156,13 @@ int scsim_profile_open(const char *name_or_path, scsim_profile **out, scsim_diag
                         memset(diag, 0, sizeof(*diag));
                 return scsim_profile_default(out);
         }
+        /* the installed directory is one directory, whatever characters its path holds */
         if (try_dirs(getenv("SCSIM_PROFILE_PATH"), name_or_path, path, sizeof(path)) ||
-            try_dirs(SCSIM_PROFILE_DIR, name_or_path, path, sizeof(path)))
+            try_dir(shipped, strlen(shipped), name_or_path, path, sizeof(path)))
                 return scsim_profile_load_file(path, out, diag);
         diag_set(diag, "",
                  "no profile named '%s' (looked in $SCSIM_PROFILE_PATH and %s; "
                  "give a path to load a file)",
-                 name_or_path, SCSIM_PROFILE_DIR);
+                 name_or_path, shipped);
         return SCSIM_ERR_IO;
 }

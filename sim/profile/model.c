@@ -9,6 +9,7 @@
 
 #include <scsim/err.h>
 
+#include "app.h"
 #include "atr.h"
 #include "profile/model.h"
 
@@ -83,6 +84,20 @@ int prof_add_blob(scsim_profile *p, const uint8_t *data, size_t len, size_t *off
         return 0;
 }
 
+int prof_add_app(scsim_profile *p, const struct app_def *def, uint16_t df)
+{
+        if (p->napps >= PROF_APPS_MAX || df >= p->nfiles)
+                return -1;
+        for (size_t i = 0; i < p->napps; i++)
+                if (p->apps[i].def == def)
+                        return -1;
+        p->apps[p->napps].def = def;
+        p->apps[p->napps].df = df;
+        p->apps[p->napps].section = NULL;
+        p->files[df].app = (uint8_t)(p->napps + 1);
+        return (int)p->napps++;
+}
+
 int prof_add_chv(scsim_profile *p, const struct prof_chv *chv)
 {
         if (p->nchvs >= PROF_CHVS_MAX)
@@ -97,6 +112,20 @@ int prof_add_key(scsim_profile *p, const struct prof_key *key)
                 return -1;
         p->keys[p->nkeys] = *key;
         return (int)p->nkeys++;
+}
+
+const struct prof_app *prof_app_of(const scsim_profile *p, uint16_t df)
+{
+        /* depth is bounded by the file count: prof_check refuses cycles */
+        for (size_t depth = 0; depth <= p->nfiles && df < p->nfiles; depth++) {
+                uint8_t app = p->files[df].app;
+                if (app != PROF_APP_NONE && app <= p->napps)
+                        return &p->apps[app - 1];
+                if (df == 0)
+                        break;
+                df = p->files[df].parent;
+        }
+        return NULL;
 }
 
 int prof_find_child(const scsim_profile *p, uint16_t parent, uint16_t fid)
@@ -303,6 +332,24 @@ static int check_keys(const scsim_profile *p, char *msg, size_t cap)
         return 0;
 }
 
+static int check_apps(const scsim_profile *p, char *msg, size_t cap)
+{
+        for (size_t i = 0; i < p->napps; i++) {
+                const struct prof_app *a = &p->apps[i];
+                if (a->def == NULL || a->df == 0 || a->df >= p->nfiles ||
+                    p->files[a->df].type != PROF_FILE_DF || p->files[a->df].app != i + 1)
+                        return fail(msg, cap, "application %zu: not attached to a DF", i);
+                if (p->files[a->df].aid_len == 0)
+                        return fail(msg, cap, "application %s needs an 'aid'", a->def->name);
+        }
+        for (size_t i = 0; i < p->nfiles; i++)
+                if (p->files[i].app != PROF_APP_NONE &&
+                    (p->files[i].app > p->napps || p->apps[p->files[i].app - 1].df != i))
+                        return fail(msg, cap, "file '%s': application out of range",
+                                    p->files[i].name);
+        return 0;
+}
+
 int prof_check(const scsim_profile *p, char *msg, size_t cap)
 {
         const char *why = NULL;
@@ -312,7 +359,8 @@ int prof_check(const scsim_profile *p, char *msg, size_t cap)
         if (p->serial_len > PROF_SERIAL_MAX)
                 return fail(msg, cap, "serial: at most %d bytes", PROF_SERIAL_MAX);
         if (check_rules(p, msg, cap) != 0 || check_files(p, msg, cap) != 0 ||
-            check_chvs(p, msg, cap) != 0 || check_keys(p, msg, cap) != 0)
+            check_chvs(p, msg, cap) != 0 || check_keys(p, msg, cap) != 0 ||
+            check_apps(p, msg, cap) != 0)
                 return -1;
         return 0;
 }
@@ -328,6 +376,11 @@ void scsim_profile_free(scsim_profile **profile)
 
         if (profile == NULL || (p = *profile) == NULL)
                 return;
+        for (size_t i = 0; i < p->napps; i++) {
+                const struct app_section *sec = p->apps[i].def->section;
+                if (p->apps[i].section != NULL && sec != NULL && sec->free != NULL)
+                        sec->free(p->apps[i].section);
+        }
         if (p->blob != NULL) {
                 OPENSSL_cleanse(p->blob, p->blob_len);
                 free(p->blob);

@@ -57,19 +57,24 @@ struct prof_rule {
 };
 
 /*
- * An application implements a DF's commands beyond ISO 7816-4 (the card
- * consults its command table first while a channel is in that DF).
+ * An application instance: the DF it implements (prof_file.app) and its
+ * profile section, both described by the registry's definition (sim/app.h).
  */
-enum prof_app {
-        PROF_APP_NONE,
-        PROF_APP_PIV,
-        PROF_APPS,
+#define PROF_APPS_MAX 4
+#define PROF_APP_NONE 0 /* prof_file.app of a DF without an application */
+
+struct app_def;
+
+struct prof_app {
+        const struct app_def *def;
+        uint16_t df;   /* file index of its DF */
+        void *section; /* its profile section (owned; freed by def->section->free), or NULL */
 };
 
 struct prof_file {
         char name[PROF_NAME_MAX];
         enum prof_file_type type;
-        enum prof_app app; /* DFs only: the application behind this DF */
+        uint8_t app; /* DFs only: 1 + index into profile->apps, or PROF_APP_NONE */
         uint16_t fid;
         uint16_t parent; /* file index; the MF (index 0) is its own parent */
         uint8_t aid[PROF_AID_MAX];
@@ -138,51 +143,6 @@ struct prof_key {
         bool keep_on_deselect;
 };
 
-/* PIV (NIST SP 800-73-4 with the YubiKey extensions): what the profile sets. */
-enum prof_piv_alg {
-        PROF_PIV_3DES = 0x03,
-        PROF_PIV_RSA1024 = 0x06,
-        PROF_PIV_RSA2048 = 0x07,
-        PROF_PIV_AES128 = 0x08,
-        PROF_PIV_AES192 = 0x0a,
-        PROF_PIV_AES256 = 0x0c,
-        PROF_PIV_ECCP256 = 0x11,
-        PROF_PIV_ECCP384 = 0x14,
-};
-#define PROF_PIV_KEYS_MAX 24 /* 9A 9C 9D 9E and the 20 retired slots */
-
-/* A key the card has when it is created: generated then, or given (DER in the blob). */
-struct prof_piv_key {
-        uint8_t slot; /* 9A 9C 9D 9E 82..95 */
-        enum prof_piv_alg alg;
-        uint8_t pin_policy; /* 0 slot default, 1 never, 2 once, 3 always */
-        size_t der_off;     /* private key, DER, in profile->blob; der_len 0: generate */
-        size_t der_len;
-};
-
-/* A data object the card starts with: the TLV GET DATA answers, in the blob. */
-struct prof_piv_obj {
-        uint32_t tag; /* 5FC1xx, 5FFFxx, 7E, 7F61 */
-        size_t off;
-        size_t len;
-};
-#define PROF_PIV_OBJS_MAX    40
-#define PROF_PIV_OBJ_MAX_LEN 4096 /* a certificate with room to spare; YubiKeys take ~3 KB */
-
-struct prof_piv {
-        uint16_t df; /* the PIV DF (file index); 0 when the profile has no PIV application */
-        enum prof_piv_alg mgm_alg;
-        uint8_t mgm_key[32];
-        size_t mgm_key_len;
-        uint8_t guid[16];   /* goes into the default CHUID */
-        uint8_t version[3]; /* GET VERSION (YubiKey firmware the clients see) */
-        uint32_t serial;    /* GET SERIAL */
-        struct prof_piv_key keys[PROF_PIV_KEYS_MAX];
-        size_t nkeys;
-        struct prof_piv_obj objs[PROF_PIV_OBJS_MAX];
-        size_t nobjs;
-};
-
 struct scsim_profile {
         char name[PROF_NAME_MAX];
         char label[64];
@@ -200,7 +160,8 @@ struct scsim_profile {
         struct prof_rule rules[PROF_RULES_MAX];
         size_t nrules;
 
-        struct prof_piv piv;
+        struct prof_app apps[PROF_APPS_MAX];
+        size_t napps;
 
         uint8_t *blob; /* EF initial contents, owned */
         size_t blob_len;
@@ -220,6 +181,13 @@ int prof_add_chv(scsim_profile *p, const struct prof_chv *chv);
 /* Append bytes to the profile's blob (applications' initial data); *off is where. 0 or -1. */
 int prof_add_blob(scsim_profile *p, const uint8_t *data, size_t len, size_t *off);
 int prof_add_key(scsim_profile *p, const struct prof_key *key);
+/*
+ * Make the DF at index df the application def's (one DF per application);
+ * the section is set afterwards. Returns the instance index or -1.
+ */
+int prof_add_app(scsim_profile *p, const struct app_def *def, uint16_t df);
+/* The application instance a DF or any of its ancestors belongs to, or NULL. */
+const struct prof_app *prof_app_of(const scsim_profile *p, uint16_t df);
 
 /*
  * Whole-profile consistency, after building: indices in range, a tree with

@@ -20,33 +20,23 @@
 
 #include <scsim/err.h>
 
+#include "app.h"
 #include "atr.h"
 #include "profile/model.h"
 #include "profile/yaml.h"
+#include "profile/yaml_reader.h"
 #include "tlv.h"
 
-/* 1-based position in the source; 0/0 when unknown. */
-struct pos {
-        unsigned line;
-        unsigned column;
-};
-
-/* Fields of each kind of mapping, in the order the tables below index them. */
-enum { T_NAME, T_LABEL, T_ATR, T_HIST, T_SERIAL, T_CHVS, T_KEYS, T_FILES, T_PIV, T_N };
+/*
+ * Fields of each kind of mapping, in the order the tables below index them.
+ * The top level also has a section per application of the registry, named
+ * like it, after these.
+ */
+enum { T_NAME, T_LABEL, T_ATR, T_HIST, T_SERIAL, T_CHVS, T_KEYS, T_FILES, T_N };
 static const char *const top_fields[T_N] = {
-    "name", "label", "atr", "historical_bytes", "serial", "chvs", "keys", "files", "piv",
+    "name", "label", "atr", "historical_bytes", "serial", "chvs", "keys", "files",
 };
-
-enum { P_MGM_KEY, P_MGM_ALG, P_GUID, P_VERSION, P_SERIAL, P_KEYS, P_CERTS, P_OBJECTS, P_N };
-static const char *const piv_fields[P_N] = {
-    "management_key", "management_key_algorithm",
-    "guid",           "version",
-    "serial",         "keys",
-    "certificates",   "objects",
-};
-
-enum { PK_ALGORITHM, PK_PIN_POLICY, PK_PRIVATE_KEY, PK_N };
-static const char *const piv_key_fields[PK_N] = {"algorithm", "pin_policy", "private_key"};
+#define TOP_FIELDS_MAX (T_N + 8)
 
 enum {
         F_TYPE,
@@ -101,15 +91,15 @@ static const char *const key_fields[K_N] = {
 /* One named thing found in the first pass: a file, a CHV or a key. */
 struct ent {
         char name[PROF_NAME_MAX];
-        struct pos pos; /* of its name */
-        uint16_t df;    /* file index of the DF it lives in (files: their parent) */
+        struct yaml_pos pos; /* of its name */
+        uint16_t df;         /* file index of the DF it lives in (files: their parent) */
         bool is_df;
         bool verifiable; /* CHVs */
         struct fy_node *v[FIELDS_MAX];
-        struct pos kp[FIELDS_MAX]; /* where each present field's key is */
+        struct yaml_pos kp[FIELDS_MAX]; /* where each present field's key is */
 };
 
-struct ld {
+struct yaml_loader {
         scsim_diag *diag;
         scsim_profile *p;
         char ctx[96];                     /* "chv 'pin'": prefixes messages about one object */
@@ -124,11 +114,7 @@ struct ld {
         struct fy_document *doc;
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int
-err(struct ld *ld, struct pos at, const char *fmt, ...)
+int yaml_err(struct yaml_loader *ld, struct yaml_pos at, const char *fmt, ...)
 {
         char msg[400]; /* leaves room for the context prefix */
         va_list ap;
@@ -148,11 +134,7 @@ err(struct ld *ld, struct pos at, const char *fmt, ...)
         return -1;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void
-set_ctx(struct ld *ld, const char *fmt, ...)
+void yaml_context(struct yaml_loader *ld, const char *fmt, ...)
 {
         va_list ap;
 
@@ -161,11 +143,31 @@ set_ctx(struct ld *ld, const char *fmt, ...)
         va_end(ap);
 }
 
+void yaml_context_clear(struct yaml_loader *ld)
+{
+        ld->ctx[0] = '\0';
+}
+
+scsim_profile *yaml_profile(struct yaml_loader *ld)
+{
+        return ld->p;
+}
+
+struct yaml_pos yaml_chv_pos(const struct yaml_loader *ld, size_t i)
+{
+        return i < ld->nchvs ? ld->chvs[i].pos : (struct yaml_pos){0, 0};
+}
+
+struct yaml_pos yaml_file_pos(const struct yaml_loader *ld, size_t i)
+{
+        return i < ld->nfiles ? ld->files[i].pos : (struct yaml_pos){0, 0};
+}
+
 /*
  * libfyaml keeps marks on scalar tokens only, so a collection is placed at
  * its first scalar; an empty one at the key that introduced it (fallback).
  */
-static struct pos node_pos(struct fy_node *n, struct pos fallback)
+struct yaml_pos yaml_node_pos(struct fy_node *n, struct yaml_pos fallback)
 {
         struct fy_token *t;
         const struct fy_mark *m;
@@ -178,27 +180,27 @@ static struct pos node_pos(struct fy_node *n, struct pos fallback)
                 t = fy_node_get_scalar_token(n);
                 if (t == NULL || (m = fy_token_start_mark(t)) == NULL)
                         return fallback;
-                return (struct pos){(unsigned)m->line + 1, (unsigned)m->column + 1};
+                return (struct yaml_pos){(unsigned)m->line + 1, (unsigned)m->column + 1};
         case FYNT_SEQUENCE:
-                return node_pos(fy_node_sequence_iterate(n, &it), fallback);
+                return yaml_node_pos(fy_node_sequence_iterate(n, &it), fallback);
         case FYNT_MAPPING: {
                 struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
-                return pair != NULL ? node_pos(fy_node_pair_key(pair), fallback) : fallback;
+                return pair != NULL ? yaml_node_pos(fy_node_pair_key(pair), fallback) : fallback;
         }
         }
         return fallback;
 }
 
 /* An empty value ("key:") is a scalar without a token: treat it as absent. */
-static bool is_empty(struct fy_node *n)
+bool yaml_is_empty(struct fy_node *n)
 {
         return n == NULL ||
                (fy_node_get_type(n) == FYNT_SCALAR && fy_node_get_scalar_token(n) == NULL);
 }
 
-static const char *kind_name(struct fy_node *n)
+const char *yaml_kind(struct fy_node *n)
 {
-        if (is_empty(n))
+        if (yaml_is_empty(n))
                 return "nothing";
         switch (fy_node_get_type(n)) {
         case FYNT_SCALAR:
@@ -212,29 +214,31 @@ static const char *kind_name(struct fy_node *n)
 }
 
 /* A scalar's text, or NULL (with an error) when n is not a non-empty scalar. */
-static const char *scalar(struct ld *ld, struct fy_node *n, struct pos at, const char *key,
-                          const char *expected, size_t *len)
+const char *yaml_scalar(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at,
+                        const char *key, const char *expected, size_t *len)
 {
         const char *s;
 
-        if (is_empty(n) || fy_node_get_type(n) != FYNT_SCALAR) {
-                err(ld, node_pos(n, at), "%s: expected %s, got %s", key, expected, kind_name(n));
+        if (yaml_is_empty(n) || fy_node_get_type(n) != FYNT_SCALAR) {
+                yaml_err(ld, yaml_node_pos(n, at), "%s: expected %s, got %s", key, expected,
+                         yaml_kind(n));
                 return NULL;
         }
         if (fy_node_is_alias(n)) {
-                err(ld, node_pos(n, at), "%s: aliases (*name) are not supported in profiles", key);
+                yaml_err(ld, yaml_node_pos(n, at),
+                         "%s: aliases (*name) are not supported in profiles", key);
                 return NULL;
         }
         s = fy_node_get_scalar(n, len);
         if (s == NULL) {
-                err(ld, node_pos(n, at), "%s: expected %s", key, expected);
+                yaml_err(ld, yaml_node_pos(n, at), "%s: expected %s", key, expected);
                 return NULL;
         }
         return s;
 }
 
 /* Quote a scalar for a message, shortened and with control bytes as '?'. */
-static const char *shown(const char *s, size_t len, char *buf, size_t cap)
+const char *yaml_shown(const char *s, size_t len, char *buf, size_t cap)
 {
         size_t n = 0;
 
@@ -252,9 +256,9 @@ static const char *shown(const char *s, size_t len, char *buf, size_t cap)
  * Check a mapping's keys against the allowed list and hand out the values by
  * index. Duplicate keys never get here: libfyaml refuses them while parsing.
  */
-static int take_fields(struct ld *ld, struct fy_node *map, struct pos at, const char *what,
-                       const char *const *allowed, size_t nallowed, struct fy_node **v,
-                       struct pos *kp)
+int yaml_fields(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, const char *what,
+                const char *const *allowed, size_t nallowed, struct fy_node **v,
+                struct yaml_pos *kp)
 {
         struct fy_node_pair *pair;
         void *it = NULL;
@@ -263,18 +267,18 @@ static int take_fields(struct ld *ld, struct fy_node *map, struct pos at, const 
                 v[i] = NULL;
                 kp[i] = at;
         }
-        if (is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
-                return err(ld, node_pos(map, at), "expected a mapping of %s, got %s", what,
-                           kind_name(map));
+        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
+                return yaml_err(ld, yaml_node_pos(map, at), "expected a mapping of %s, got %s",
+                                what, yaml_kind(map));
         while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
                 struct fy_node *k = fy_node_pair_key(pair);
-                struct pos kpos = node_pos(k, at);
+                struct yaml_pos kpos = yaml_node_pos(k, at);
                 const char *name;
                 char buf[64], list[400];
                 size_t len = 0, i, off = 0;
 
-                if (is_empty(k) || fy_node_get_type(k) != FYNT_SCALAR || fy_node_is_alias(k))
-                        return err(ld, kpos, "keys must be plain names, got %s", kind_name(k));
+                if (yaml_is_empty(k) || fy_node_get_type(k) != FYNT_SCALAR || fy_node_is_alias(k))
+                        return yaml_err(ld, kpos, "keys must be plain names, got %s", yaml_kind(k));
                 name = fy_node_get_scalar(k, &len);
                 for (i = 0; i < nallowed; i++)
                         if (strlen(allowed[i]) == len && memcmp(allowed[i], name, len) == 0)
@@ -292,26 +296,26 @@ static int take_fields(struct ld *ld, struct fy_node *map, struct pos at, const 
                                 break;
                         off += (size_t)w;
                 }
-                return err(ld, kpos, "unknown key '%s' (expected one of: %s)",
-                           shown(name, len, buf, sizeof(buf)), list);
+                return yaml_err(ld, kpos, "unknown key '%s' (expected one of: %s)",
+                                yaml_shown(name, len, buf, sizeof(buf)), list);
         }
         return 0;
 }
 
-static int get_uint(struct ld *ld, struct fy_node *n, struct pos at, const char *key,
-                    unsigned long min, unsigned long max, unsigned long *out)
+int yaml_uint(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
+              unsigned long min, unsigned long max, unsigned long *out)
 {
         const char *s;
         char buf[64];
         unsigned long v = 0;
         size_t len = 0;
 
-        if ((s = scalar(ld, n, at, key, "an integer", &len)) == NULL)
+        if ((s = yaml_scalar(ld, n, at, key, "an integer", &len)) == NULL)
                 return -1;
-        at = node_pos(n, at);
+        at = yaml_node_pos(n, at);
         if (fy_node_get_style(n) != FYNS_PLAIN)
-                return err(ld, at, "%s: expected an integer, got a quoted string (drop the quotes)",
-                           key);
+                return yaml_err(
+                    ld, at, "%s: expected an integer, got a quoted string (drop the quotes)", key);
         if (len == 0 || len > 9)
                 goto bad;
         for (size_t i = 0; i < len; i++) {
@@ -320,26 +324,27 @@ static int get_uint(struct ld *ld, struct fy_node *n, struct pos at, const char 
                 v = v * 10 + (unsigned long)(s[i] - '0');
         }
         if (v < min || v > max)
-                return err(ld, at, "%s must be %lu..%lu, got %lu", key, min, max, v);
+                return yaml_err(ld, at, "%s must be %lu..%lu, got %lu", key, min, max, v);
         *out = v;
         return 0;
 bad:
-        return err(ld, at, "%s: expected an integer, got '%s'", key,
-                   shown(s, len, buf, sizeof(buf)));
+        return yaml_err(ld, at, "%s: expected an integer, got '%s'", key,
+                        yaml_shown(s, len, buf, sizeof(buf)));
 }
 
-static int get_bool(struct ld *ld, struct fy_node *n, struct pos at, const char *key, bool *out)
+int yaml_bool(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
+              bool *out)
 {
         const char *s;
         char buf[64];
         size_t len = 0;
 
-        if ((s = scalar(ld, n, at, key, "true or false", &len)) == NULL)
+        if ((s = yaml_scalar(ld, n, at, key, "true or false", &len)) == NULL)
                 return -1;
         if (fy_node_get_style(n) != FYNS_PLAIN)
-                return err(ld, node_pos(n, at),
-                           "%s: expected true or false, got a quoted string (drop the quotes)",
-                           key);
+                return yaml_err(ld, yaml_node_pos(n, at),
+                                "%s: expected true or false, got a quoted string (drop the quotes)",
+                                key);
         if (fy_node_get_style(n) == FYNS_PLAIN && len == 4 && memcmp(s, "true", 4) == 0) {
                 *out = true;
                 return 0;
@@ -348,19 +353,19 @@ static int get_bool(struct ld *ld, struct fy_node *n, struct pos at, const char 
                 *out = false;
                 return 0;
         }
-        return err(ld, node_pos(n, at), "%s: expected true or false, got '%s'", key,
-                   shown(s, len, buf, sizeof(buf)));
+        return yaml_err(ld, yaml_node_pos(n, at), "%s: expected true or false, got '%s'", key,
+                        yaml_shown(s, len, buf, sizeof(buf)));
 }
 
 /* One of a fixed list of words; *out is its index. */
-static int get_enum(struct ld *ld, struct fy_node *n, struct pos at, const char *key,
-                    const char *const *words, size_t nwords, size_t *out)
+int yaml_enum(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
+              const char *const *words, size_t nwords, size_t *out)
 {
         const char *s;
         char buf[64], list[200];
         size_t len = 0, off = 0;
 
-        if ((s = scalar(ld, n, at, key, "a word", &len)) == NULL)
+        if ((s = yaml_scalar(ld, n, at, key, "a word", &len)) == NULL)
                 return -1;
         for (size_t i = 0; i < nwords; i++) {
                 if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0) {
@@ -375,24 +380,24 @@ static int get_enum(struct ld *ld, struct fy_node *n, struct pos at, const char 
                         break;
                 off += (size_t)w;
         }
-        return err(ld, node_pos(n, at), "%s must be one of %s; got '%s'", key, list,
-                   shown(s, len, buf, sizeof(buf)));
+        return yaml_err(ld, yaml_node_pos(n, at), "%s must be one of %s; got '%s'", key, list,
+                        yaml_shown(s, len, buf, sizeof(buf)));
 }
 
 /*
  * Hex bytes as two digits each, optionally separated by spaces ("F0 53 43",
  * "F05343"). min..max bounds the byte count.
  */
-static int get_hex(struct ld *ld, struct fy_node *n, struct pos at, const char *key, uint8_t *out,
-                   size_t min, size_t max, size_t *out_len)
+int yaml_hex(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
+             uint8_t *out, size_t min, size_t max, size_t *out_len)
 {
         const char *s;
         char buf[64];
         size_t len = 0, nb = 0, i = 0;
 
-        if ((s = scalar(ld, n, at, key, "hex bytes", &len)) == NULL)
+        if ((s = yaml_scalar(ld, n, at, key, "hex bytes", &len)) == NULL)
                 return -1;
-        at = node_pos(n, at);
+        at = yaml_node_pos(n, at);
         while (i < len) {
                 int hi, lo;
                 if (s[i] == ' ') {
@@ -402,10 +407,11 @@ static int get_hex(struct ld *ld, struct fy_node *n, struct pos at, const char *
                 hi = OPENSSL_hexchar2int((unsigned char)s[i]);
                 lo = i + 1 < len ? OPENSSL_hexchar2int((unsigned char)s[i + 1]) : -1;
                 if (hi < 0 || lo < 0)
-                        return err(ld, at,
-                                   "%s: bad hex '%s': expected pairs of hex digits, optionally "
-                                   "separated by spaces",
-                                   key, shown(s, len, buf, sizeof(buf)));
+                        return yaml_err(
+                            ld, at,
+                            "%s: bad hex '%s': expected pairs of hex digits, optionally "
+                            "separated by spaces",
+                            key, yaml_shown(s, len, buf, sizeof(buf)));
                 if (nb < max)
                         out[nb] = (uint8_t)(hi << 4 | lo);
                 nb++;
@@ -413,19 +419,19 @@ static int get_hex(struct ld *ld, struct fy_node *n, struct pos at, const char *
         }
         if (nb < min || nb > max) {
                 if (min == max)
-                        return err(ld, at, "%s must be %zu byte%s, got %zu", key, min,
-                                   min == 1 ? "" : "s", nb);
-                return err(ld, at, "%s must be %zu..%zu bytes, got %zu", key, min, max, nb);
+                        return yaml_err(ld, at, "%s must be %zu byte%s, got %zu", key, min,
+                                        min == 1 ? "" : "s", nb);
+                return yaml_err(ld, at, "%s must be %zu..%zu bytes, got %zu", key, min, max, nb);
         }
         *out_len = nb;
         return 0;
 }
 
-static int get_text(struct ld *ld, struct fy_node *n, struct pos at, const char *key,
-                    const char **out, size_t *out_len)
+int yaml_text(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
+              const char **out, size_t *out_len)
 {
         size_t len = 0;
-        const char *s = scalar(ld, n, at, key, "text", &len);
+        const char *s = yaml_scalar(ld, n, at, key, "text", &len);
 
         if (s == NULL)
                 return -1;
@@ -445,20 +451,21 @@ static bool name_ok(const char *s, size_t len)
 }
 
 /* The name of a file/CHV/key is its key in the enclosing mapping. */
-static int entry_name(struct ld *ld, struct fy_node *k, struct pos at, const char *kind, char *name,
-                      struct pos *where)
+static int entry_name(struct yaml_loader *ld, struct fy_node *k, struct yaml_pos at,
+                      const char *kind, char *name, struct yaml_pos *where)
 {
         const char *s;
         char buf[64];
         size_t len = 0;
 
-        *where = node_pos(k, at);
-        if (is_empty(k) || fy_node_get_type(k) != FYNT_SCALAR || fy_node_is_alias(k))
-                return err(ld, *where, "%s names must be plain scalars", kind);
+        *where = yaml_node_pos(k, at);
+        if (yaml_is_empty(k) || fy_node_get_type(k) != FYNT_SCALAR || fy_node_is_alias(k))
+                return yaml_err(ld, *where, "%s names must be plain scalars", kind);
         s = fy_node_get_scalar(k, &len);
         if (!name_ok(s, len))
-                return err(ld, *where, "%s name '%s': use 1..%d letters, digits, '-', '_' or '.'",
-                           kind, shown(s, len, buf, sizeof(buf)), PROF_NAME_MAX - 1);
+                return yaml_err(ld, *where,
+                                "%s name '%s': use 1..%d letters, digits, '-', '_' or '.'", kind,
+                                yaml_shown(s, len, buf, sizeof(buf)), PROF_NAME_MAX - 1);
         memcpy(name, s, len);
         name[len] = '\0';
         return 0;
@@ -472,95 +479,99 @@ static int find_ent(const struct ent *tab, size_t n, const char *name, size_t le
         return -1;
 }
 
-static int collect_df(struct ld *ld, struct fy_node *chvs, struct pos chvs_at, struct fy_node *keys,
-                      struct pos keys_at, struct fy_node *files, struct pos files_at, uint16_t df);
+static int collect_df(struct yaml_loader *ld, struct fy_node *chvs, struct yaml_pos chvs_at,
+                      struct fy_node *keys, struct yaml_pos keys_at, struct fy_node *files,
+                      struct yaml_pos files_at, uint16_t df);
 
 /* First pass over one "chvs:" mapping: names, bounds and fields, nothing built yet. */
-static int collect_chvs(struct ld *ld, struct fy_node *map, struct pos at, uint16_t df)
+static int collect_chvs(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at,
+                        uint16_t df)
 {
         struct fy_node_pair *pair;
         void *it = NULL;
 
         if (map == NULL)
                 return 0;
-        if (is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
-                return err(ld, node_pos(map, at), "chvs: expected a mapping of CHV names, got %s",
-                           kind_name(map));
+        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
+                return yaml_err(ld, yaml_node_pos(map, at),
+                                "chvs: expected a mapping of CHV names, got %s", yaml_kind(map));
         while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
                 struct ent *e = &ld->chvs[ld->nchvs];
-                struct pos where;
+                struct yaml_pos where;
                 char name[PROF_NAME_MAX];
                 int prev;
 
                 if (entry_name(ld, fy_node_pair_key(pair), at, "chv", name, &where) != 0)
                         return -1;
                 if ((prev = find_ent(ld->chvs, ld->nchvs, name, strlen(name))) >= 0)
-                        return err(ld, where, "chv '%s' is defined twice (first at line %u)", name,
-                                   ld->chvs[prev].pos.line);
+                        return yaml_err(ld, where, "chv '%s' is defined twice (first at line %u)",
+                                        name, ld->chvs[prev].pos.line);
                 if (ld->nchvs >= PROF_CHVS_MAX)
-                        return err(ld, where, "chv '%s': too many CHVs (at most %d)", name,
-                                   PROF_CHVS_MAX);
+                        return yaml_err(ld, where, "chv '%s': too many CHVs (at most %d)", name,
+                                        PROF_CHVS_MAX);
                 memset(e, 0, sizeof(*e));
                 memcpy(e->name, name, sizeof(name));
                 e->pos = where;
                 e->df = df;
-                set_ctx(ld, "chv '%s'", name);
-                if (take_fields(ld, fy_node_pair_value(pair), where, "fields", chv_fields, C_N,
+                yaml_context(ld, "chv '%s'", name);
+                if (yaml_fields(ld, fy_node_pair_value(pair), where, "fields", chv_fields, C_N,
                                 e->v, e->kp) != 0)
                         return -1;
                 e->verifiable = e->v[C_REFERENCE] != NULL;
                 if (e->v[C_VERIFIABLE] != NULL &&
-                    get_bool(ld, e->v[C_VERIFIABLE], e->kp[C_VERIFIABLE], "verifiable",
-                             &e->verifiable) != 0)
+                    yaml_bool(ld, e->v[C_VERIFIABLE], e->kp[C_VERIFIABLE], "verifiable",
+                              &e->verifiable) != 0)
                         return -1;
                 if (e->verifiable && e->v[C_REFERENCE] == NULL)
-                        return err(ld, e->kp[C_VERIFIABLE],
-                                   "verifiable: a CHV without a reference cannot be verified");
+                        return yaml_err(ld, e->kp[C_VERIFIABLE],
+                                        "verifiable: a CHV without a reference cannot be verified");
                 ld->nchvs++;
-                ld->ctx[0] = '\0';
+                yaml_context_clear(ld);
         }
         return 0;
 }
 
-static int collect_keys(struct ld *ld, struct fy_node *map, struct pos at, uint16_t df)
+static int collect_keys(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at,
+                        uint16_t df)
 {
         struct fy_node_pair *pair;
         void *it = NULL;
 
         if (map == NULL)
                 return 0;
-        if (is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
-                return err(ld, node_pos(map, at), "keys: expected a mapping of key names, got %s",
-                           kind_name(map));
+        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
+                return yaml_err(ld, yaml_node_pos(map, at),
+                                "keys: expected a mapping of key names, got %s", yaml_kind(map));
         while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
                 struct ent *e = &ld->keys[ld->nkeys];
-                struct pos where;
+                struct yaml_pos where;
                 char name[PROF_NAME_MAX];
                 int prev;
 
                 if (entry_name(ld, fy_node_pair_key(pair), at, "key", name, &where) != 0)
                         return -1;
                 if ((prev = find_ent(ld->keys, ld->nkeys, name, strlen(name))) >= 0)
-                        return err(ld, where, "key '%s' is defined twice (first at line %u)", name,
-                                   ld->keys[prev].pos.line);
+                        return yaml_err(ld, where, "key '%s' is defined twice (first at line %u)",
+                                        name, ld->keys[prev].pos.line);
                 if (ld->nkeys >= PROF_KEYS_MAX)
-                        return err(ld, where, "key '%s': too many keys (at most %d)", name,
-                                   PROF_KEYS_MAX);
+                        return yaml_err(ld, where, "key '%s': too many keys (at most %d)", name,
+                                        PROF_KEYS_MAX);
                 memset(e, 0, sizeof(*e));
                 memcpy(e->name, name, sizeof(name));
                 e->pos = where;
                 e->df = df;
-                set_ctx(ld, "key '%s'", name);
-                if (take_fields(ld, fy_node_pair_value(pair), where, "fields", key_fields, K_N,
+                yaml_context(ld, "key '%s'", name);
+                if (yaml_fields(ld, fy_node_pair_value(pair), where, "fields", key_fields, K_N,
                                 e->v, e->kp) != 0)
                         return -1;
                 ld->nkeys++;
-                ld->ctx[0] = '\0';
+                yaml_context_clear(ld);
         }
         return 0;
 }
 
-static int collect_files(struct ld *ld, struct fy_node *map, struct pos at, uint16_t parent)
+static int collect_files(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at,
+                         uint16_t parent)
 {
         static const char *const types[] = {"ef", "df"};
         struct fy_node_pair *pair;
@@ -568,12 +579,12 @@ static int collect_files(struct ld *ld, struct fy_node *map, struct pos at, uint
 
         if (map == NULL)
                 return 0;
-        if (is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
-                return err(ld, node_pos(map, at), "files: expected a mapping of file names, got %s",
-                           kind_name(map));
+        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
+                return yaml_err(ld, yaml_node_pos(map, at),
+                                "files: expected a mapping of file names, got %s", yaml_kind(map));
         while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
                 struct ent *e = &ld->files[ld->nfiles];
-                struct pos where;
+                struct yaml_pos where;
                 char name[PROF_NAME_MAX];
                 size_t type = 0;
                 uint16_t idx;
@@ -582,24 +593,24 @@ static int collect_files(struct ld *ld, struct fy_node *map, struct pos at, uint
                 if (entry_name(ld, fy_node_pair_key(pair), at, "file", name, &where) != 0)
                         return -1;
                 if ((prev = find_ent(ld->files, ld->nfiles, name, strlen(name))) >= 0)
-                        return err(ld, where, "file '%s' is defined twice (first at line %u)", name,
-                                   ld->files[prev].pos.line);
+                        return yaml_err(ld, where, "file '%s' is defined twice (first at line %u)",
+                                        name, ld->files[prev].pos.line);
                 if (ld->nfiles >= PROF_FILES_MAX)
-                        return err(ld, where,
-                                   "file '%s': too many files (at most %d besides the MF)", name,
-                                   PROF_FILES_MAX - 1);
+                        return yaml_err(ld, where,
+                                        "file '%s': too many files (at most %d besides the MF)",
+                                        name, PROF_FILES_MAX - 1);
                 memset(e, 0, sizeof(*e));
                 memcpy(e->name, name, sizeof(name));
                 e->pos = where;
                 e->df = parent;
                 idx = (uint16_t)ld->nfiles++;
-                set_ctx(ld, "file '%s'", name);
-                if (take_fields(ld, fy_node_pair_value(pair), where, "fields", file_fields, F_N,
+                yaml_context(ld, "file '%s'", name);
+                if (yaml_fields(ld, fy_node_pair_value(pair), where, "fields", file_fields, F_N,
                                 e->v, e->kp) != 0)
                         return -1;
                 if (e->v[F_TYPE] == NULL)
-                        return err(ld, where, "missing 'type' (ef or df)");
-                if (get_enum(ld, e->v[F_TYPE], e->kp[F_TYPE], "type", types, 2, &type) != 0)
+                        return yaml_err(ld, where, "missing 'type' (ef or df)");
+                if (yaml_enum(ld, e->v[F_TYPE], e->kp[F_TYPE], "type", types, 2, &type) != 0)
                         return -1;
                 e->is_df = type == 1;
                 if (e->is_df) {
@@ -607,10 +618,10 @@ static int collect_files(struct ld *ld, struct fy_node *map, struct pos at, uint
                                                      F_CONTENT_HEX, F_READ, F_UPDATE};
                         for (size_t i = 0; i < sizeof(not_df) / sizeof(not_df[0]); i++)
                                 if (e->v[not_df[i]] != NULL)
-                                        return err(ld, e->kp[not_df[i]],
-                                                   "'%s' is for EFs; a DF has none",
-                                                   file_fields[not_df[i]]);
-                        ld->ctx[0] = '\0';
+                                        return yaml_err(ld, e->kp[not_df[i]],
+                                                        "'%s' is for EFs; a DF has none",
+                                                        file_fields[not_df[i]]);
+                        yaml_context_clear(ld);
                         if (collect_df(ld, e->v[F_CHVS], e->kp[F_CHVS], e->v[F_KEYS], e->kp[F_KEYS],
                                        e->v[F_FILES], e->kp[F_FILES], idx) != 0)
                                 return -1;
@@ -618,17 +629,18 @@ static int collect_files(struct ld *ld, struct fy_node *map, struct pos at, uint
                         static const int not_ef[] = {F_AID, F_CHVS, F_KEYS, F_FILES, F_APPLICATION};
                         for (size_t i = 0; i < sizeof(not_ef) / sizeof(not_ef[0]); i++)
                                 if (e->v[not_ef[i]] != NULL)
-                                        return err(ld, e->kp[not_ef[i]],
-                                                   "'%s' is for DFs; an EF has none",
-                                                   file_fields[not_ef[i]]);
+                                        return yaml_err(ld, e->kp[not_ef[i]],
+                                                        "'%s' is for DFs; an EF has none",
+                                                        file_fields[not_ef[i]]);
                 }
-                ld->ctx[0] = '\0';
+                yaml_context_clear(ld);
         }
         return 0;
 }
 
-static int collect_df(struct ld *ld, struct fy_node *chvs, struct pos chvs_at, struct fy_node *keys,
-                      struct pos keys_at, struct fy_node *files, struct pos files_at, uint16_t df)
+static int collect_df(struct yaml_loader *ld, struct fy_node *chvs, struct yaml_pos chvs_at,
+                      struct fy_node *keys, struct yaml_pos keys_at, struct fy_node *files,
+                      struct yaml_pos files_at, uint16_t df)
 {
         if (collect_chvs(ld, chvs, chvs_at, df) != 0 || collect_keys(ld, keys, keys_at, df) != 0)
                 return -1;
@@ -648,8 +660,8 @@ static bool same_rule(const struct prof_rule *a, const struct prof_rule *b)
 }
 
 /* Equal rules share one pool slot, so the 64-slot pool holds what users write. */
-static int intern_rule(struct ld *ld, const struct prof_rule *r, struct pos at, const char *key,
-                       uint16_t *out)
+static int intern_rule(struct yaml_loader *ld, const struct prof_rule *r, struct yaml_pos at,
+                       const char *key, uint16_t *out)
 {
         int idx;
 
@@ -660,7 +672,7 @@ static int intern_rule(struct ld *ld, const struct prof_rule *r, struct pos at, 
                 }
         }
         if ((idx = prof_add_rule(ld->p, r)) < 0)
-                return err(
+                return yaml_err(
                     ld, at,
                     "%s: too many distinct access rules (at most %d besides always and never)", key,
                     PROF_RULES_MAX - 2);
@@ -671,7 +683,8 @@ static int intern_rule(struct ld *ld, const struct prof_rule *r, struct pos at, 
 static const char rule_forms[] =
     "always, never, {chv: NAME}, {key: NAME}, {any: [RULES]} or {all: [RULES]}";
 
-static int get_rule(struct ld *ld, struct fy_node *n, struct pos at, const char *key, uint16_t *out)
+static int get_rule(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
+                    uint16_t *out)
 {
         static const char *const words[] = {"chv", "key", "any", "all"};
         struct prof_rule r;
@@ -683,9 +696,9 @@ static int get_rule(struct ld *ld, struct fy_node *n, struct pos at, const char 
         size_t len = 0, which = 0;
 
         memset(&r, 0, sizeof(r));
-        at = node_pos(n, at);
-        if (!is_empty(n) && fy_node_get_type(n) == FYNT_SCALAR) {
-                if ((s = scalar(ld, n, at, key, rule_forms, &len)) == NULL)
+        at = yaml_node_pos(n, at);
+        if (!yaml_is_empty(n) && fy_node_get_type(n) == FYNT_SCALAR) {
+                if ((s = yaml_scalar(ld, n, at, key, rule_forms, &len)) == NULL)
                         return -1;
                 if (len == 6 && memcmp(s, "always", 6) == 0) {
                         *out = PROF_RULE_ALWAYS_IDX;
@@ -695,58 +708,61 @@ static int get_rule(struct ld *ld, struct fy_node *n, struct pos at, const char 
                         *out = PROF_RULE_NEVER_IDX;
                         return 0;
                 }
-                return err(ld, at, "%s: expected %s, got '%s'", key, rule_forms,
-                           shown(s, len, buf, sizeof(buf)));
+                return yaml_err(ld, at, "%s: expected %s, got '%s'", key, rule_forms,
+                                yaml_shown(s, len, buf, sizeof(buf)));
         }
-        if (is_empty(n) || fy_node_get_type(n) != FYNT_MAPPING ||
+        if (yaml_is_empty(n) || fy_node_get_type(n) != FYNT_MAPPING ||
             fy_node_mapping_item_count(n) != 1)
-                return err(ld, at, "%s: expected %s, got %s", key, rule_forms,
-                           is_empty(n) || fy_node_get_type(n) != FYNT_MAPPING
-                               ? kind_name(n)
-                               : "a mapping with more than one key");
+                return yaml_err(ld, at, "%s: expected %s, got %s", key, rule_forms,
+                                yaml_is_empty(n) || fy_node_get_type(n) != FYNT_MAPPING
+                                    ? yaml_kind(n)
+                                    : "a mapping with more than one key");
         pair = fy_node_mapping_iterate(n, &it);
         k = fy_node_pair_key(pair);
         v = fy_node_pair_value(pair);
-        if (get_enum(ld, k, at, key, words, 4, &which) != 0)
+        if (yaml_enum(ld, k, at, key, words, 4, &which) != 0)
                 return -1;
         if (which <= 1) { /* chv or key, by name */
                 int idx;
-                if ((s = scalar(ld, v, at, key, which == 0 ? "a CHV name" : "a key name", &len)) ==
-                    NULL)
+                if ((s = yaml_scalar(ld, v, at, key, which == 0 ? "a CHV name" : "a key name",
+                                     &len)) == NULL)
                         return -1;
                 if (which == 0) {
                         idx = find_ent(ld->chvs, ld->nchvs, s, len);
                         if (idx < 0)
-                                return err(ld, node_pos(v, at), "%s: no chv named '%s'", key,
-                                           shown(s, len, buf, sizeof(buf)));
+                                return yaml_err(ld, yaml_node_pos(v, at), "%s: no chv named '%s'",
+                                                key, yaml_shown(s, len, buf, sizeof(buf)));
                         if (!ld->chvs[idx].verifiable)
-                                return err(ld, node_pos(v, at),
-                                           "%s: chv '%s' is not verifiable (it has no reference "
-                                           "or verifiable: false)",
-                                           key, ld->chvs[idx].name);
+                                return yaml_err(
+                                    ld, yaml_node_pos(v, at),
+                                    "%s: chv '%s' is not verifiable (it has no reference "
+                                    "or verifiable: false)",
+                                    key, ld->chvs[idx].name);
                         r.kind = PROF_RULE_CHV;
                 } else {
                         idx = find_ent(ld->keys, ld->nkeys, s, len);
                         if (idx < 0)
-                                return err(ld, node_pos(v, at), "%s: no key named '%s'", key,
-                                           shown(s, len, buf, sizeof(buf)));
+                                return yaml_err(ld, yaml_node_pos(v, at), "%s: no key named '%s'",
+                                                key, yaml_shown(s, len, buf, sizeof(buf)));
                         r.kind = PROF_RULE_KEY;
                 }
                 r.arg = (uint16_t)idx;
                 return intern_rule(ld, &r, at, key, out);
         }
         r.kind = which == 2 ? PROF_RULE_ANY : PROF_RULE_ALL;
-        if (is_empty(v) || fy_node_get_type(v) != FYNT_SEQUENCE)
-                return err(ld, node_pos(v, at), "%s: %s takes a list of 1..%d rules, got %s", key,
-                           words[which], PROF_RULE_TERMS_MAX, kind_name(v));
+        if (yaml_is_empty(v) || fy_node_get_type(v) != FYNT_SEQUENCE)
+                return yaml_err(ld, yaml_node_pos(v, at),
+                                "%s: %s takes a list of 1..%d rules, got %s", key, words[which],
+                                PROF_RULE_TERMS_MAX, yaml_kind(v));
         if (fy_node_sequence_item_count(v) < 1 ||
             fy_node_sequence_item_count(v) > PROF_RULE_TERMS_MAX)
-                return err(ld, node_pos(v, at), "%s: %s takes a list of 1..%d rules, got %d", key,
-                           words[which], PROF_RULE_TERMS_MAX, fy_node_sequence_item_count(v));
+                return yaml_err(ld, yaml_node_pos(v, at),
+                                "%s: %s takes a list of 1..%d rules, got %d", key, words[which],
+                                PROF_RULE_TERMS_MAX, fy_node_sequence_item_count(v));
         it = NULL;
         for (struct fy_node *t; (t = fy_node_sequence_iterate(v, &it)) != NULL;) {
                 uint16_t term;
-                if (get_rule(ld, t, node_pos(v, at), key, &term) != 0)
+                if (get_rule(ld, t, yaml_node_pos(v, at), key, &term) != 0)
                         return -1;
                 r.terms[r.nterms++] = term;
         }
@@ -756,36 +772,37 @@ static int get_rule(struct ld *ld, struct fy_node *n, struct pos at, const char 
 /* ---- objects ---- */
 
 /* A reference byte as in P2: b8 scope, b7..b6 reserved, b5..b1 number. */
-static int get_ref(struct ld *ld, struct fy_node *n, struct pos at, uint16_t df, uint8_t *out)
+static int get_ref(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, uint16_t df,
+                   uint8_t *out)
 {
         size_t len = 0;
         uint8_t b = 0;
 
-        if (get_hex(ld, n, at, "reference", &b, 1, 1, &len) != 0)
+        if (yaml_hex(ld, n, at, "reference", &b, 1, 1, &len) != 0)
                 return -1;
-        at = node_pos(n, at);
+        at = yaml_node_pos(n, at);
         if ((b & 0x60) != 0)
-                return err(ld, at, "reference %02X has reserved bits b7/b6 set", b);
+                return yaml_err(ld, at, "reference %02X has reserved bits b7/b6 set", b);
         if (df == 0 && (b & 0x80) != 0)
-                return err(ld, at,
-                           "reference %02X is specific (b8 set) but defined at the top level; "
-                           "global references are 00..1F",
-                           b);
+                return yaml_err(ld, at,
+                                "reference %02X is specific (b8 set) but defined at the top level; "
+                                "global references are 00..1F",
+                                b);
         if (df != 0 && (b & 0x80) == 0)
-                return err(ld, at,
-                           "reference %02X is global (b8 clear) but defined inside DF '%s'; "
-                           "specific references are 80..9F",
-                           b, ld->files[df].name);
+                return yaml_err(ld, at,
+                                "reference %02X is global (b8 clear) but defined inside DF '%s'; "
+                                "specific references are 80..9F",
+                                b, ld->files[df].name);
         *out = b;
         return 0;
 }
 
-static const char *scope_name(const struct ld *ld, uint16_t df)
+static const char *scope_name(const struct yaml_loader *ld, uint16_t df)
 {
         return df == 0 ? "the MF" : ld->files[df].name;
 }
 
-static int build_key(struct ld *ld, size_t i)
+static int build_key(struct yaml_loader *ld, size_t i)
 {
         static const char *const algs[] = {"aes-128"};
         const struct ent *e = &ld->keys[i];
@@ -795,16 +812,16 @@ static int build_key(struct ld *ld, size_t i)
         int ok = -1;
 
         memset(&k, 0, sizeof(k));
-        set_ctx(ld, "key '%s'", e->name);
+        yaml_context(ld, "key '%s'", e->name);
         memcpy(k.name, e->name, sizeof(k.name));
         k.df = e->df;
         if (e->v[K_REFERENCE] == NULL || e->v[K_ALGORITHM] == NULL || e->v[K_VALUE] == NULL ||
             e->v[K_RETRIES] == NULL) {
-                err(ld, e->pos, "missing '%s'",
-                    e->v[K_REFERENCE] == NULL   ? "reference"
-                    : e->v[K_ALGORITHM] == NULL ? "algorithm"
-                    : e->v[K_VALUE] == NULL     ? "value"
-                                                : "retries");
+                yaml_err(ld, e->pos, "missing '%s'",
+                         e->v[K_REFERENCE] == NULL   ? "reference"
+                         : e->v[K_ALGORITHM] == NULL ? "algorithm"
+                         : e->v[K_VALUE] == NULL     ? "value"
+                                                     : "retries");
                 goto fail;
         }
         if (get_ref(ld, e->v[K_REFERENCE], e->kp[K_REFERENCE], e->df, &k.ref) != 0)
@@ -812,33 +829,34 @@ static int build_key(struct ld *ld, size_t i)
         for (size_t j = 0; j < i; j++) {
                 const struct prof_key *o = &ld->p->keys[j];
                 if (o->ref == k.ref && o->df == k.df) {
-                        err(ld, node_pos(e->v[K_REFERENCE], e->kp[K_REFERENCE]),
-                            "reference %02X is already used by key '%s' in %s", k.ref, o->name,
-                            scope_name(ld, k.df));
+                        yaml_err(ld, yaml_node_pos(e->v[K_REFERENCE], e->kp[K_REFERENCE]),
+                                 "reference %02X is already used by key '%s' in %s", k.ref, o->name,
+                                 scope_name(ld, k.df));
                         goto fail;
                 }
         }
-        if (get_enum(ld, e->v[K_ALGORITHM], e->kp[K_ALGORITHM], "algorithm", algs, 1, &alg) != 0)
+        if (yaml_enum(ld, e->v[K_ALGORITHM], e->kp[K_ALGORITHM], "algorithm", algs, 1, &alg) != 0)
                 goto fail;
         k.alg = PROF_KEY_AES128;
-        if (get_hex(ld, e->v[K_VALUE], e->kp[K_VALUE], "value", k.value, 16, 16, &k.value_len) != 0)
+        if (yaml_hex(ld, e->v[K_VALUE], e->kp[K_VALUE], "value", k.value, 16, 16, &k.value_len) !=
+            0)
                 goto fail;
-        if (get_uint(ld, e->v[K_RETRIES], e->kp[K_RETRIES], "retries", 1, 15, &retries) != 0)
+        if (yaml_uint(ld, e->v[K_RETRIES], e->kp[K_RETRIES], "retries", 1, 15, &retries) != 0)
                 goto fail;
         k.retries = (uint8_t)retries;
         if (e->v[K_KEEP] != NULL) {
-                if (get_bool(ld, e->v[K_KEEP], e->kp[K_KEEP], "keep_on_deselect",
-                             &k.keep_on_deselect) != 0)
+                if (yaml_bool(ld, e->v[K_KEEP], e->kp[K_KEEP], "keep_on_deselect",
+                              &k.keep_on_deselect) != 0)
                         goto fail;
                 if (e->df == 0) {
-                        err(ld, e->kp[K_KEEP],
-                            "keep_on_deselect applies to keys inside a DF; a global key "
-                            "is never cleared by a select");
+                        yaml_err(ld, e->kp[K_KEEP],
+                                 "keep_on_deselect applies to keys inside a DF; a global key "
+                                 "is never cleared by a select");
                         goto fail;
                 }
         }
         if (prof_add_key(ld->p, &k) != (int)i) {
-                err(ld, e->pos, "too many keys");
+                yaml_err(ld, e->pos, "too many keys");
                 goto fail;
         }
         ok = 0;
@@ -859,16 +877,17 @@ static bool digits(const char *s, size_t len, size_t *i, unsigned long *out)
 }
 
 /* "8" or "4..8". */
-static int get_length(struct ld *ld, struct fy_node *n, struct pos at, size_t *min, size_t *max)
+static int get_length(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, size_t *min,
+                      size_t *max)
 {
         const char *s;
         char buf[64];
         size_t len = 0, i = 0;
         unsigned long a = 0, b = 0;
 
-        if ((s = scalar(ld, n, at, "length", "N or MIN..MAX", &len)) == NULL)
+        if ((s = yaml_scalar(ld, n, at, "length", "N or MIN..MAX", &len)) == NULL)
                 return -1;
-        at = node_pos(n, at);
+        at = yaml_node_pos(n, at);
         if (!digits(s, len, &i, &a))
                 goto bad;
         b = a;
@@ -882,30 +901,30 @@ static int get_length(struct ld *ld, struct fy_node *n, struct pos at, size_t *m
         if (i != len)
                 goto bad;
         if (a < 1 || a > b || b > PROF_CHV_MAX_LEN)
-                return err(ld, at, "length must satisfy 1 <= min <= max <= %d, got %lu..%lu",
-                           PROF_CHV_MAX_LEN, a, b);
+                return yaml_err(ld, at, "length must satisfy 1 <= min <= max <= %d, got %lu..%lu",
+                                PROF_CHV_MAX_LEN, a, b);
         *min = a;
         *max = b;
         return 0;
 bad:
-        return err(ld, at, "length: expected N or MIN..MAX (like 4..8), got '%s'",
-                   shown(s, len, buf, sizeof(buf)));
+        return yaml_err(ld, at, "length: expected N or MIN..MAX (like 4..8), got '%s'",
+                        yaml_shown(s, len, buf, sizeof(buf)));
 }
 
-static int build_chv(struct ld *ld, size_t i)
+static int build_chv(struct yaml_loader *ld, size_t i)
 {
         static const char *const formats[] = {"digits", "alnum", "bytes"};
         static const char *const paddings[] = {"none", "FF", "00"};
         const struct ent *e = &ld->chvs[i];
         struct prof_chv c;
         struct fy_node *vn;
-        struct pos vp;
+        struct yaml_pos vp;
         unsigned long retries = 0;
         size_t w = 0;
         int ok = -1;
 
         memset(&c, 0, sizeof(c));
-        set_ctx(ld, "chv '%s'", e->name);
+        yaml_context(ld, "chv '%s'", e->name);
         memcpy(c.name, e->name, sizeof(c.name));
         c.df = e->df;
         c.verifiable = e->verifiable;
@@ -913,15 +932,15 @@ static int build_chv(struct ld *ld, size_t i)
         c.reset_rule = PROF_RULE_NEVER_IDX; /* compiled later: rules may name any CHV */
         c.enabled = true;
         if (e->v[C_VALUE] == NULL && e->v[C_VALUE_HEX] == NULL) {
-                err(ld, e->pos, "missing 'value' (text) or 'value_hex'");
+                yaml_err(ld, e->pos, "missing 'value' (text) or 'value_hex'");
                 goto fail;
         }
         if (e->v[C_VALUE] != NULL && e->v[C_VALUE_HEX] != NULL) {
-                err(ld, e->kp[C_VALUE_HEX], "give 'value' or 'value_hex', not both");
+                yaml_err(ld, e->kp[C_VALUE_HEX], "give 'value' or 'value_hex', not both");
                 goto fail;
         }
         if (e->v[C_LENGTH] == NULL || e->v[C_RETRIES] == NULL) {
-                err(ld, e->pos, "missing '%s'", e->v[C_LENGTH] == NULL ? "length" : "retries");
+                yaml_err(ld, e->pos, "missing '%s'", e->v[C_LENGTH] == NULL ? "length" : "retries");
                 goto fail;
         }
         if (e->v[C_REFERENCE] != NULL) {
@@ -931,9 +950,9 @@ static int build_chv(struct ld *ld, size_t i)
                 for (size_t j = 0; j < i; j++) {
                         const struct prof_chv *o = &ld->p->chvs[j];
                         if (o->has_ref && o->ref == c.ref && o->df == c.df) {
-                                err(ld, node_pos(e->v[C_REFERENCE], e->kp[C_REFERENCE]),
-                                    "reference %02X is already used by chv '%s' in %s", c.ref,
-                                    o->name, scope_name(ld, c.df));
+                                yaml_err(ld, yaml_node_pos(e->v[C_REFERENCE], e->kp[C_REFERENCE]),
+                                         "reference %02X is already used by chv '%s' in %s", c.ref,
+                                         o->name, scope_name(ld, c.df));
                                 goto fail;
                         }
                 }
@@ -941,12 +960,12 @@ static int build_chv(struct ld *ld, size_t i)
         if (get_length(ld, e->v[C_LENGTH], e->kp[C_LENGTH], &c.min_len, &c.max_len) != 0)
                 goto fail;
         if (e->v[C_FORMAT] != NULL) {
-                if (get_enum(ld, e->v[C_FORMAT], e->kp[C_FORMAT], "format", formats, 3, &w) != 0)
+                if (yaml_enum(ld, e->v[C_FORMAT], e->kp[C_FORMAT], "format", formats, 3, &w) != 0)
                         goto fail;
                 c.format = (enum prof_chv_format)w;
         }
         if (e->v[C_PADDING] != NULL) {
-                if (get_enum(ld, e->v[C_PADDING], e->kp[C_PADDING], "padding", paddings, 3, &w) !=
+                if (yaml_enum(ld, e->v[C_PADDING], e->kp[C_PADDING], "padding", paddings, 3, &w) !=
                     0)
                         goto fail;
                 c.padding = (enum prof_chv_padding)w;
@@ -955,40 +974,42 @@ static int build_chv(struct ld *ld, size_t i)
                 const char *s;
                 size_t len = 0;
                 vn = e->v[C_VALUE];
-                vp = node_pos(vn, e->kp[C_VALUE]);
-                if (get_text(ld, vn, e->kp[C_VALUE], "value", &s, &len) != 0)
+                vp = yaml_node_pos(vn, e->kp[C_VALUE]);
+                if (yaml_text(ld, vn, e->kp[C_VALUE], "value", &s, &len) != 0)
                         goto fail;
                 if (len > PROF_CHV_MAX_LEN) {
-                        err(ld, vp, "value is %zu bytes; a CHV holds at most %d", len,
-                            PROF_CHV_MAX_LEN);
+                        yaml_err(ld, vp, "value is %zu bytes; a CHV holds at most %d", len,
+                                 PROF_CHV_MAX_LEN);
                         goto fail;
                 }
                 memcpy(c.value, s, len);
                 c.value_len = len;
         } else {
                 vn = e->v[C_VALUE_HEX];
-                vp = node_pos(vn, e->kp[C_VALUE_HEX]);
-                if (get_hex(ld, vn, e->kp[C_VALUE_HEX], "value_hex", c.value, 1, PROF_CHV_MAX_LEN,
-                            &c.value_len) != 0)
+                vp = yaml_node_pos(vn, e->kp[C_VALUE_HEX]);
+                if (yaml_hex(ld, vn, e->kp[C_VALUE_HEX], "value_hex", c.value, 1, PROF_CHV_MAX_LEN,
+                             &c.value_len) != 0)
                         goto fail;
         }
         if (c.value_len < c.min_len || c.value_len > c.max_len) {
-                err(ld, vp, "value is %zu bytes long; length allows %zu..%zu", c.value_len,
-                    c.min_len, c.max_len);
+                yaml_err(ld, vp, "value is %zu bytes long; length allows %zu..%zu", c.value_len,
+                         c.min_len, c.max_len);
                 goto fail;
         }
         if (!prof_chv_value_ok(&c, c.value, c.value_len)) {
-                err(ld, vp, "value does not match format %s (%s)", formats[c.format],
-                    c.format == PROF_CHV_DIGITS ? "ASCII digits 0..9" : "printable ASCII, 20..7E");
+                yaml_err(ld, vp, "value does not match format %s (%s)", formats[c.format],
+                         c.format == PROF_CHV_DIGITS ? "ASCII digits 0..9"
+                                                     : "printable ASCII, 20..7E");
                 goto fail;
         }
         if (c.padding != PROF_PAD_NONE && c.value_len > 0 &&
             c.value[c.value_len - 1] == (c.padding == PROF_PAD_FF ? 0xff : 0x00)) {
-                err(ld, vp, "value ends with the padding byte %s, so it could never be presented",
-                    paddings[c.padding]);
+                yaml_err(ld, vp,
+                         "value ends with the padding byte %s, so it could never be presented",
+                         paddings[c.padding]);
                 goto fail;
         }
-        if (get_uint(ld, e->v[C_RETRIES], e->kp[C_RETRIES], "retries", 1, 15, &retries) != 0)
+        if (yaml_uint(ld, e->v[C_RETRIES], e->kp[C_RETRIES], "retries", 1, 15, &retries) != 0)
                 goto fail;
         c.retries = (uint8_t)retries;
         if (e->v[C_PUK] != NULL) {
@@ -996,41 +1017,43 @@ static int build_chv(struct ld *ld, size_t i)
                 char buf[64];
                 size_t len = 0;
                 int puk;
-                if ((s = scalar(ld, e->v[C_PUK], e->kp[C_PUK], "puk", "a CHV name", &len)) == NULL)
+                if ((s = yaml_scalar(ld, e->v[C_PUK], e->kp[C_PUK], "puk", "a CHV name", &len)) ==
+                    NULL)
                         goto fail;
-                vp = node_pos(e->v[C_PUK], e->kp[C_PUK]);
+                vp = yaml_node_pos(e->v[C_PUK], e->kp[C_PUK]);
                 puk = find_ent(ld->chvs, ld->nchvs, s, len);
                 if (puk < 0) {
-                        err(ld, vp, "puk: no chv named '%s'", shown(s, len, buf, sizeof(buf)));
+                        yaml_err(ld, vp, "puk: no chv named '%s'",
+                                 yaml_shown(s, len, buf, sizeof(buf)));
                         goto fail;
                 }
                 if ((size_t)puk == i) {
-                        err(ld, vp, "puk: a CHV cannot be its own unblock code");
+                        yaml_err(ld, vp, "puk: a CHV cannot be its own unblock code");
                         goto fail;
                 }
                 if (ld->chvs[puk].v[C_PUK] != NULL) {
-                        err(ld, vp,
-                            "puk: chv '%s' has an unblock code of its own; an unblock "
-                            "code cannot have one",
-                            ld->chvs[puk].name);
+                        yaml_err(ld, vp,
+                                 "puk: chv '%s' has an unblock code of its own; an unblock "
+                                 "code cannot have one",
+                                 ld->chvs[puk].name);
                         goto fail;
                 }
                 c.puk = (uint16_t)puk;
         }
-        if (e->v[C_MAY_DISABLE] != NULL && get_bool(ld, e->v[C_MAY_DISABLE], e->kp[C_MAY_DISABLE],
-                                                    "may_disable", &c.may_disable) != 0)
+        if (e->v[C_MAY_DISABLE] != NULL && yaml_bool(ld, e->v[C_MAY_DISABLE], e->kp[C_MAY_DISABLE],
+                                                     "may_disable", &c.may_disable) != 0)
                 goto fail;
         if (e->v[C_ENABLED] != NULL &&
-            get_bool(ld, e->v[C_ENABLED], e->kp[C_ENABLED], "enabled", &c.enabled) != 0)
+            yaml_bool(ld, e->v[C_ENABLED], e->kp[C_ENABLED], "enabled", &c.enabled) != 0)
                 goto fail;
         if (e->v[C_KEEP] != NULL) {
-                if (get_bool(ld, e->v[C_KEEP], e->kp[C_KEEP], "keep_on_deselect",
-                             &c.keep_on_deselect) != 0)
+                if (yaml_bool(ld, e->v[C_KEEP], e->kp[C_KEEP], "keep_on_deselect",
+                              &c.keep_on_deselect) != 0)
                         goto fail;
                 if (e->df == 0) {
-                        err(ld, e->kp[C_KEEP],
-                            "keep_on_deselect applies to CHVs inside a DF; a global CHV "
-                            "is never cleared by a select");
+                        yaml_err(ld, e->kp[C_KEEP],
+                                 "keep_on_deselect applies to CHVs inside a DF; a global CHV "
+                                 "is never cleared by a select");
                         goto fail;
                 }
         }
@@ -1038,7 +1061,8 @@ static int build_chv(struct ld *ld, size_t i)
                 static const int verify_only[] = {C_RESET, C_MAY_DISABLE, C_ENABLED, C_KEEP};
                 for (size_t j = 0; j < sizeof(verify_only) / sizeof(verify_only[0]); j++) {
                         if (e->v[verify_only[j]] != NULL) {
-                                err(ld, e->kp[verify_only[j]],
+                                yaml_err(
+                                    ld, e->kp[verify_only[j]],
                                     "%s applies only to a verifiable CHV (one with a reference)",
                                     chv_fields[verify_only[j]]);
                                 goto fail;
@@ -1046,7 +1070,7 @@ static int build_chv(struct ld *ld, size_t i)
                 }
         }
         if (prof_add_chv(ld->p, &c) != (int)i) {
-                err(ld, e->pos, "too many CHVs");
+                yaml_err(ld, e->pos, "too many CHVs");
                 goto fail;
         }
         ok = 0;
@@ -1056,154 +1080,212 @@ fail:
 }
 
 /* A CHV that unblocks another must not itself be unblockable: checked both ways. */
-static int check_puk_chains(struct ld *ld)
+static int check_puk_chains(struct yaml_loader *ld)
 {
         for (size_t i = 0; i < ld->nchvs; i++) {
                 const struct prof_chv *c = &ld->p->chvs[i];
                 if (c->puk != PROF_NONE && ld->p->chvs[c->puk].puk != PROF_NONE) {
-                        set_ctx(ld, "chv '%s'", c->name);
-                        return err(ld, node_pos(ld->chvs[i].v[C_PUK], ld->chvs[i].kp[C_PUK]),
-                                   "puk: chv '%s' has an unblock code of its own",
-                                   ld->p->chvs[c->puk].name);
+                        yaml_context(ld, "chv '%s'", c->name);
+                        return yaml_err(ld,
+                                        yaml_node_pos(ld->chvs[i].v[C_PUK], ld->chvs[i].kp[C_PUK]),
+                                        "puk: chv '%s' has an unblock code of its own",
+                                        ld->p->chvs[c->puk].name);
                 }
         }
         return 0;
 }
 
-/* A DF's own field: its AID, unique in the profile. */
-/* application: piv makes the DF the card's PIV application (sim/apps/piv/). */
-static int df_application(struct ld *ld, const struct ent *e, size_t i, struct prof_file *f)
+/*
+ * application: NAME makes the DF that application's (one from the registry,
+ * sim/apps/); "none" is the same as no application.
+ */
+static int df_application(struct yaml_loader *ld, const struct ent *e, const struct prof_file *f,
+                          const struct app_def **app)
 {
-        static const char *const apps[] = {"none", "piv"};
-        size_t app = 0;
+        char buf[64], list[200];
+        const char *s;
+        size_t len = 0, off = 0;
+        struct yaml_pos at = e->kp[F_APPLICATION];
 
+        *app = NULL;
         if (e->v[F_APPLICATION] == NULL)
                 return 0;
-        if (get_enum(ld, e->v[F_APPLICATION], e->kp[F_APPLICATION], "application", apps, 2, &app) !=
-            0)
+        if ((s = yaml_scalar(ld, e->v[F_APPLICATION], at, "application", "a word", &len)) == NULL)
                 return -1;
-        f->app = app == 1 ? PROF_APP_PIV : PROF_APP_NONE;
-        if (f->app != PROF_APP_PIV)
+        if (len == 4 && memcmp(s, "none", 4) == 0)
                 return 0;
-        if (ld->p->piv.df != 0)
-                return err(ld, node_pos(e->v[F_APPLICATION], e->kp[F_APPLICATION]),
-                           "DF '%s' already is the PIV application; a card has one",
-                           ld->p->files[ld->p->piv.df].name);
+        if ((*app = app_find(s, len)) == NULL) {
+                off = (size_t)snprintf(list, sizeof(list), "none");
+                for (size_t i = 0; i < app_count() && off < sizeof(list); i++)
+                        off += (size_t)snprintf(list + off, sizeof(list) - off, ", %s",
+                                                app_at(i)->name);
+                return yaml_err(ld, yaml_node_pos(e->v[F_APPLICATION], at),
+                                "application must be one of %s; got '%s'", list,
+                                yaml_shown(s, len, buf, sizeof(buf)));
+        }
+        for (size_t i = 0; i < ld->p->napps; i++)
+                if (ld->p->apps[i].def == *app)
+                        return yaml_err(ld, yaml_node_pos(e->v[F_APPLICATION], at),
+                                        "DF '%s' already is the %s application; a card has one",
+                                        ld->p->files[ld->p->apps[i].df].name, (*app)->name);
         if (f->aid_len == 0)
-                return err(ld, e->kp[F_APPLICATION], "application piv needs an 'aid'");
-        ld->p->piv.df = (uint16_t)i;
+                return yaml_err(ld, at, "application %s needs an 'aid'", (*app)->name);
         return 0;
 }
 
-static int df_fields(struct ld *ld, const struct ent *e, size_t i, struct prof_file *f)
+static int df_fields(struct yaml_loader *ld, const struct ent *e, size_t i, struct prof_file *f,
+                     const struct app_def **app)
 {
         if (e->v[F_AID] == NULL)
-                return df_application(ld, e, i, f);
-        if (get_hex(ld, e->v[F_AID], e->kp[F_AID], "aid", f->aid, 5, PROF_AID_MAX, &f->aid_len) !=
+                return df_application(ld, e, f, app);
+        if (yaml_hex(ld, e->v[F_AID], e->kp[F_AID], "aid", f->aid, 5, PROF_AID_MAX, &f->aid_len) !=
             0)
                 return -1;
         for (size_t j = 1; j < i; j++) {
                 const struct prof_file *o = &ld->p->files[j];
                 if (o->aid_len == f->aid_len && memcmp(o->aid, f->aid, f->aid_len) == 0)
-                        return err(ld, node_pos(e->v[F_AID], e->kp[F_AID]),
-                                   "aid is already used by DF '%s'", o->name);
+                        return yaml_err(ld, yaml_node_pos(e->v[F_AID], e->kp[F_AID]),
+                                        "aid is already used by DF '%s'", o->name);
         }
-        return df_application(ld, e, i, f);
+        return df_application(ld, e, f, app);
+}
+
+/* A plain scalar spelling word, such as `none`. */
+static bool is_word(struct fy_node *n, const char *word)
+{
+        size_t len = 0;
+        const char *s;
+
+        if (yaml_is_empty(n) || fy_node_get_type(n) != FYNT_SCALAR ||
+            fy_node_get_style(n) != FYNS_PLAIN)
+                return false;
+        s = fy_node_get_scalar(n, &len);
+        return s != NULL && len == strlen(word) && memcmp(s, word, len) == 0;
+}
+
+/*
+ * An EF without an `sfi` has the one ISO 7816-4 gives it, FID b5..b1, when
+ * that is 1..30 and no sibling has it already; the FCP says so in tag 88.
+ */
+static void implicit_sfis(struct yaml_loader *ld)
+{
+        scsim_profile *p = ld->p;
+
+        for (size_t i = 1; i < p->nfiles; i++) {
+                struct prof_file *f = &p->files[i];
+                uint8_t sfi = (uint8_t)(f->fid & 0x1f);
+                bool taken = false;
+                if (f->type != PROF_FILE_EF || ld->files[i].v[F_SFI] != NULL || sfi == 0 ||
+                    sfi == 31)
+                        continue;
+                for (size_t j = 1; j < p->nfiles && !taken; j++)
+                        taken = j != i && p->files[j].type == PROF_FILE_EF &&
+                                p->files[j].parent == f->parent && p->files[j].sfi == sfi;
+                if (!taken)
+                        f->sfi = sfi;
+        }
 }
 
 /*
  * An EF's fields: SFI, size, content and rules. Hex content is decoded into
  * *hex, which the caller frees; *content points at the bytes either way.
  */
-static int ef_fields(struct ld *ld, const struct ent *e, size_t i, struct prof_file *f,
+static int ef_fields(struct yaml_loader *ld, const struct ent *e, size_t i, struct prof_file *f,
                      uint8_t **hex, const uint8_t **content, size_t *content_len)
 {
-        struct pos cp = e->pos;
+        struct yaml_pos cp = e->pos;
         unsigned long v = 0;
 
-        if (e->v[F_SFI] != NULL) {
-                if (get_uint(ld, e->v[F_SFI], e->kp[F_SFI], "sfi", 1, 30, &v) != 0)
+        if (e->v[F_SFI] != NULL && is_word(e->v[F_SFI], "none")) {
+                f->sfi = 0;
+        } else if (e->v[F_SFI] != NULL) {
+                if (yaml_uint(ld, e->v[F_SFI], e->kp[F_SFI], "sfi", 1, 30, &v) != 0)
                         return -1;
                 f->sfi = (uint8_t)v;
                 for (size_t j = 1; j < i; j++) {
                         const struct prof_file *o = &ld->p->files[j];
                         if (o->parent == f->parent && o->sfi == f->sfi)
-                                return err(ld, node_pos(e->v[F_SFI], e->kp[F_SFI]),
-                                           "sfi %u is already used by file '%s' in %s", f->sfi,
-                                           o->name, scope_name(ld, f->parent));
+                                return yaml_err(ld, yaml_node_pos(e->v[F_SFI], e->kp[F_SFI]),
+                                                "sfi %u is already used by file '%s' in %s", f->sfi,
+                                                o->name, scope_name(ld, f->parent));
                 }
         }
         if (e->v[F_CONTENT] != NULL && e->v[F_CONTENT_HEX] != NULL)
-                return err(ld, e->kp[F_CONTENT_HEX], "give 'content' or 'content_hex', not both");
+                return yaml_err(ld, e->kp[F_CONTENT_HEX],
+                                "give 'content' or 'content_hex', not both");
         if (e->v[F_CONTENT] != NULL) {
                 const char *s;
-                cp = node_pos(e->v[F_CONTENT], e->kp[F_CONTENT]);
-                if (get_text(ld, e->v[F_CONTENT], e->kp[F_CONTENT], "content", &s, content_len) !=
+                cp = yaml_node_pos(e->v[F_CONTENT], e->kp[F_CONTENT]);
+                if (yaml_text(ld, e->v[F_CONTENT], e->kp[F_CONTENT], "content", &s, content_len) !=
                     0)
                         return -1;
                 *content = (const uint8_t *)s;
         } else if (e->v[F_CONTENT_HEX] != NULL) {
-                cp = node_pos(e->v[F_CONTENT_HEX], e->kp[F_CONTENT_HEX]);
+                cp = yaml_node_pos(e->v[F_CONTENT_HEX], e->kp[F_CONTENT_HEX]);
                 if ((*hex = malloc(PROF_EF_MAX_SIZE)) == NULL)
-                        return err(ld, cp, "out of memory");
-                if (get_hex(ld, e->v[F_CONTENT_HEX], e->kp[F_CONTENT_HEX], "content_hex", *hex, 0,
-                            PROF_EF_MAX_SIZE, content_len) != 0)
+                        return yaml_err(ld, cp, "out of memory");
+                if (yaml_hex(ld, e->v[F_CONTENT_HEX], e->kp[F_CONTENT_HEX], "content_hex", *hex, 0,
+                             PROF_EF_MAX_SIZE, content_len) != 0)
                         return -1;
                 *content = *hex;
         }
         if (e->v[F_SIZE] != NULL) {
-                if (get_uint(ld, e->v[F_SIZE], e->kp[F_SIZE], "size", 0, PROF_EF_MAX_SIZE, &v) != 0)
+                if (yaml_uint(ld, e->v[F_SIZE], e->kp[F_SIZE], "size", 0, PROF_EF_MAX_SIZE, &v) !=
+                    0)
                         return -1;
                 f->size = v;
         } else if (*content != NULL) {
                 if (*content_len > PROF_EF_MAX_SIZE)
-                        return err(ld, cp, "content is %zu bytes; an EF holds at most %d",
-                                   *content_len, PROF_EF_MAX_SIZE);
+                        return yaml_err(ld, cp, "content is %zu bytes; an EF holds at most %d",
+                                        *content_len, PROF_EF_MAX_SIZE);
                 f->size = *content_len;
         } else {
-                return err(ld, e->pos, "missing 'size' (or content to take it from)");
+                return yaml_err(ld, e->pos, "missing 'size' (or content to take it from)");
         }
         if (*content_len > f->size)
-                return err(ld, cp, "content is %zu bytes but the file's size is %zu", *content_len,
-                           f->size);
+                return yaml_err(ld, cp, "content is %zu bytes but the file's size is %zu",
+                                *content_len, f->size);
         if (e->v[F_READ] == NULL || e->v[F_UPDATE] == NULL)
-                return err(ld, e->pos, "missing '%s' access rule (always, never, {chv: NAME} ...)",
-                           e->v[F_READ] == NULL ? "read" : "update");
+                return yaml_err(ld, e->pos,
+                                "missing '%s' access rule (always, never, {chv: NAME} ...)",
+                                e->v[F_READ] == NULL ? "read" : "update");
         if (get_rule(ld, e->v[F_READ], e->kp[F_READ], "read", &f->read_rule) != 0)
                 return -1;
         return get_rule(ld, e->v[F_UPDATE], e->kp[F_UPDATE], "update", &f->update_rule);
 }
 
 /* FIDs: not reserved, not the parent's own, unique among the parent's children. */
-static int file_fid(struct ld *ld, const struct ent *e, size_t i, struct prof_file *f)
+static int file_fid(struct yaml_loader *ld, const struct ent *e, size_t i, struct prof_file *f)
 {
         uint8_t fid[2];
         size_t len = 0;
-        struct pos at;
+        struct yaml_pos at;
 
         if (e->v[F_FID] == NULL)
-                return err(ld, e->pos, "missing 'fid'");
-        if (get_hex(ld, e->v[F_FID], e->kp[F_FID], "fid", fid, 2, 2, &len) != 0)
+                return yaml_err(ld, e->pos, "missing 'fid'");
+        if (yaml_hex(ld, e->v[F_FID], e->kp[F_FID], "fid", fid, 2, 2, &len) != 0)
                 return -1;
-        at = node_pos(e->v[F_FID], e->kp[F_FID]);
+        at = yaml_node_pos(e->v[F_FID], e->kp[F_FID]);
         f->fid = (uint16_t)(fid[0] << 8 | fid[1]);
         if (f->fid == 0x3f00 || f->fid == 0x3fff || f->fid == 0xffff)
-                return err(ld, at, "fid %04X is reserved (3F00 MF, 3FFF current DF, FFFF)", f->fid);
+                return yaml_err(ld, at, "fid %04X is reserved (3F00 MF, 3FFF current DF, FFFF)",
+                                f->fid);
         if (f->parent != 0 && ld->p->files[f->parent].fid == f->fid)
-                return err(ld, at, "fid %04X is the fid of its own DF '%s'", f->fid,
-                           ld->p->files[f->parent].name);
+                return yaml_err(ld, at, "fid %04X is the fid of its own DF '%s'", f->fid,
+                                ld->p->files[f->parent].name);
         for (size_t j = 1; j < i; j++) {
                 const struct prof_file *o = &ld->p->files[j];
                 if (o->parent == f->parent && o->fid == f->fid)
-                        return err(ld, at, "fid %04X is already used by file '%s' in %s", f->fid,
-                                   o->name, scope_name(ld, f->parent));
+                        return yaml_err(ld, at, "fid %04X is already used by file '%s' in %s",
+                                        f->fid, o->name, scope_name(ld, f->parent));
         }
         return 0;
 }
 
-static int build_file(struct ld *ld, size_t i)
+static int build_file(struct yaml_loader *ld, size_t i)
 {
         const struct ent *e = &ld->files[i];
+        const struct app_def *app = NULL;
         struct prof_file f;
         const uint8_t *content = NULL;
         uint8_t *hex = NULL;
@@ -1211,7 +1293,7 @@ static int build_file(struct ld *ld, size_t i)
         int ok = -1;
 
         memset(&f, 0, sizeof(f));
-        set_ctx(ld, "file '%s'", e->name);
+        yaml_context(ld, "file '%s'", e->name);
         memcpy(f.name, e->name, sizeof(f.name));
         f.type = e->is_df ? PROF_FILE_DF : PROF_FILE_EF;
         f.parent = e->df;
@@ -1219,11 +1301,16 @@ static int build_file(struct ld *ld, size_t i)
         f.update_rule = PROF_RULE_NEVER_IDX;
         if (file_fid(ld, e, i, &f) != 0)
                 goto fail;
-        if (e->is_df ? df_fields(ld, e, i, &f) != 0
+        if (e->is_df ? df_fields(ld, e, i, &f, &app) != 0
                      : ef_fields(ld, e, i, &f, &hex, &content, &content_len) != 0)
                 goto fail;
         if (prof_add_file(ld->p, &f, content, content_len) != (int)i) {
-                err(ld, e->pos, "too many files or out of memory");
+                yaml_err(ld, e->pos, "too many files or out of memory");
+                goto fail;
+        }
+        if (app != NULL && prof_add_app(ld->p, app, (uint16_t)i) < 0) {
+                yaml_err(ld, e->kp[F_APPLICATION], "too many applications (at most %d)",
+                         PROF_APPS_MAX);
                 goto fail;
         }
         ok = 0;
@@ -1232,7 +1319,8 @@ fail:
         return ok;
 }
 
-static int build_top(struct ld *ld, struct fy_node **v, const struct pos *kp, struct pos at)
+static int build_top(struct yaml_loader *ld, struct fy_node **v, const struct yaml_pos *kp,
+                     struct yaml_pos at)
 {
         const char *s;
         size_t len = 0;
@@ -1240,487 +1328,88 @@ static int build_top(struct ld *ld, struct fy_node **v, const struct pos *kp, st
         const char *why = NULL;
 
         if (v[T_NAME] == NULL)
-                return err(ld, at, "missing 'name' (the profile's name)");
-        if ((s = scalar(ld, v[T_NAME], kp[T_NAME], "name", "a profile name", &len)) == NULL)
+                return yaml_err(ld, at, "missing 'name' (the profile's name)");
+        if ((s = yaml_scalar(ld, v[T_NAME], kp[T_NAME], "name", "a profile name", &len)) == NULL)
                 return -1;
         if (!name_ok(s, len))
-                return err(ld, node_pos(v[T_NAME], kp[T_NAME]),
-                           "name '%s': use 1..%d letters, digits, '-', '_' or '.'",
-                           shown(s, len, buf, sizeof(buf)), PROF_NAME_MAX - 1);
+                return yaml_err(ld, yaml_node_pos(v[T_NAME], kp[T_NAME]),
+                                "name '%s': use 1..%d letters, digits, '-', '_' or '.'",
+                                yaml_shown(s, len, buf, sizeof(buf)), PROF_NAME_MAX - 1);
         memcpy(ld->p->name, s, len);
         ld->p->name[len] = '\0';
         if (v[T_LABEL] != NULL) {
-                if (get_text(ld, v[T_LABEL], kp[T_LABEL], "label", &s, &len) != 0)
+                if (yaml_text(ld, v[T_LABEL], kp[T_LABEL], "label", &s, &len) != 0)
                         return -1;
                 if (len >= sizeof(ld->p->label))
-                        return err(ld, node_pos(v[T_LABEL], kp[T_LABEL]),
-                                   "label is %zu bytes; at most %zu", len,
-                                   sizeof(ld->p->label) - 1);
+                        return yaml_err(ld, yaml_node_pos(v[T_LABEL], kp[T_LABEL]),
+                                        "label is %zu bytes; at most %zu", len,
+                                        sizeof(ld->p->label) - 1);
                 memcpy(ld->p->label, s, len);
                 ld->p->label[len] = '\0';
         }
         if (v[T_ATR] != NULL && v[T_HIST] != NULL)
-                return err(ld, kp[T_HIST], "give 'atr' or 'historical_bytes', not both");
+                return yaml_err(ld, kp[T_HIST], "give 'atr' or 'historical_bytes', not both");
         if (v[T_ATR] != NULL) {
-                if (get_hex(ld, v[T_ATR], kp[T_ATR], "atr", ld->p->atr, 2, sizeof(ld->p->atr),
-                            &ld->p->atr_len) != 0)
+                if (yaml_hex(ld, v[T_ATR], kp[T_ATR], "atr", ld->p->atr, 2, sizeof(ld->p->atr),
+                             &ld->p->atr_len) != 0)
                         return -1;
                 if (atr_check(ld->p->atr, ld->p->atr_len, &why) != 0)
-                        return err(ld, node_pos(v[T_ATR], kp[T_ATR]), "atr: %s", why);
+                        return yaml_err(ld, yaml_node_pos(v[T_ATR], kp[T_ATR]), "atr: %s", why);
         } else if (v[T_HIST] != NULL) {
                 uint8_t hist[15];
                 int n;
-                if (get_hex(ld, v[T_HIST], kp[T_HIST], "historical_bytes", hist, 0, 15, &len) != 0)
+                if (yaml_hex(ld, v[T_HIST], kp[T_HIST], "historical_bytes", hist, 0, 15, &len) != 0)
                         return -1;
                 n = atr_build(hist, len, ld->p->atr, sizeof(ld->p->atr));
                 if (n < 0)
-                        return err(ld, node_pos(v[T_HIST], kp[T_HIST]), "cannot build an ATR");
+                        return yaml_err(ld, yaml_node_pos(v[T_HIST], kp[T_HIST]),
+                                        "cannot build an ATR");
                 ld->p->atr_len = (size_t)n;
         } else {
-                return err(ld, at, "missing 'atr' or 'historical_bytes'");
+                return yaml_err(ld, at, "missing 'atr' or 'historical_bytes'");
         }
         if (v[T_SERIAL] == NULL)
-                return err(ld, at, "missing 'serial'");
-        return get_hex(ld, v[T_SERIAL], kp[T_SERIAL], "serial", ld->p->serial, 1, PROF_SERIAL_MAX,
-                       &ld->p->serial_len);
+                return yaml_err(ld, at, "missing 'serial'");
+        return yaml_hex(ld, v[T_SERIAL], kp[T_SERIAL], "serial", ld->p->serial, 1, PROF_SERIAL_MAX,
+                        &ld->p->serial_len);
 }
 
-/* "5.4.3": three numbers 0..255. */
-static int get_version(struct ld *ld, struct fy_node *n, struct pos at, uint8_t out[3])
+/* The fixed top-level fields, then one per application that has a section. */
+static size_t top_fields_with_sections(const char *fields[TOP_FIELDS_MAX])
 {
-        const char *s;
-        char buf[64];
-        size_t len = 0, i = 0;
+        size_t n = 0;
 
-        if ((s = scalar(ld, n, at, "version", "a version like 5.4.3", &len)) == NULL)
-                return -1;
-        for (int part = 0; part < 3; part++) {
-                unsigned v = 0;
-                size_t start = i;
-                while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 3)
-                        v = v * 10 + (unsigned)(s[i++] - '0');
-                if (i == start || v > 255 || (part < 2 && (i >= len || s[i++] != '.')))
-                        goto bad;
-                out[part] = (uint8_t)v;
-        }
-        if (i == len)
-                return 0;
-bad:
-        return err(ld, node_pos(n, at),
-                   "version: expected three numbers 0..255 like 5.4.3, got '%s'",
-                   shown(s, len, buf, sizeof(buf)));
+        for (size_t i = 0; i < T_N; i++)
+                fields[n++] = top_fields[i];
+        for (size_t i = 0; i < app_count() && n < TOP_FIELDS_MAX; i++)
+                if (app_at(i)->section != NULL)
+                        fields[n++] = app_at(i)->name;
+        return n;
 }
 
-/* PIN 80 and PUK 81 must be in the PIV DF, shaped as PIV clients send them. */
-static int check_piv_chvs(struct ld *ld, struct pos at)
+/*
+ * Each application's section, parsed by the application (absent: its
+ * defaults). A section for an application no DF has is a mistake.
+ */
+static int build_sections(struct yaml_loader *ld, const char *const *names, struct fy_node **v,
+                          const struct yaml_pos *kp, size_t n)
 {
-        const scsim_profile *p = ld->p;
-        bool pin = false, puk = false;
-
-        for (size_t i = 0; i < p->nchvs; i++) {
-                const struct prof_chv *c = &p->chvs[i];
-                /* a global PIN 00 is PIV's global PIN: sent the same way */
-                if (c->has_ref && c->ref == 0x00 && c->df == 0 &&
-                    (c->padding != PROF_PAD_FF || c->max_len != 8))
-                        return err(ld, ld->chvs[i].pos,
-                                   "chv '%s': PIV clients send the global PIN padded with FF to "
-                                   "8 bytes: give it length ..8 and padding: FF",
-                                   c->name);
-                if (c->df != p->piv.df || !c->has_ref || (c->ref != 0x80 && c->ref != 0x81))
+        for (size_t i = 0; i < n; i++) {
+                const struct app_def *app = app_find(names[i], strlen(names[i]));
+                struct prof_app *use = NULL;
+                for (size_t j = 0; j < ld->p->napps; j++)
+                        if (ld->p->apps[j].def == app)
+                                use = &ld->p->apps[j];
+                if (use == NULL) {
+                        if (v[i] != NULL)
+                                return yaml_err(ld, kp[i], "%s: no DF has 'application: %s'",
+                                                names[i], names[i]);
                         continue;
-                /* SET PIN RETRIES may change these two limits */
-                ld->p->chvs[i].limit_settable = true;
-                if (c->padding != PROF_PAD_FF || c->max_len != 8)
-                        return err(ld, ld->chvs[i].pos,
-                                   "chv '%s': PIV clients send %s padded with FF to 8 bytes: "
-                                   "give it length ..8 and padding: FF",
-                                   c->name, c->ref == 0x80 ? "the PIN" : "the PUK");
-                if (c->ref == 0x80)
-                        pin = c->verifiable && c->puk != PROF_NONE && p->chvs[c->puk].has_ref &&
-                              p->chvs[c->puk].ref == 0x81;
-                else
-                        puk = true;
-        }
-        if (!pin || !puk)
-                return err(ld, at,
-                           "application piv needs, in its DF, CHV 80 (the PIN, with puk: naming "
-                           "CHV 81) and CHV 81 (the PUK)");
-        return 0;
-}
-
-/* PEM text from a scalar into a memory BIO (the scalar stays owned by the document). */
-static BIO *pem_bio(struct ld *ld, struct fy_node *n, struct pos at, const char *key)
-{
-        const char *s;
-        size_t len = 0;
-        BIO *bio;
-
-        if (get_text(ld, n, at, key, &s, &len) != 0)
-                return NULL;
-        if (len > INT_MAX || (bio = BIO_new_mem_buf(s, (int)len)) == NULL) {
-                err(ld, node_pos(n, at), "%s: out of memory", key);
-                return NULL;
-        }
-        return bio;
-}
-
-/* Encrypted PEM is refused rather than prompting on a terminal. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-        (void)buf;
-        (void)size;
-        (void)rwflag;
-        (void)u;
-        return -1;
-}
-
-static bool pkey_fits(const EVP_PKEY *k, enum prof_piv_alg alg)
-{
-        char group[32];
-        size_t glen = 0;
-
-        if (alg == PROF_PIV_RSA1024 || alg == PROF_PIV_RSA2048)
-                return EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA &&
-                       EVP_PKEY_get_bits(k) == (alg == PROF_PIV_RSA1024 ? 1024 : 2048);
-        if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
-            EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                           &glen) != 1)
-                return false;
-        return strcmp(group, alg == PROF_PIV_ECCP256 ? "prime256v1" : "secp384r1") == 0;
-}
-
-/* private_key: an unencrypted PEM key of the slot's algorithm, kept as DER in the blob. */
-static int piv_private_key(struct ld *ld, struct fy_node *n, struct pos at,
-                           struct prof_piv_key *key)
-{
-        BIO *bio = pem_bio(ld, n, at, "private_key");
-        EVP_PKEY *k = NULL;
-        unsigned char *der = NULL;
-        int dlen = 0, ok = -1;
-
-        if (bio == NULL)
-                return -1;
-        if ((k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL)) == NULL) {
-                err(ld, node_pos(n, at),
-                    "private_key: not an unencrypted PEM private key (BEGIN PRIVATE KEY, "
-                    "BEGIN EC PRIVATE KEY or BEGIN RSA PRIVATE KEY)");
-                goto fail;
-        }
-        if (!pkey_fits(k, key->alg)) {
-                err(ld, node_pos(n, at), "private_key: slot %02X is %s; this key is not", key->slot,
-                    key->alg == PROF_PIV_RSA1024   ? "rsa1024"
-                    : key->alg == PROF_PIV_RSA2048 ? "rsa2048"
-                    : key->alg == PROF_PIV_ECCP256 ? "eccp256"
-                                                   : "eccp384");
-                goto fail;
-        }
-        if ((dlen = i2d_PrivateKey(k, &der)) <= 0 ||
-            prof_add_blob(ld->p, der, (size_t)dlen, &key->der_off) != 0) {
-                err(ld, node_pos(n, at), "private_key: out of memory");
-                goto fail;
-        }
-        key->der_len = (size_t)dlen;
-        ok = 0;
-fail:
-        if (der != NULL)
-                OPENSSL_clear_free(der, (size_t)dlen);
-        EVP_PKEY_free(k);
-        BIO_free(bio);
-        return ok;
-}
-
-/* Add the object TLV (tag 53, or the object's own tag for 7E and 7F61) around content. */
-static int piv_add_object(struct ld *ld, struct pos at, uint32_t tag, const uint8_t *content,
-                          size_t len)
-{
-        struct prof_piv *pp = &ld->p->piv;
-        uint8_t *buf = malloc(PROF_PIV_OBJ_MAX_LEN);
-        struct rbuf r = {buf, PROF_PIV_OBJ_MAX_LEN, 0, false};
-        struct prof_piv_obj *o;
-        int ok = -1;
-
-        if (buf == NULL)
-                return err(ld, at, "out of memory");
-        for (size_t i = 0; i < pp->nobjs; i++)
-                if (pp->objs[i].tag == tag) {
-                        err(ld, at,
-                            "object %06X is given twice (certificates and objects share them)",
-                            tag);
-                        goto fail;
                 }
-        if (pp->nobjs >= PROF_PIV_OBJS_MAX) {
-                err(ld, at, "too many objects (at most %d)", PROF_PIV_OBJS_MAX);
-                goto fail;
-        }
-        if (!tlv_put(&r, tag == 0x7e || tag == 0x7f61 ? tag : 0x53, content, len)) {
-                err(ld, at, "object %06X: %zu bytes; at most %d with its tag and length", tag, len,
-                    PROF_PIV_OBJ_MAX_LEN);
-                goto fail;
-        }
-        o = &pp->objs[pp->nobjs];
-        o->tag = tag;
-        o->len = r.len;
-        if (prof_add_blob(ld->p, buf, r.len, &o->off) != 0) {
-                err(ld, at, "out of memory");
-                goto fail;
-        }
-        pp->nobjs++;
-        ok = 0;
-fail:
-        free(buf);
-        return ok;
-}
-
-static uint32_t cert_container(uint8_t slot)
-{
-        switch (slot) {
-        case 0x9a:
-                return 0x5fc105;
-        case 0x9c:
-                return 0x5fc10a;
-        case 0x9d:
-                return 0x5fc10b;
-        case 0x9e:
-                return 0x5fc101;
-        default:
-                return 0x5fc10d + (uint32_t)(slot - 0x82);
-        }
-}
-
-/* certificates: slot -> PEM certificate; the slot's private_key must be given and match. */
-static int piv_certificates(struct ld *ld, struct fy_node *map, struct pos at)
-{
-        const struct prof_piv *pp = &ld->p->piv;
-        struct fy_node_pair *pair;
-        void *it = NULL;
-
-        if (is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
-                return err(ld, node_pos(map, at),
-                           "certificates: expected a mapping of slots to PEM certificates, got %s",
-                           kind_name(map));
-        while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
-                struct fy_node *k = fy_node_pair_key(pair), *v = fy_node_pair_value(pair);
-                struct pos kpos = node_pos(k, at);
-                const struct prof_piv_key *key = NULL;
-                uint8_t slot = 0;
-                static const uint8_t cert_info = 0x00;
-                size_t len = 0;
-                X509 *cert = NULL;
-                EVP_PKEY *priv = NULL;
-                unsigned char *der = NULL;
-                uint8_t *content = NULL;
-                const unsigned char *dp;
-                int dlen = 0, ok = -1;
-                BIO *bio;
-
-                if (get_hex(ld, k, at, "slot", &slot, 1, 1, &len) != 0)
+                if (app->section->parse(ld, v[i], &kp[i], use->df, &use->section) != 0)
                         return -1;
-                for (size_t i = 0; i < pp->nkeys; i++)
-                        if (pp->keys[i].slot == slot)
-                                key = &pp->keys[i];
-                if (key == NULL || key->der_len == 0)
-                        return err(ld, kpos,
-                                   "certificate for slot %02X: give the slot's private_key under "
-                                   "keys (a key generated at start would not match it)",
-                                   slot);
-                if ((bio = pem_bio(ld, v, kpos, "certificate")) == NULL)
-                        return -1;
-                cert = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
-                dp = ld->p->blob + key->der_off;
-                priv = d2i_AutoPrivateKey(NULL, &dp, (long)key->der_len);
-                if (cert == NULL) {
-                        err(ld, node_pos(v, kpos),
-                            "certificate: not a PEM certificate (BEGIN "
-                            "CERTIFICATE)");
-                } else if (priv == NULL || EVP_PKEY_eq(X509_get0_pubkey(cert), priv) != 1) {
-                        err(ld, node_pos(v, kpos),
-                            "certificate for slot %02X: its public key is not the slot's key",
-                            slot);
-                } else if ((dlen = i2d_X509(cert, &der)) <= 0 ||
-                           (content = malloc((size_t)dlen + 16)) == NULL) {
-                        err(ld, node_pos(v, kpos), "certificate: out of memory");
-                } else {
-                        /* 70 certificate, 71 CertInfo 00 (not compressed), FE error detection */
-                        struct rbuf r = {content, (size_t)dlen + 16, 0, false};
-                        if (tlv_put(&r, 0x70, der, (size_t)dlen) &&
-                            tlv_put(&r, 0x71, &cert_info, 1) && tlv_put(&r, 0xfe, NULL, 0))
-                                ok = piv_add_object(ld, node_pos(v, kpos), cert_container(slot),
-                                                    content, r.len);
-                        else
-                                err(ld, node_pos(v, kpos), "certificate: too large");
-                }
-                free(content);
-                OPENSSL_free(der);
-                EVP_PKEY_free(priv);
-                X509_free(cert);
-                BIO_free(bio);
-                if (ok != 0)
-                        return -1;
+                yaml_context_clear(ld);
         }
-        return 0;
-}
-
-/* objects: tag (5FC1xx, 5FFFxx, 7E, 7F61) -> content hex, wrapped as GET DATA answers it. */
-static int piv_objects(struct ld *ld, struct fy_node *map, struct pos at)
-{
-        struct fy_node_pair *pair;
-        void *it = NULL;
-        uint8_t *content = malloc(PROF_PIV_OBJ_MAX_LEN);
-        int ok = -1;
-
-        if (content == NULL)
-                return err(ld, at, "out of memory");
-        if (is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING) {
-                err(ld, node_pos(map, at), "objects: expected a mapping of tags to hex, got %s",
-                    kind_name(map));
-                goto fail;
-        }
-        while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
-                struct fy_node *k = fy_node_pair_key(pair);
-                struct pos kpos = node_pos(k, at);
-                uint8_t t[3];
-                size_t tlen = 0, len = 0;
-                uint32_t tag = 0;
-                if (get_hex(ld, k, at, "tag", t, 1, 3, &tlen) != 0)
-                        goto fail;
-                for (size_t i = 0; i < tlen; i++)
-                        tag = tag << 8 | t[i];
-                if (!((tag & 0xffff00) == 0x5fc100 && (tag & 0xff) >= 1 && (tag & 0xff) <= 0x23) &&
-                    (tag & 0xffff00) != 0x5fff00 && tag != 0x7e && tag != 0x7f61) {
-                        err(ld, kpos, "object %X: expected 5FC101..5FC123, 5FFFxx, 7E or 7F61",
-                            tag);
-                        goto fail;
-                }
-                if (get_hex(ld, fy_node_pair_value(pair), kpos, "content", content, 0,
-                            PROF_PIV_OBJ_MAX_LEN - 4, &len) != 0 ||
-                    piv_add_object(ld, kpos, tag, content, len) != 0)
-                        goto fail;
-        }
-        ok = 0;
-fail:
-        free(content);
-        return ok;
-}
-
-/* The piv section: management key, CHUID GUID, YubiKey version/serial, keys made at start. */
-static int build_piv(struct ld *ld, struct fy_node *n, struct pos at)
-{
-        static const char *const mgm_algs[] = {"3des", "aes128", "aes192", "aes256"};
-        static const enum prof_piv_alg mgm_ids[] = {PROF_PIV_3DES, PROF_PIV_AES128, PROF_PIV_AES192,
-                                                    PROF_PIV_AES256};
-        static const size_t mgm_lens[] = {24, 16, 24, 32};
-        static const char *const key_algs[] = {"rsa1024", "rsa2048", "eccp256", "eccp384"};
-        static const enum prof_piv_alg key_ids[] = {PROF_PIV_RSA1024, PROF_PIV_RSA2048,
-                                                    PROF_PIV_ECCP256, PROF_PIV_ECCP384};
-        static const char *const policies[] = {"default", "never", "once", "always"};
-        static const uint8_t default_mgm[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
-                                                5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
-        struct prof_piv *pp = &ld->p->piv;
-        struct fy_node *v[P_N];
-        struct pos kp[P_N];
-        size_t alg = 0, len = 0;
-        unsigned long num = 0;
-
-        if (pp->df == 0) {
-                if (n != NULL)
-                        return err(ld, at, "piv: no DF has 'application: piv'");
-                return 0;
-        }
-        set_ctx(ld, "piv");
-        pp->mgm_alg = PROF_PIV_3DES;
-        memcpy(pp->mgm_key, default_mgm, sizeof(default_mgm));
-        pp->mgm_key_len = sizeof(default_mgm);
-        pp->version[0] = 5;
-        pp->version[1] = 4;
-        pp->version[2] = 3;
-        /* the GUID and serial default to the card's serial, so two profiles differ */
-        for (size_t i = 0; i < ld->p->serial_len && i < 16; i++)
-                pp->guid[16 - ld->p->serial_len + i] = ld->p->serial[i];
-        for (size_t i = ld->p->serial_len > 4 ? ld->p->serial_len - 4 : 0; i < ld->p->serial_len;
-             i++)
-                pp->serial = pp->serial << 8 | ld->p->serial[i];
-        if (check_piv_chvs(ld, ld->files[pp->df].pos) != 0)
-                return -1;
-        if (n == NULL)
-                return 0;
-        if (take_fields(ld, n, at, "piv", piv_fields, P_N, v, kp) != 0)
-                return -1;
-        if (v[P_MGM_ALG] != NULL) {
-                if (get_enum(ld, v[P_MGM_ALG], kp[P_MGM_ALG], "management_key_algorithm", mgm_algs,
-                             4, &alg) != 0)
-                        return -1;
-                pp->mgm_alg = mgm_ids[alg];
-        }
-        if (v[P_MGM_KEY] != NULL) {
-                if (get_hex(ld, v[P_MGM_KEY], kp[P_MGM_KEY], "management_key", pp->mgm_key,
-                            mgm_lens[alg], mgm_lens[alg], &pp->mgm_key_len) != 0)
-                        return -1;
-        } else if (v[P_MGM_ALG] != NULL && mgm_ids[alg] != PROF_PIV_3DES) {
-                return err(ld, kp[P_MGM_ALG], "an %s management key needs 'management_key'",
-                           mgm_algs[alg]);
-        }
-        if (v[P_GUID] != NULL &&
-            get_hex(ld, v[P_GUID], kp[P_GUID], "guid", pp->guid, 16, 16, &len) != 0)
-                return -1;
-        if (v[P_VERSION] != NULL && get_version(ld, v[P_VERSION], kp[P_VERSION], pp->version) != 0)
-                return -1;
-        if (v[P_SERIAL] != NULL) {
-                if (get_uint(ld, v[P_SERIAL], kp[P_SERIAL], "serial", 1, 999999999, &num) != 0)
-                        return -1;
-                pp->serial = (uint32_t)num;
-        }
-        if (v[P_KEYS] != NULL) {
-                struct fy_node_pair *pair;
-                void *it = NULL;
-                if (is_empty(v[P_KEYS]) || fy_node_get_type(v[P_KEYS]) != FYNT_MAPPING)
-                        return err(
-                            ld, node_pos(v[P_KEYS], kp[P_KEYS]),
-                            "keys: expected a mapping of slots (9a, 9c, 9d, 9e, 82..95), got %s",
-                            kind_name(v[P_KEYS]));
-                while ((pair = fy_node_mapping_iterate(v[P_KEYS], &it)) != NULL) {
-                        struct fy_node *k = fy_node_pair_key(pair), *kv[PK_N];
-                        struct pos kpos = node_pos(k, kp[P_KEYS]), kkp[PK_N];
-                        struct prof_piv_key *key = &pp->keys[pp->nkeys];
-                        uint8_t slot = 0;
-                        size_t pol = 0;
-                        if (get_hex(ld, k, kp[P_KEYS], "slot", &slot, 1, 1, &len) != 0)
-                                return -1;
-                        if (!(slot == 0x9a || slot == 0x9c || slot == 0x9d || slot == 0x9e ||
-                              (slot >= 0x82 && slot <= 0x95)))
-                                return err(ld, kpos, "slot %02X: expected 9a, 9c, 9d, 9e or 82..95",
-                                           slot);
-                        for (size_t i = 0; i < pp->nkeys; i++)
-                                if (pp->keys[i].slot == slot)
-                                        return err(ld, kpos, "slot %02X is given twice", slot);
-                        if (pp->nkeys >= PROF_PIV_KEYS_MAX)
-                                return err(ld, kpos, "too many keys");
-                        if (take_fields(ld, fy_node_pair_value(pair), kpos, "key", piv_key_fields,
-                                        PK_N, kv, kkp) != 0)
-                                return -1;
-                        if (kv[PK_ALGORITHM] == NULL)
-                                return err(ld, kpos, "slot %02X: missing 'algorithm' (%s)", slot,
-                                           "rsa1024, rsa2048, eccp256 or eccp384");
-                        if (get_enum(ld, kv[PK_ALGORITHM], kkp[PK_ALGORITHM], "algorithm", key_algs,
-                                     4, &alg) != 0)
-                                return -1;
-                        if (kv[PK_PIN_POLICY] != NULL &&
-                            get_enum(ld, kv[PK_PIN_POLICY], kkp[PK_PIN_POLICY], "pin_policy",
-                                     policies, 4, &pol) != 0)
-                                return -1;
-                        key->slot = slot;
-                        key->alg = key_ids[alg];
-                        key->pin_policy = (uint8_t)pol;
-                        if (kv[PK_PRIVATE_KEY] != NULL &&
-                            piv_private_key(ld, kv[PK_PRIVATE_KEY], kkp[PK_PRIVATE_KEY], key) != 0)
-                                return -1;
-                        pp->nkeys++;
-                }
-        }
-        if (v[P_CERTS] != NULL && piv_certificates(ld, v[P_CERTS], kp[P_CERTS]) != 0)
-                return -1;
-        if (v[P_OBJECTS] != NULL && piv_objects(ld, v[P_OBJECTS], kp[P_OBJECTS]) != 0)
-                return -1;
-        ld->ctx[0] = '\0';
         return 0;
 }
 
@@ -1729,7 +1418,7 @@ static int build_piv(struct ld *ld, struct fy_node *n, struct pos at)
  * the first one is the one the user needs. The parser stays alive as long
  * as its document: ld owns both.
  */
-static int parse(struct ld *ld, const char *text, size_t len)
+static int parse(struct yaml_loader *ld, const char *text, size_t len)
 {
         struct fy_diag_cfg dcfg;
         struct fy_parse_cfg pcfg;
@@ -1749,8 +1438,9 @@ static int parse(struct ld *ld, const char *text, size_t len)
                         continue;
                 }
                 if (text[i] == '%' && start)
-                        return err(ld, (struct pos){(unsigned)line, 1},
-                                   "YAML directives (%%YAML, %%TAG) are not supported in profiles");
+                        return yaml_err(
+                            ld, (struct yaml_pos){(unsigned)line, 1},
+                            "YAML directives (%%YAML, %%TAG) are not supported in profiles");
                 start = text[i] == '\n' || text[i] == '\r';
                 if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n')))
                         line++;
@@ -1760,40 +1450,44 @@ static int parse(struct ld *ld, const char *text, size_t len)
         dcfg.output_fn = NULL;
         dcfg.colorize = false;
         if ((ld->fdiag = fy_diag_create(&dcfg)) == NULL)
-                return err(ld, (struct pos){0, 0}, "out of memory");
+                return yaml_err(ld, (struct yaml_pos){0, 0}, "out of memory");
         fy_diag_set_collect_errors(ld->fdiag, true);
         memset(&pcfg, 0, sizeof(pcfg));
         pcfg.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_DEFAULT_VERSION_1_2;
         pcfg.diag = ld->fdiag;
         if ((ld->fyp = fy_parser_create(&pcfg)) == NULL ||
             fy_parser_set_string(ld->fyp, text, len) != 0)
-                return err(ld, (struct pos){0, 0}, "out of memory");
+                return yaml_err(ld, (struct yaml_pos){0, 0}, "out of memory");
         ld->doc = fy_parse_load_document(ld->fyp);
         if (ld->doc != NULL && !fy_diag_got_error(ld->fdiag)) {
                 extra = fy_parse_load_document(ld->fyp);
                 if (extra != NULL) {
-                        struct pos at = node_pos(fy_document_root(extra), (struct pos){0, 0});
+                        struct yaml_pos at =
+                            yaml_node_pos(fy_document_root(extra), (struct yaml_pos){0, 0});
                         fy_parse_document_destroy(ld->fyp, extra);
-                        return err(ld, at, "a profile is one YAML document; found a second one");
+                        return yaml_err(ld, at,
+                                        "a profile is one YAML document; found a second one");
                 }
         }
         if ((e = fy_diag_errors_iterate(ld->fdiag, &it)) != NULL)
-                return err(ld,
-                           (struct pos){e->line > 0 ? (unsigned)e->line : 0,
-                                        e->column > 0 ? (unsigned)e->column : 0},
-                           "YAML: %s", e->msg != NULL ? e->msg : "syntax error");
-        if (ld->doc == NULL || is_empty(fy_document_root(ld->doc)))
-                return err(ld, (struct pos){1, 1},
-                           "empty: expected a mapping with name, atr, serial, files ...");
+                return yaml_err(ld,
+                                (struct yaml_pos){e->line > 0 ? (unsigned)e->line : 0,
+                                                  e->column > 0 ? (unsigned)e->column : 0},
+                                "YAML: %s", e->msg != NULL ? e->msg : "syntax error");
+        if (ld->doc == NULL || yaml_is_empty(fy_document_root(ld->doc)))
+                return yaml_err(ld, (struct yaml_pos){1, 1},
+                                "empty: expected a mapping with name, atr, serial, files ...");
         return 0;
 }
 
 int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profile **out,
                    scsim_diag *diag)
 {
-        struct ld *ld = NULL;
-        struct fy_node *root, *v[T_N];
-        struct pos kp[T_N], top = {1, 1};
+        struct yaml_loader *ld = NULL;
+        struct fy_node *root, *v[TOP_FIELDS_MAX];
+        struct yaml_pos kp[TOP_FIELDS_MAX], top = {1, 1};
+        const char *fields[TOP_FIELDS_MAX];
+        size_t nfields = top_fields_with_sections(fields);
         char msg[256];
         int rc = SCSIM_ERR_PROFILE;
 
@@ -1806,7 +1500,7 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
                 return SCSIM_ERR_NO_MEMORY;
         ld->diag = diag;
         if (text == NULL && len != 0) {
-                err(ld, (struct pos){0, 0}, "no text");
+                yaml_err(ld, (struct yaml_pos){0, 0}, "no text");
                 goto fail;
         }
         if (parse(ld, text != NULL ? text : "", len) != 0)
@@ -1816,8 +1510,8 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
                 goto fail;
         }
         root = fy_document_root(ld->doc);
-        top = node_pos(root, top);
-        if (take_fields(ld, root, top, "profile fields", top_fields, T_N, v, kp) != 0)
+        top = yaml_node_pos(root, top);
+        if (yaml_fields(ld, root, top, "profile fields", fields, nfields, v, kp) != 0)
                 goto fail;
         /* the MF: index 0, every top-level file and CHV/key lives there */
         snprintf(ld->files[0].name, sizeof(ld->files[0].name), "MF");
@@ -1839,7 +1533,7 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
                 const struct ent *e = &ld->chvs[i];
                 if (e->v[C_RESET] == NULL)
                         continue;
-                set_ctx(ld, "chv '%s'", e->name);
+                yaml_context(ld, "chv '%s'", e->name);
                 if (get_rule(ld, e->v[C_RESET], e->kp[C_RESET], "reset_retry_counter",
                              &ld->p->chvs[i].reset_rule) != 0)
                         goto fail;
@@ -1847,12 +1541,13 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
         for (size_t i = 1; i < ld->nfiles; i++)
                 if (build_file(ld, i) != 0)
                         goto fail;
-        ld->ctx[0] = '\0';
-        if (build_piv(ld, v[T_PIV], kp[T_PIV]) != 0)
+        implicit_sfis(ld);
+        yaml_context_clear(ld);
+        if (build_sections(ld, fields + T_N, v + T_N, kp + T_N, nfields - T_N) != 0)
                 goto fail;
         if (prof_check(ld->p, msg, sizeof(msg)) != 0) {
                 /* the loader should have caught it with a position: a loader bug */
-                err(ld, (struct pos){0, 0}, "inconsistent profile: %s", msg);
+                yaml_err(ld, (struct yaml_pos){0, 0}, "inconsistent profile: %s", msg);
                 goto fail;
         }
         *out = ld->p;

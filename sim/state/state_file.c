@@ -64,14 +64,14 @@ say(scsim_diag *diag, const char *path, const char *fmt, ...)
 
 /* What the applications want kept, encoded by their save hooks. */
 struct app_blobs {
-        uint8_t *data[PROF_APPS];
-        size_t len[PROF_APPS];
+        uint8_t *data[PROF_APPS_MAX];
+        size_t len[PROF_APPS_MAX];
         size_t count;
 };
 
 static void free_blobs(struct app_blobs *b)
 {
-        for (size_t i = 0; i < PROF_APPS; i++) {
+        for (size_t i = 0; i < PROF_APPS_MAX; i++) {
                 if (b->data[i] != NULL) {
                         OPENSSL_cleanse(b->data[i], b->len[i]);
                         free(b->data[i]);
@@ -83,11 +83,11 @@ static void free_blobs(struct app_blobs *b)
 static int collect_blobs(const struct scsim_card *card, struct app_blobs *b)
 {
         memset(b, 0, sizeof(*b));
-        for (size_t i = 0; i < PROF_APPS; i++) {
-                const struct card_app *app = card_app_get((enum prof_app)i);
-                if (app == NULL || app->save == NULL || card->app[i] == NULL)
+        for (size_t i = 0; i < card->prof->napps; i++) {
+                const struct app_def *app = card->prof->apps[i].def;
+                if (app->save == NULL || card->app_state[i] == NULL)
                         continue;
-                if (app->save(card->app[i], &b->data[i], &b->len[i]) != 0 ||
+                if (app->save(card->app_state[i], &b->data[i], &b->len[i]) != 0 ||
                     b->len[i] > STATE_MAX_SIZE) {
                         free_blobs(b);
                         return -1;
@@ -103,7 +103,7 @@ static size_t encoded_size(const scsim_profile *p, const struct app_blobs *b)
 
         if (b->count > 0) {
                 n += 1;
-                for (size_t i = 0; i < PROF_APPS; i++)
+                for (size_t i = 0; i < PROF_APPS_MAX; i++)
                         if (b->data[i] != NULL)
                                 n += NAME_LEN + 4 + b->len[i];
         }
@@ -181,11 +181,11 @@ static void encode(const scsim_profile *p, const struct card_state *st, const st
         }
         if (b->count > 0) {
                 *w++ = (uint8_t)b->count;
-                for (size_t i = 0; i < PROF_APPS; i++) {
+                for (size_t i = 0; i < PROF_APPS_MAX; i++) {
                         size_t n = b->len[i];
                         if (b->data[i] == NULL)
                                 continue;
-                        w = put_name(w, card_app_get((enum prof_app)i)->name);
+                        w = put_name(w, p->apps[i].def->name);
                         *w++ = (uint8_t)(n >> 24);
                         *w++ = (uint8_t)(n >> 16);
                         *w++ = (uint8_t)(n >> 8);
@@ -347,11 +347,11 @@ static int find_ef(const scsim_profile *p, const char *name, uint16_t fid)
  * Decode buf into st (whose ef buffer is already sized for p), checking every
  * record against the profile. Returns 0 or -1 with a diagnostic.
  */
-static int decode_apps(const struct scsim_card *card, struct cursor *c, const char *path,
-                       scsim_diag *diag, void *fresh[PROF_APPS]);
+static int decode_apps(struct scsim_card *card, struct cursor *c, const char *path,
+                       scsim_diag *diag, void *fresh[PROF_APPS_MAX]);
 
-static int decode(const struct scsim_card *card, const uint8_t *buf, size_t len, const char *path,
-                  scsim_diag *diag, struct card_state *st, void *fresh[PROF_APPS])
+static int decode(struct scsim_card *card, const uint8_t *buf, size_t len, const char *path,
+                  scsim_diag *diag, struct card_state *st, void *fresh[PROF_APPS_MAX])
 {
         const scsim_profile *p = card->prof;
         struct cursor c;
@@ -475,19 +475,18 @@ truncated:
         return -1;
 }
 
-static void free_fresh(void *fresh[PROF_APPS])
+static void free_fresh(const scsim_profile *p, void *fresh[PROF_APPS_MAX])
 {
-        for (size_t i = 0; i < PROF_APPS; i++) {
-                const struct card_app *app = card_app_get((enum prof_app)i);
-                if (app != NULL && fresh[i] != NULL)
-                        app->free(&fresh[i]);
+        for (size_t i = 0; i < PROF_APPS_MAX; i++) {
+                if (i < p->napps && fresh[i] != NULL)
+                        p->apps[i].def->free(&fresh[i]);
                 fresh[i] = NULL;
         }
 }
 
 /* Application records: name, length, bytes for the application's load hook. */
-static int decode_apps(const struct scsim_card *card, struct cursor *c, const char *path,
-                       scsim_diag *diag, void *fresh[PROF_APPS])
+static int decode_apps(struct scsim_card *card, struct cursor *c, const char *path,
+                       scsim_diag *diag, void *fresh[PROF_APPS_MAX])
 {
         char name[NAME_LEN];
         uint8_t n;
@@ -495,17 +494,17 @@ static int decode_apps(const struct scsim_card *card, struct cursor *c, const ch
         if (take_u8(c, &n) != 0)
                 goto truncated;
         for (unsigned i = 0; i < n; i++) {
-                const struct card_app *app = NULL;
+                const struct app_def *app = NULL;
                 uint32_t len;
                 size_t id;
                 if (take_name(c, name) != 0 || take_u32(c, &len) != 0 || c->left < len)
                         goto truncated;
-                for (id = 0; id < PROF_APPS; id++) {
-                        app = card_app_get((enum prof_app)id);
-                        if (app != NULL && strcmp(app->name, name) == 0)
+                for (id = 0; id < card->prof->napps; id++) {
+                        app = card->prof->apps[id].def;
+                        if (strcmp(app->name, name) == 0)
                                 break;
                 }
-                if (id == PROF_APPS || card->app[id] == NULL || app->load == NULL) {
+                if (id == card->prof->napps || card->app_state[id] == NULL || app->load == NULL) {
                         say(diag, path, "application '%s' in the state is not in profile '%s'",
                             name, card->prof->name);
                         goto fail;
@@ -514,7 +513,7 @@ static int decode_apps(const struct scsim_card *card, struct cursor *c, const ch
                         say(diag, path, "application '%s' appears twice in the state", name);
                         goto fail;
                 }
-                if (app->load(card, c->p, len, &fresh[id]) != 0) {
+                if (app->load(card, &card->prof->apps[id], c->p, len, &fresh[id]) != 0) {
                         say(diag, path,
                             "application '%s': its state is malformed or does not fit "
                             "profile '%s'",
@@ -527,7 +526,7 @@ static int decode_apps(const struct scsim_card *card, struct cursor *c, const ch
 truncated:
         say(diag, path, "malformed state file (a record is cut short)");
 fail:
-        free_fresh(fresh);
+        free_fresh(card->prof, fresh);
         return -1;
 }
 
@@ -729,7 +728,7 @@ int scsim_card_attach_state(scsim_card *card, const char *path, scsim_diag *diag
 {
         struct state_store *s = NULL;
         struct card_state loaded;
-        void *fresh[PROF_APPS] = {NULL};
+        void *fresh[PROF_APPS_MAX] = {NULL};
         uint8_t *buf = NULL;
         size_t len = 0, n = 0;
         int ok = SCSIM_ERR_INVALID_ARGUMENT;
@@ -764,11 +763,11 @@ int scsim_card_attach_state(scsim_card *card, const char *path, scsim_diag *diag
                 free(card->st.ef);
                 card->st = loaded;
                 loaded.ef = NULL;
-                for (size_t i = 0; i < PROF_APPS; i++) {
+                for (size_t i = 0; i < card->prof->napps; i++) {
                         if (fresh[i] == NULL)
                                 continue;
-                        card_app_get((enum prof_app)i)->free(&card->app[i]);
-                        card->app[i] = fresh[i];
+                        card->prof->apps[i].def->free(&card->app_state[i]);
+                        card->app_state[i] = fresh[i];
                         fresh[i] = NULL;
                 }
         } else if (errno != ENOENT) {
@@ -796,7 +795,7 @@ fail:
                 free(loaded.ef);
         }
         OPENSSL_cleanse(&loaded, sizeof(loaded));
-        free_fresh(fresh);
+        free_fresh(card->prof, fresh);
         if (buf != NULL) {
                 OPENSSL_cleanse(buf, len);
                 free(buf);

@@ -4,12 +4,14 @@
  * interleaved, checking the card's invariants after every step:
  * - every answer ends with a status word from the documented set;
  * - a retry counter never grows except through a command that succeeded
- *   (9000) and is allowed to restore it;
- * - a blocked reference never verifies;
+ *   (9000) and restores that very reference (or its unblock code);
+ * - a blocked reference never verifies, on whichever channel;
  * - after a reset or power cycle no channel holds any security status.
  * Input: one byte choosing the shipped profile (iso7816-chv, two-apps, piv),
- * then records: an op byte (F0 power cycle, F1 warm reset, else the length
- * of the C-APDU that follows).
+ * then records: an op byte (F0 power cycle, F1 warm reset; F2 c: select PIV
+ * and authenticate its management key on channel c; F3 i c: VERIFY CHV i
+ * with its current value on channel c; else the length of the C-APDU that
+ * follows). F2 and F3 reach what a fuzzer cannot guess: keys and codes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,7 +19,10 @@
 
 #include <scsim/scsim.h>
 
+#include "apps/piv/crypto.h"
+#include "apps/piv/piv.h"
 #include "card_internal.h"
+#include "iso/iso.h"
 
 static const uint16_t documented[] = {
     0x9000, 0x6282, 0x6300, 0x6581, 0x6700, 0x6881, 0x6882, 0x6883, 0x6884, 0x6981, 0x6982, 0x6983,
@@ -47,15 +52,112 @@ static void check_no_status(const scsim_card *card)
                       !card->ch[i].challenge_valid);
 }
 
-/*
- * Which instructions may legitimately give tries back after a 9000: a right
- * code, an unblock, and YubiKey's SET PIN RETRIES (FA) and RESET (FB), both
- * of which need the management key.
- */
-static int may_restore(uint8_t ins)
+/* The CHVs (bit i) and keys (bit 16 + i) a command may give tries back to on a 9000. */
+static uint32_t may_restore(const scsim_card *card, const uint8_t *apdu, size_t len)
 {
-        return ins == 0x20 || ins == 0x24 || ins == 0x26 || ins == 0x28 || ins == 0x2c ||
-               ins == 0x82 || ins == 0xfa || ins == 0xfb;
+        const struct channel *ch;
+        struct cla_info cla;
+        uint32_t mask = 0;
+        int idx;
+
+        if (len < 4 || apdu_decode_cla(apdu[0], &cla) != SW_OK || cla.channel >= CARD_CHANNELS)
+                return 0;
+        ch = &card->ch[cla.channel];
+        switch (apdu[1]) {
+        case 0x20: /* a right code; CHANGE REFERENCE DATA and ENABLE/DISABLE check one too */
+        case 0x24:
+        case 0x26:
+        case 0x28:
+                if ((idx = sec_find_chv(card, ch, apdu[3])) >= 0)
+                        mask |= 1u << idx;
+                break;
+        case 0x2c: /* an unblock: the reference, and its unblock code on a match */
+                if ((idx = sec_find_chv(card, ch, apdu[3])) >= 0) {
+                        mask |= 1u << idx;
+                        if (card->prof->chvs[idx].puk != PROF_NONE)
+                                mask |= 1u << card->prof->chvs[idx].puk;
+                }
+                break;
+        case 0x82:
+                if ((idx = sec_find_key(card, ch, apdu[3])) >= 0)
+                        mask |= 1u << (16 + idx);
+                break;
+        case 0xfa: /* YubiKey SET PIN RETRIES and RESET: PIV's PIN and PUK */
+        case 0xfb:
+                if ((idx = sec_find_chv(card, ch, 0x80)) >= 0)
+                        mask |= 1u << idx;
+                if ((idx = sec_find_chv(card, ch, 0x81)) >= 0)
+                        mask |= 1u << idx;
+                break;
+        default:
+                break;
+        }
+        return mask;
+}
+
+static void send(scsim_card *card, const uint8_t *apdu, size_t len, uint8_t *rsp, size_t *rlen)
+{
+        *rlen = 0;
+        (void)scsim_card_transmit(card, apdu, len, rsp, SCSIM_RAPDU_MAX, rlen);
+}
+
+/* SELECT PIV and authenticate its management key (external: challenge, then response). */
+static void piv_mgm_auth(scsim_card *card, unsigned chno)
+{
+        static const uint8_t aid[] = {0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00};
+        static uint8_t rsp[SCSIM_RAPDU_MAX];
+        uint8_t apdu[64];
+        const struct prof_app *use = prof_app_of(card->prof, card->ch[chno].df);
+        const struct piv *piv;
+        size_t rlen = 0, bs;
+
+        memcpy(apdu, "\x00\xa4\x04\x00\x09", 5);
+        memcpy(apdu + 5, aid, sizeof(aid));
+        apdu[0] = (uint8_t)chno;
+        send(card, apdu, 5 + sizeof(aid), rsp, &rlen);
+        use = prof_app_of(card->prof, card->ch[chno].df);
+        if (use == NULL || use->def != &app_piv)
+                return;
+        piv = card->app_state[use - card->prof->apps];
+        bs = piv_sym_block(piv->mgm_alg);
+        memcpy(apdu, "\x00\x87\x00\x9b\x04\x7c\x02\x81\x00", 9);
+        apdu[0] = (uint8_t)chno;
+        apdu[2] = (uint8_t)piv->mgm_alg;
+        send(card, apdu, 9, rsp, &rlen);
+        if (rlen != 4 + bs + 2 || rsp[rlen - 2] != 0x90)
+                return;
+        memcpy(apdu, "\x00\x87\x00\x9b\x00\x7c\x00\x82\x00", 9);
+        apdu[0] = (uint8_t)chno;
+        apdu[2] = (uint8_t)piv->mgm_alg;
+        apdu[4] = (uint8_t)(4 + bs);
+        apdu[6] = (uint8_t)(2 + bs);
+        apdu[8] = (uint8_t)bs;
+        if (piv_sym_encrypt(piv->mgm_alg, piv->mgm_key, rsp + 4, bs, apdu + 9) == 0)
+                send(card, apdu, 9 + bs, rsp, &rlen);
+}
+
+/* VERIFY a CHV with its current value, as its profile pads it. */
+static void verify_right(scsim_card *card, size_t idx, unsigned chno)
+{
+        static uint8_t rsp[SCSIM_RAPDU_MAX];
+        const struct prof_chv *pc = &card->prof->chvs[idx];
+        const struct chv_state *st = &card->st.chv[idx];
+        uint8_t apdu[5 + PROF_CHV_MAX_LEN];
+        size_t n = st->value_len, rlen = 0;
+
+        if (!pc->has_ref || !pc->verifiable)
+                return;
+        apdu[0] = (uint8_t)chno;
+        apdu[1] = 0x20;
+        apdu[2] = 0x00;
+        apdu[3] = pc->ref;
+        memcpy(apdu + 5, st->value, n);
+        if (pc->padding != PROF_PAD_NONE) {
+                memset(apdu + 5 + n, pc->padding == PROF_PAD_FF ? 0xff : 0x00, pc->max_len - n);
+                n = pc->max_len;
+        }
+        apdu[4] = (uint8_t)n;
+        send(card, apdu, 5 + n, rsp, &rlen);
 }
 
 static void run(const scsim_profile *profile, const uint8_t *data, size_t size)
@@ -85,8 +187,24 @@ static void run(const scsim_profile *profile, const uint8_t *data, size_t size)
                         check_no_status(card);
                         continue;
                 }
+                if (op == 0xf2 && size >= 1) {
+                        piv_mgm_auth(card, data[0] % CARD_CHANNELS);
+                        data++;
+                        size--;
+                        continue;
+                }
+                if (op == 0xf3 && size >= 2) {
+                        if (profile->nchvs > 0)
+                                verify_right(card, data[0] % profile->nchvs,
+                                             data[1] % CARD_CHANNELS);
+                        data += 2;
+                        size -= 2;
+                        continue;
+                }
                 {
                         size_t len = op, rlen = 0;
+                        uint32_t allowed;
+                        struct cla_info cla;
                         uint16_t sw;
                         uint8_t ins;
                         if (len > size)
@@ -97,6 +215,7 @@ static void run(const scsim_profile *profile, const uint8_t *data, size_t size)
                                 before_chv[i] = card->st.chv[i].tries;
                         for (size_t i = 0; i < profile->nkeys; i++)
                                 before_key[i] = card->st.key[i].tries;
+                        allowed = may_restore(card, data, len);
                         check(scsim_card_transmit(card, data, len, rsp, sizeof(rsp), &rlen) ==
                               SCSIM_OK);
                         check(rlen >= 2);
@@ -106,15 +225,17 @@ static void run(const scsim_profile *profile, const uint8_t *data, size_t size)
                         for (size_t i = 0; i < profile->nchvs; i++) {
                                 uint8_t after = card->st.chv[i].tries;
                                 if (after > before_chv[i])
-                                        check(sw == 0x9000 && may_restore(ins));
-                                /* a blocked reference never verifies */
-                                if (before_chv[i] == 0 && ins == 0x20 && sw == 0x9000 && len > 5)
+                                        check(sw == 0x9000 && (allowed & (1u << i)) != 0);
+                                /* a blocked reference never verifies, on the command's channel */
+                                if (before_chv[i] == 0 && ins == 0x20 && sw == 0x9000 && len > 5 &&
+                                    apdu_decode_cla(data[0], &cla) == SW_OK &&
+                                    cla.channel < CARD_CHANNELS)
                                         check(card->st.chv[i].tries == 0 &&
-                                              (card->ch[0].chv_verified & (1u << i)) == 0);
+                                              !sec_chv_verified(&card->ch[cla.channel], i));
                         }
                         for (size_t i = 0; i < profile->nkeys; i++)
                                 if (card->st.key[i].tries > before_key[i])
-                                        check(sw == 0x9000 && ins == 0x82);
+                                        check(sw == 0x9000 && (allowed & (1u << (16 + i))) != 0);
                         data += len;
                         size -= len;
                 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "bridge.h"
+#include "trace_file.h"
 
 struct dir {
         char path[64];

@@ -247,10 +247,17 @@ static void open_resolves(void **state)
         scsim_profile_free(&p);
 
         assert_int_equal(setenv("SCSIM_PROFILE_PATH", "::/nonexistent", 1), 0);
-        assert_int_equal(scsim_profile_open("two-apps", &p, &diag), SCSIM_ERR_IO);
+        assert_int_equal(scsim_profile_open("no-such-card", &p, &diag), SCSIM_ERR_IO);
         assert_null(p);
         scsim_diag_format(&diag, msg, sizeof(msg));
-        assert_non_null(strstr(msg, "no profile named 'two-apps'"));
+        assert_non_null(strstr(msg, "no profile named 'no-such-card'"));
+#ifdef SCSIM_BUILD_TREE_PROFILES
+        /* a program in the build tree finds the shipped profiles in the source tree */
+        assert_string_equal(scsim_profile_install_dir(), SCSIM_SOURCE_DIR "/profiles");
+        assert_int_equal(scsim_profile_open("two-apps", &p, &diag), SCSIM_OK);
+        assert_string_equal(scsim_profile_name(p), "two-apps");
+        scsim_profile_free(&p);
+#endif
 
         assert_int_equal(setenv("SCSIM_PROFILE_PATH", SCSIM_SOURCE_DIR "/profiles", 1), 0);
         assert_int_equal(scsim_profile_open("two-apps", &p, &diag), SCSIM_OK);
@@ -272,6 +279,51 @@ static void open_resolves(void **state)
         assert_int_equal(scsim_profile_load_buffer("x", NULL, 1, &p, &diag),
                          SCSIM_ERR_INVALID_ARGUMENT);
         assert_int_equal(scsim_profile_open(NULL, &p, &diag), SCSIM_ERR_INVALID_ARGUMENT);
+}
+
+/*
+ * SFIs: given, `none`, or FID b5..b1 when free; the FCP's tag 88 says which,
+ * and READ BINARY by SFI finds exactly those.
+ */
+static void short_identifiers(void **state)
+{
+        static const char yaml[] = "name: sfi\n"
+                                   "historical_bytes: \"\"\n"
+                                   "serial: \"01\"\n"
+                                   "files:\n"
+                                   "  a: {type: ef, fid: \"0101\", content: \"a\", read: always, "
+                                   "update: never}\n"
+                                   "  b: {type: ef, fid: \"0201\", content: \"b\", read: always, "
+                                   "update: never}\n"
+                                   "  c: {type: ef, fid: \"0103\", sfi: none, content: \"c\", "
+                                   "read: always, update: never}\n"
+                                   "  d: {type: ef, fid: \"0120\", sfi: 3, content: \"d\", "
+                                   "read: always, update: never}\n"
+                                   "  e: {type: ef, fid: \"011F\", content: \"e\", read: always, "
+                                   "update: never}\n";
+        scsim_profile *p = NULL;
+        scsim_diag diag;
+        scsim_card *c;
+
+        (void)state;
+        assert_int_equal(scsim_profile_load_buffer("sfi", yaml, strlen(yaml), &p, &diag), SCSIM_OK);
+        assert_int_equal(p->files[1].sfi, 1); /* 0101: its own */
+        assert_int_equal(p->files[2].sfi, 0); /* 0201: 1 is taken */
+        assert_int_equal(p->files[3].sfi, 0); /* none */
+        assert_int_equal(p->files[4].sfi, 3); /* given */
+        assert_int_equal(p->files[5].sfi, 0); /* 011F: 31 is no SFI */
+        assert_non_null(c = scsim_card_new(p));
+        assert_int_equal(scsim_card_power_on(c, NULL, NULL), SCSIM_OK);
+        assert_int_equal(xmit(c, "00 B0 81 00 01", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 B0 83 00 01", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(c, "00 B0 82 00 01", NULL, NULL), 0x6A82);
+        run_steps(c, (const char *const[]){
+                         "00A4000402010300 -> 6211 80020001 820141 83020103 880100 8A0105 9000",
+                         "00A4000402012000 -> 6211 80020001 820141 83020120 880118 8A0105 9000",
+                         "00A4000402020100 -> 6211 80020001 820141 83020201 880100 8A0105 9000",
+                         NULL});
+        scsim_card_free(&c);
+        scsim_profile_free(&p);
 }
 
 /* Every shipped profile loads from the source tree. */
@@ -300,6 +352,7 @@ int main(void)
             cmocka_unit_test(full_profile_behaves),
             cmocka_unit_test(open_resolves),
             cmocka_unit_test(shipped_profiles_load),
+            cmocka_unit_test(short_identifiers),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 
 #include "apdu.h"
-#include "profile/model.h"
+#include "apps/piv/profile.h"
 
 /* Symmetric (management key) algorithms: block and key sizes; 0 for others. */
 size_t piv_sym_block(enum prof_piv_alg alg);

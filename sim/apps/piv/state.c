@@ -167,7 +167,8 @@ static bool key_matches(const EVP_PKEY *key, enum prof_piv_alg alg)
                (size_t)EVP_PKEY_get_bits(key) == piv_key_size(alg) * 8;
 }
 
-int piv_load(const struct scsim_card *card, const uint8_t *buf, size_t len, void **state)
+int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf, size_t len,
+             void **state)
 {
         struct piv *piv = calloc(1, sizeof(*piv));
         struct rcur r = {buf, len};
@@ -178,6 +179,7 @@ int piv_load(const struct scsim_card *card, const uint8_t *buf, size_t len, void
         (void)card;
         if (piv == NULL)
                 return -1;
+        piv->sec = use->section;
         if (r_u8(&r, &fmt) != 0 || fmt != PIV_STATE_FORMAT || r_u8(&r, &alg) != 0 ||
             r_u8(&r, &klen) != 0 || piv_sym_key_len(alg) == 0 || klen != piv_sym_key_len(alg) ||
             r_take(&r, &v, klen) != 0)

@@ -45,8 +45,10 @@ int scsim_profile_load_buffer(const char *name, const char *text, size_t len, sc
 int scsim_profile_open(const char *name_or_path, scsim_profile **out, scsim_diag *diag);
 
 /*
- * The directory installed profiles live in (${datadir}/scsim/profiles),
- * searched by scsim_profile_open after $SCSIM_PROFILE_PATH.
+ * The directory of the shipped profiles, searched by scsim_profile_open after
+ * $SCSIM_PROFILE_PATH: ${datadir}/scsim/profiles of the prefix this copy of
+ * libscsim (or the program holding it) is installed under, wherever that
+ * prefix is now; the source tree's profiles/ for code run from the build tree.
  */
 const char *scsim_profile_install_dir(void);
 

@@ -8,6 +8,7 @@
 #include <scsim/profile.h>
 #include <scsim/card.h>
 #include <scsim/state.h>
+#include <scsim/apdu.h>
 
 #define SCSIM_VERSION "0.1.0"
 

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* The application contract: all the card core and the profile loader know of an application. */
+#ifndef SCSIM_APP_H
+#define SCSIM_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <scsim/profile.h>
+
+struct cmd;
+struct scsim_card;
+struct prof_app;
+struct yaml_loader;
+struct yaml_pos;
+struct fy_node;
+
+/* A command handler answers with an ISO status word and writes its data into c->out. */
+typedef uint16_t cmd_handler(struct cmd *c);
+
+/* What a command row says of its APDUs; the card and the trace read the same bits. */
+enum cmd_flags {
+        CMD_CHAINABLE = 1u << 0,  /* accepts command chaining (CLA b5) */
+        CMD_SECRET_IN = 1u << 1,  /* the data field carries a PIN, key or cryptogram */
+        CMD_SECRET_OUT = 1u << 2, /* the answer can carry a secret (decrypted data, ECDH) */
+        CMD_NO_LE = 1u << 3,      /* no Le field (cases 1 and 3 only): an Le answers 6700 */
+};
+
+/*
+ * One row per instruction. A row without a handler only names the INS (for
+ * traces); the card answers it 6D00 like an INS no table has.
+ */
+struct cmd_def {
+        uint8_t ins;
+        const char *name;
+        unsigned flags;
+        cmd_handler *fn;
+};
+
+/*
+ * An application's section of the profile: the YAML mapping under the
+ * application's name. parse builds the section of the DF at file index df
+ * (n NULL when the profile has no such key: defaults), reporting mistakes
+ * through the loader; the section belongs to the profile from then on.
+ */
+struct app_section {
+        int (*parse)(struct yaml_loader *ld, struct fy_node *n, const struct yaml_pos *at,
+                     uint16_t df, void **section);
+        /* The section as YAML at two spaces of indent; keys and codes masked. */
+        void (*print)(const scsim_profile *p, const void *section, FILE *out);
+        void (*free)(void *section);
+};
+
+/*
+ * An application behind a DF (`application: NAME` in the profile). While a
+ * channel's current DF is that DF or below it, the application's rows come
+ * before the ISO ones; the ISO handlers serve what it leaves out.
+ */
+struct app_def {
+        const char *name; /* the profile's `application:` value and the state record's name */
+        const struct cmd_def *commands;
+        size_t ncommands;
+        /*
+         * Answer data to commands without Le as if Le were 00, the way T=1
+         * tokens such as YubiKeys do (yubico-piv-tool never sends Le).
+         */
+        bool implicit_le;
+        const struct app_section *section; /* NULL: the application has no section */
+
+        /* Durable state from the profile, at card creation. 0 or -1. */
+        int (*init)(struct scsim_card *card, const struct prof_app *use, void **state);
+        void (*free)(void **state);
+        /* Forget channel chno's volatile state (reset, channel closed, DF left). */
+        void (*clear_channel)(void *state, unsigned chno);
+        /* The answer to SELECT of its DF when P2 asks for the FCI; NULL: the ISO FCI. */
+        uint16_t (*select_answer)(struct cmd *c);
+        /*
+         * The state file's record (docs/state.md): save encodes the durable
+         * state into a new buffer (*len bytes; the caller cleanses and frees
+         * it); load builds a new state from such bytes, or fails with -1 for
+         * bytes it cannot use. NULL: nothing durable beyond the core's.
+         */
+        int (*save)(const void *state, uint8_t **buf, size_t *len);
+        int (*load)(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf,
+                    size_t len, void **state);
+};
+
+/* The registry (sim/apps/registry.c): the one place that names every application. */
+const struct app_def *app_find(const char *name, size_t len);
+size_t app_count(void);
+const struct app_def *app_at(size_t i);
+
+/* The row for ins in an application's table (app NULL: none), then in the ISO table. */
+const struct cmd_def *app_command(const struct app_def *app, uint8_t ins);
+
+#endif

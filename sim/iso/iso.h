@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* The interindustry commands (ISO 7816-4) and the security status they build. */
+#ifndef SCSIM_ISO_H
+#define SCSIM_ISO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "card_internal.h"
+
+/*
+ * The interindustry command table, one row per INS this card implements
+ * and rows without a handler that only name the others (for traces).
+ */
+extern const struct cmd_def iso_commands[];
+extern const size_t iso_ncommands;
+
+/* security.c */
+bool sec_rule_holds(const struct scsim_card *card, const struct channel *ch, uint16_t rule);
+int sec_find_chv(const struct scsim_card *card, const struct channel *ch, uint8_t ref);
+int sec_find_key(const struct scsim_card *card, const struct channel *ch, uint8_t ref);
+void sec_select_df(struct scsim_card *card, struct channel *ch, uint16_t df);
+/* Is CHV idx verified on this channel? */
+bool sec_chv_verified(const struct channel *ch, size_t idx);
+/* Forget reference idx's verification on every channel (its value or counter was replaced). */
+void sec_forget_chv(struct scsim_card *card, size_t idx);
+
+/* Command handlers, one file per concept. */
+cmd_handler fs_select;
+cmd_handler fs_read_binary;
+cmd_handler fs_update_binary;
+cmd_handler chv_verify;
+cmd_handler chv_change_reference_data;
+cmd_handler chv_reset_retry_counter;
+cmd_handler chv_disable_verification;
+cmd_handler chv_enable_verification;
+cmd_handler ka_get_challenge;
+cmd_handler ka_external_authenticate;
+cmd_handler iso_manage_channel;
+cmd_handler iso_get_data;
+
+#endif
