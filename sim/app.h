@@ -43,13 +43,20 @@ struct cmd_def {
  * An application's section of the profile: the YAML mapping under the
  * application's name. parse builds the section of the DF at file index df
  * (n NULL when the profile has no such key: defaults), reporting mistakes
- * through the loader; the section belongs to the profile from then on.
+ * through the loader and going on past each one to find the next
+ * (profile/yaml_reader.h); it returns 0 with *section set, which belongs to
+ * the profile from then on, or -1 when it reported anything.
  */
 struct app_section {
         int (*parse)(struct yaml_loader *ld, struct fy_node *n, const struct yaml_pos *at,
                      uint16_t df, void **section);
-        /* The section as YAML at two spaces of indent; keys and codes masked. */
-        void (*print)(const scsim_profile *p, const void *section, FILE *out);
+        /*
+         * The section's fields as YAML at two spaces of indent, as
+         * scsim_profile_print asks: with SCSIM_PRINT_SECRETS in flags, the
+         * whole section, loadable by parse into the same section; without
+         * it, keys and codes masked. 0, or -1 when out of memory.
+         */
+        int (*print)(const scsim_profile *p, const void *section, FILE *out, unsigned flags);
         void (*free)(void *section);
 };
 
