@@ -440,6 +440,9 @@ int main(int argc, char **argv)
         cfg.trace_secrets = o.trace_secrets;
         cfg.on_ready = say_ready;
         cfg.on_ready_arg = &o.ready_fd;
+        /* before the first profile is read: its codes and keys are in memory from then on */
+        if (bridge_no_core_dumps() != 0)
+                fprintf(stderr, "scsim-vpcd: cannot turn core dumps off: %s\n", strerror(errno));
         if (load_slots(&o, &cfg, owned, paths) != 0)
                 goto done;
         if (o.print_atr) {
