@@ -11,6 +11,7 @@
 
 #include "apdu.h"
 #include "app.h"
+#include "card_state.h"
 #include "log_internal.h"
 #include "profile/model.h"
 #include "random.h"
@@ -18,30 +19,6 @@
 #define CARD_CHANNELS      4     /* basic channel 0 and logical channels 1..3 */
 #define CARD_CHAIN_MAX     65535 /* bytes a chained command may add up to */
 #define CARD_CHALLENGE_LEN 16    /* one AES block */
-
-/*
- * Durable card state: what a real card keeps in EEPROM. Initialised from the
- * profile; changed only by commands; never touched by resets.
- */
-struct chv_state {
-        uint8_t value[PROF_CHV_MAX_LEN];
-        size_t value_len;
-        uint8_t tries; /* 0: blocked */
-        uint8_t limit; /* what a success restores: the profile's retries, or as a command set it */
-        bool enabled;  /* verification required */
-};
-
-struct key_state {
-        uint8_t tries;
-};
-
-struct card_state {
-        struct chv_state chv[PROF_CHVS_MAX];
-        struct key_state key[PROF_KEYS_MAX];
-        uint8_t *ef;                   /* all EF contents, back to back */
-        size_t ef_off[PROF_FILES_MAX]; /* where each EF's bytes start in ef */
-        size_t ef_len;
-};
 
 /*
  * Volatile security status and selection, one per logical channel. Cleared
