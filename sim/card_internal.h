@@ -34,7 +34,20 @@ struct channel {
         uint8_t challenge[CARD_CHALLENGE_LEN];
 };
 
-struct state_store;
+/*
+ * Where durable state goes. Whoever attaches a store (sim/state/attach.c)
+ * sets these; the core calls them and knows nothing else of the store.
+ */
+struct card_store_ops {
+        /*
+         * Write the card's durable state. app: the index of the application
+         * whose state changed too (its record is encoded afresh), or -1.
+         * lazy: the write need not wait for the disk. 0 or -1.
+         */
+        int (*commit)(void *ctx, struct scsim_card *card, int app, bool lazy);
+        /* The card goes: write what is pending and let go of ctx. */
+        void (*release)(void *ctx);
+};
 
 struct scsim_card {
         const scsim_profile *prof;
@@ -60,7 +73,8 @@ struct scsim_card {
         size_t serial_len;
         struct rng rng;
         struct log_sink log;
-        struct state_store *store;      /* NULL: state lives in memory only */
+        const struct card_store_ops *store; /* NULL: state lives in memory only */
+        void *store_ctx;
         void *app_state[PROF_APPS_MAX]; /* per profile->apps entry; NULL when it has none */
 };
 
@@ -74,8 +88,20 @@ struct cmd {
         void *app; /* the state of the application the channel is in; NULL outside one */
 };
 
-/* Make durable state durable. Returns 0, or -1 (the caller answers 6581). */
+/*
+ * Make a change to the durable state durable before the command answers.
+ * Returns 0, or -1: nothing of the change may be relied on, so the caller
+ * puts memory back as it was and answers 6581.
+ */
 int card_commit(struct scsim_card *card);
+/* The same when app_state, an application's state, changed too: its record is encoded anew. */
+int card_commit_app(struct scsim_card *card, const void *app_state);
+/*
+ * Write a change whose loss in a crash can only cost tries, never give one
+ * (a counter restored after a match): written at once, not waited for.
+ * 0 or -1, as card_commit.
+ */
+int card_commit_lazy(struct scsim_card *card);
 
 /* core.c: services the core offers handlers and the dispatcher. */
 /* Forget channel chno's security status and every application's state for it. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The card's durable state, apart from the card: what the core changes and the state codec keeps. */
+/* The card's durable state, apart from the card: what commands change and the codec keeps. */
 #ifndef SCSIM_CARD_STATE_H
 #define SCSIM_CARD_STATE_H
 

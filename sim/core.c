@@ -5,11 +5,25 @@
 #include <openssl/crypto.h>
 
 #include "card_internal.h"
-#include "state/state_file.h"
 
 int card_commit(struct scsim_card *card)
 {
-        return card->store != NULL ? state_store_commit(card) : 0;
+        return card->store != NULL ? card->store->commit(card->store_ctx, card, -1, false) : 0;
+}
+
+int card_commit_app(struct scsim_card *card, const void *app_state)
+{
+        int app = -1;
+
+        for (size_t i = 0; i < card->prof->napps; i++)
+                if (app_state != NULL && card->app_state[i] == app_state)
+                        app = (int)i;
+        return card->store != NULL ? card->store->commit(card->store_ctx, card, app, false) : 0;
+}
+
+int card_commit_lazy(struct scsim_card *card)
+{
+        return card->store != NULL ? card->store->commit(card->store_ctx, card, -1, true) : 0;
 }
 
 void channel_clear(struct scsim_card *card, unsigned chno)

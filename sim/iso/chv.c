@@ -37,19 +37,25 @@ static size_t presented_len(const struct prof_chv *pc, const struct chv_state *s
 /*
  * The guarded comparison. The counter is decremented and committed before
  * the comparison, so a card torn at any instant has spent the try; a match
- * gives it back. Returns 9000, 63Cx, 6983 (blocked) or 6581 (commit failed).
+ * gives it back, in a write that need not wait for the disk (lost in a
+ * crash, it costs that try, never gives one). If the decrement cannot be
+ * written there is no comparison, and the counter stays as it was. Returns
+ * 9000, 63Cx, 6983 (blocked) or 6581 (commit failed).
  */
 static uint16_t check_code(struct scsim_card *card, size_t idx, const uint8_t *code, size_t len)
 {
         struct chv_state *st = &card->st.chv[idx];
         uint8_t a[PROF_CHV_MAX_LEN] = {0}, b[PROF_CHV_MAX_LEN] = {0};
+        uint8_t spent;
         int same;
 
         if (st->tries == 0)
                 return SW_AUTH_BLOCKED;
         st->tries--;
-        if (card_commit(card) != 0)
+        if (card_commit(card) != 0) {
+                st->tries++;
                 return SW_MEMORY_FAILURE;
+        }
         /* fixed-size buffers: the time taken does not depend on where they differ */
         memcpy(a, code, len);
         memcpy(b, st->value, st->value_len);
@@ -58,9 +64,12 @@ static uint16_t check_code(struct scsim_card *card, size_t idx, const uint8_t *c
         OPENSSL_cleanse(b, sizeof(b));
         if (!same)
                 return SW_COUNTER(st->tries);
+        spent = st->tries;
         st->tries = st->limit;
-        if (card_commit(card) != 0)
+        if (card_commit_lazy(card) != 0) {
+                st->tries = spent; /* as the file has it */
                 return SW_MEMORY_FAILURE;
+        }
         return SW_OK;
 }
 

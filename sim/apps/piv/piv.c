@@ -339,7 +339,7 @@ static uint16_t store_obj(struct cmd *c, uint32_t tag, const uint8_t *tlv, size_
                 memcpy(old, o->data, old_len);
         if (piv_set_obj(piv, tag, tlv, len) != 0) {
                 sw = SW_FILE_FULL;
-        } else if (card_commit(c->card) != 0) {
+        } else if (card_commit_app(c->card, piv) != 0) {
                 /* the old object fits where the new one was: set_obj cannot fail here */
                 piv_set_obj(piv, tag, old, old_len);
                 sw = SW_MEMORY_FAILURE;
@@ -597,7 +597,7 @@ static uint16_t install_key(struct cmd *c, int idx, EVP_PKEY *key, enum prof_piv
         s->alg = alg;
         s->pin_policy = policy != POLICY_DEFAULT ? policy : default_policy(c->apdu->p2);
         s->origin = origin;
-        if (card_commit(c->card) != 0) {
+        if (card_commit_app(c->card, piv_of(c)) != 0) {
                 *s = old;
                 EVP_PKEY_free(key);
                 return SW_MEMORY_FAILURE;
@@ -799,7 +799,7 @@ static uint16_t piv_set_mgm_key(struct cmd *c)
         OPENSSL_cleanse(piv->mgm_key, sizeof(piv->mgm_key));
         memcpy(piv->mgm_key, a->data + 3, klen);
         piv->mgm_alg = alg;
-        if (card_commit(c->card) != 0) {
+        if (card_commit_app(c->card, piv) != 0) {
                 memcpy(piv->mgm_key, old_key, sizeof(old_key));
                 piv->mgm_alg = old_alg;
                 sw = SW_MEMORY_FAILURE;
@@ -890,7 +890,7 @@ static uint16_t piv_reset(struct cmd *c)
                 st->limit = pc->retries;
                 st->enabled = pc->enabled;
         }
-        if (card_commit(card) != 0) {
+        if (card_commit_app(card, piv) != 0) {
                 piv_free_contents(piv);
                 *piv = old;
                 card->st.chv[pin] = old_pin;
