@@ -12,7 +12,7 @@
 /* A private directory (0700) and a state path two levels down in it. */
 struct state_fx {
         char dir[64];
-        char path[128];
+        char path[256];
         scsim_profile *profile; /* the default card's */
 };
 

@@ -36,7 +36,7 @@ static void test_created_private(void **state)
         struct state_fx *f = *state;
         scsim_card *card = open_card(f);
         struct stat sb;
-        char dir[128], lock[160];
+        char dir[128], lock[300];
 
         assert_int_equal(stat(f->path, &sb), 0);
         assert_int_equal(sb.st_mode & 0777, 0600);
