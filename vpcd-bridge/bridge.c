@@ -20,6 +20,7 @@
 #include <scsim/scsim.h>
 
 #include "apdu_trace.h"
+#include "test_fault.h"
 
 /* Reconnect backoff: first retry soon (pcscd restarts quickly), never wait more than the cap. */
 #define BACKOFF_FIRST_MS 50u
@@ -426,6 +427,8 @@ static int bridge_setup(struct bridge *b)
                                 return -1;
                         }
                 }
+                if (test_fault_arm(s->card) != 0)
+                        return -1;
                 if (vpcd_addr_with_port_offset(&cfg->addr, i, &s->addr) != 0) {
                         blog(b, L_ERROR, "slot %u: port beyond 65535", i);
                         return -1;
