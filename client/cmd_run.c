@@ -31,6 +31,7 @@
 #include <PCSC/winscard.h>
 #include <PCSC/wintypes.h>
 
+#include <openssl/crypto.h>
 #include <scsim/scsim.h>
 
 #include "bridge.h"
@@ -56,6 +57,8 @@ struct run_opts {
         const char *trace;
         bool trace_secrets;
         const char *state; /* --state PATH: durable card state (PATH.n for slot n) */
+        /* --state-key FILE: the key that encrypts it */
+        const char *state_key;
         unsigned timeout_s;
         int verbose;
         const char *dir; /* --stop / --wait */
@@ -74,6 +77,7 @@ struct run_env {
         int notify_fd; /* --start: the pipe to the waiting parent; no daemon may keep it */
         sigset_t old_mask;
         scsim_profile *profile;
+        uint8_t key[SCSIM_STATE_KEY_LEN]; /* --state-key's, read once */
         FILE *trace;
         pid_t pcscd, bridge, cmd;
         unsigned pcscd_restarts;
@@ -102,6 +106,7 @@ static void usage(FILE *f)
             "  -t, --trace FILE     APDU trace of every slot (see scsim-vpcd --trace)\n"
             "      --trace-secrets  do not mask PINs and keys in the trace\n"
             "  -s, --state PATH     keep card state in PATH (slot n: PATH.n), see docs/state.md\n"
+            "      --state-key FILE encrypt it with the key in FILE (32 bytes or 64 hex digits)\n"
             "      --timeout SEC    how long to wait for the cards to appear (default 30)\n"
             "      --start          start in the background; print the environment to export\n"
             "      --stop           stop what --start started\n"
@@ -427,6 +432,7 @@ static int start_bridge(struct run_env *e)
                 cfg.trace = e->trace;
                 cfg.trace_secrets = e->opts->trace_secrets;
                 cfg.state_path = e->opts->state;
+                cfg.state_key = e->opts->state_key != NULL ? e->key : NULL;
                 cfg.verbosity = 1;
                 cfg.log = stderr;
                 snprintf(err, sizeof(err), "127.0.0.1:%u", e->port);
@@ -683,6 +689,7 @@ static void teardown(struct run_env *e)
         }
         e->dir_made = false;
         scsim_profile_free(&e->profile);
+        OPENSSL_cleanse(e->key, sizeof(e->key));
         if (e->sig_fd >= 0)
                 close(e->sig_fd);
         e->sig_fd = -1;
@@ -722,11 +729,19 @@ static int setup(struct run_env *e)
                 fprintf(stderr, "scsim run: profile '%s': %s\n", e->opts->profile, msg);
                 return EXIT_USAGE;
         }
+        if (e->opts->state_key != NULL &&
+            scsim_state_key_read(e->opts->state_key, e->key, &diag) != SCSIM_OK) {
+                scsim_diag_format(&diag, msg, sizeof(msg));
+                fprintf(stderr, "scsim run: --state-key: %s\n", msg);
+                return EXIT_RUNTIME;
+        }
         /* a bad state file stops us here, with its message, before any daemon starts */
         for (unsigned i = 0; e->opts->state != NULL && i < e->opts->slots; i++) {
                 char path[PATH_MAX];
                 scsim_card *card = scsim_card_new(e->profile);
                 int rc = card == NULL ? SCSIM_ERR_NO_MEMORY : SCSIM_ERR_INVALID_ARGUMENT;
+                if (card != NULL && e->opts->state_key != NULL)
+                        scsim_card_set_state_key(card, e->key, sizeof(e->key));
                 if (card != NULL && bridge_state_path(e->opts->state, i, path, sizeof(path)) == 0)
                         rc = scsim_card_attach_state(card, path, &diag);
                 scsim_card_free(&card);
@@ -1066,13 +1081,14 @@ static int run_wait(struct run_env *e)
         return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
-enum { OPT_TRACE_SECRETS = 256, OPT_TIMEOUT, OPT_START, OPT_STOP, OPT_WAIT };
+enum { OPT_TRACE_SECRETS = 256, OPT_TIMEOUT, OPT_START, OPT_STOP, OPT_WAIT, OPT_STATE_KEY };
 
 static const struct option options[] = {
     {"profile", required_argument, NULL, 'p'},
     {"slots", required_argument, NULL, 'n'},
     {"trace", required_argument, NULL, 't'},
     {"state", required_argument, NULL, 's'},
+    {"state-key", required_argument, NULL, OPT_STATE_KEY},
     {"trace-secrets", no_argument, NULL, OPT_TRACE_SECRETS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"start", no_argument, NULL, OPT_START},
@@ -1128,6 +1144,9 @@ static int run_main(int argc, char **argv)
                 case 's':
                         o.state = optarg;
                         break;
+                case OPT_STATE_KEY:
+                        o.state_key = optarg;
+                        break;
                 case OPT_TRACE_SECRETS:
                         o.trace_secrets = true;
                         break;
@@ -1154,6 +1173,10 @@ static int run_main(int argc, char **argv)
                         usage(stderr);
                         return EXIT_USAGE;
                 }
+        }
+        if (o.state_key != NULL && o.state == NULL) {
+                fprintf(stderr, "scsim run: --state-key needs --state\n");
+                return EXIT_USAGE;
         }
         memset(&e, 0, sizeof(e));
         e.opts = &o;

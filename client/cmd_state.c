@@ -5,18 +5,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <scsim/scsim.h>
 
 #include "commands.h"
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: scsim state show PATH\n"
-                   "       scsim state reset [--profile NAME|FILE] [--yes] PATH\n\n"
+        fprintf(f, "usage: scsim state show [--state-key FILE] PATH\n"
+                   "       scsim state reset [--profile NAME|FILE] [--state-key FILE]\n"
+                   "                         [--yes] PATH\n\n"
                    "show   print a state file (tries left, blocked references, file sizes);\n"
                    "       codes and keys are never printed\n"
                    "reset  rewrite PATH with the profile's initial values\n\n"
                    "  -p, --profile NAME|FILE  profile the state belongs to (default iso7816-chv)\n"
+                   "      --state-key FILE     the key the file is (or is to be) encrypted with\n"
                    "  -y, --yes                do not ask for confirmation\n"
                    "  -h, --help               this text\n\n"
                    "exit: 0 done, 1 not confirmed, 2 usage or bad profile, 3 bad/unreadable "
@@ -55,10 +58,12 @@ static int state_run(int argc, char **argv)
         static const struct option opts[] = {
             {"profile", required_argument, NULL, 'p'},
             {"yes", no_argument, NULL, 'y'},
+            {"state-key", required_argument, NULL, 'k'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
-        const char *profile_name = "iso7816-chv", *sub, *path;
+        const char *profile_name = "iso7816-chv", *sub, *path, *key_file = NULL;
+        uint8_t key[SCSIM_STATE_KEY_LEN];
         scsim_profile *profile = NULL;
         scsim_diag diag;
         int yes = 0, c, rc;
@@ -77,6 +82,9 @@ static int state_run(int argc, char **argv)
                 case 'y':
                         yes = 1;
                         break;
+                case 'k':
+                        key_file = optarg;
+                        break;
                 case 'h':
                         usage(stdout);
                         return EXIT_OK;
@@ -91,7 +99,11 @@ static int state_run(int argc, char **argv)
         }
         path = argv[optind];
         if (strcmp(sub, "show") == 0) {
-                rc = scsim_state_print(path, stdout, &diag);
+                if (key_file != NULL && scsim_state_key_read(key_file, key, &diag) != SCSIM_OK)
+                        return report(&diag, EXIT_RUNTIME);
+                rc = scsim_state_print_key(path, key_file != NULL ? key : NULL,
+                                           key_file != NULL ? sizeof(key) : 0, stdout, &diag);
+                OPENSSL_cleanse(key, sizeof(key));
                 return rc == SCSIM_OK ? EXIT_OK : report(&diag, EXIT_RUNTIME);
         }
         if (strcmp(sub, "reset") != 0) {
@@ -104,7 +116,13 @@ static int state_run(int argc, char **argv)
                 scsim_profile_free(&profile);
                 return EXIT_FAILED;
         }
-        rc = scsim_state_reset(profile, path, &diag);
+        if (key_file != NULL && scsim_state_key_read(key_file, key, &diag) != SCSIM_OK) {
+                scsim_profile_free(&profile);
+                return report(&diag, EXIT_RUNTIME);
+        }
+        rc = scsim_state_reset_key(profile, path, key_file != NULL ? key : NULL,
+                                   key_file != NULL ? sizeof(key) : 0, &diag);
+        OPENSSL_cleanse(key, sizeof(key));
         scsim_profile_free(&profile);
         if (rc != SCSIM_OK)
                 return report(&diag, EXIT_RUNTIME);

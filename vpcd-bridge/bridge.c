@@ -420,6 +420,8 @@ static int bridge_setup(struct bridge *b)
                 if (cfg->state_path != NULL) {
                         char path[PATH_MAX], line[1024];
                         scsim_diag diag;
+                        scsim_card_set_state_key(s->card, cfg->state_key,
+                                                 cfg->state_key != NULL ? SCSIM_STATE_KEY_LEN : 0);
                         if (bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0 ||
                             scsim_card_attach_state(s->card, path, &diag) != SCSIM_OK) {
                                 scsim_diag_format(&diag, line, sizeof(line));

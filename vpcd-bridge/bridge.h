@@ -4,6 +4,7 @@
 #define SCSIM_BRIDGE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <scsim/profile.h>
@@ -22,7 +23,8 @@ struct bridge_config {
         bool trace_secrets;           /* show PIN/PUK/key bytes in the trace */
         int verbosity;                /* 0: warnings and errors; 1: connections; 2: card debug */
         FILE *log;                    /* where diagnostics go (stderr) */
-        const char *state_path; /* NULL: state in memory; else slot 0's file, PATH.n slot n's */
+        const char *state_path;   /* NULL: state in memory; else slot 0's file, PATH.n slot n's */
+        const uint8_t *state_key; /* NULL: plain state files; else SCSIM_STATE_KEY_LEN bytes */
 };
 
 /* The state file of slot n: PATH for slot 0, PATH.n for the others. */

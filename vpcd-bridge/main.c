@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <scsim/scsim.h>
 
 #include "apdu_trace.h"
@@ -34,6 +35,8 @@ static void usage(FILE *f)
             "      --trace-secrets   show PIN, PUK and key bytes in the trace (masked otherwise)\n"
             "  -s, --state PATH      keep card state (counters, codes, files) in PATH; slot n\n"
             "                        uses PATH.n. Refuses a bad file. See docs/state.md\n"
+            "      --state-key FILE  encrypt the state files with the key in FILE (32 bytes\n"
+            "                        or 64 hex digits, mode 0600)\n"
             "      --print-atr       print the card's ATR in hex and exit\n"
             "  -v, --verbose         more diagnostics on standard error (repeat for card debug)\n"
             "  -h, --help            this text\n"
@@ -43,7 +46,7 @@ static void usage(FILE *f)
             VPCD_DEFAULT_PORT, BRIDGE_SLOTS_MAX, VPCD_DEFAULT_PORT);
 }
 
-enum { OPT_ALLOW_REMOTE = 256, OPT_TRACE_SECRETS, OPT_PRINT_ATR, OPT_VERSION };
+enum { OPT_ALLOW_REMOTE = 256, OPT_TRACE_SECRETS, OPT_PRINT_ATR, OPT_VERSION, OPT_STATE_KEY };
 
 static const struct option options[] = {
     {"profile", required_argument, NULL, 'p'},
@@ -54,6 +57,7 @@ static const struct option options[] = {
     {"allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE},
     {"trace", required_argument, NULL, 't'},
     {"state", required_argument, NULL, 's'},
+    {"state-key", required_argument, NULL, OPT_STATE_KEY},
     {"trace-secrets", no_argument, NULL, OPT_TRACE_SECRETS},
     {"print-atr", no_argument, NULL, OPT_PRINT_ATR},
     {"verbose", no_argument, NULL, 'v'},
@@ -66,7 +70,8 @@ int main(int argc, char **argv)
 {
         struct bridge_config cfg;
         const char *profile_arg = "iso7816-chv", *vpcd_arg = NULL, *listen_arg = NULL;
-        const char *trace_arg = NULL;
+        const char *trace_arg = NULL, *key_arg = NULL;
+        uint8_t key[SCSIM_STATE_KEY_LEN];
         bool allow_remote = false, print_atr = false;
         scsim_profile *profile = NULL;
         scsim_diag diag;
@@ -114,6 +119,9 @@ int main(int argc, char **argv)
                 case 's':
                         cfg.state_path = optarg;
                         break;
+                case OPT_STATE_KEY:
+                        key_arg = optarg;
+                        break;
                 case OPT_TRACE_SECRETS:
                         cfg.trace_secrets = true;
                         break;
@@ -150,6 +158,19 @@ int main(int argc, char **argv)
                 goto fail;
         }
 
+        if (key_arg != NULL && cfg.state_path == NULL) {
+                fprintf(stderr, "scsim-vpcd: --state-key needs --state\n");
+                goto fail;
+        }
+        if (key_arg != NULL) {
+                if (scsim_state_key_read(key_arg, key, &diag) != SCSIM_OK) {
+                        scsim_diag_format(&diag, err, sizeof(err));
+                        fprintf(stderr, "scsim-vpcd: --state-key: %s\n", err);
+                        rc = EXIT_RUNTIME;
+                        goto fail;
+                }
+                cfg.state_key = key;
+        }
         if (scsim_profile_open(profile_arg, &profile, &diag) != SCSIM_OK) {
                 scsim_diag_format(&diag, err, sizeof(err));
                 fprintf(stderr, "scsim-vpcd: profile '%s': %s\n", profile_arg, err);
@@ -202,6 +223,7 @@ int main(int argc, char **argv)
         cfg.profile = profile;
         rc = bridge_run(&cfg);
 fail:
+        OPENSSL_cleanse(key, sizeof(key));
         if (cfg.trace != NULL && cfg.trace != stdout)
                 fclose(cfg.trace);
         scsim_profile_free(&profile);
