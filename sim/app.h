@@ -79,7 +79,10 @@ struct app_def {
          * The state file's record (docs/state.md): save encodes the durable
          * state into a new buffer (*len bytes; the caller cleanses and frees
          * it); load builds a new state from such bytes, or fails with -1 for
-         * bytes it cannot use. NULL: nothing durable beyond the core's.
+         * bytes it cannot use. NULL: nothing durable beyond the core's. The
+         * record is encoded when the card is attached to a file and when a
+         * handler commits with card_commit_app(), never on other commits:
+         * a handler that changes this state must commit that way.
          */
         int (*save)(const void *state, uint8_t **buf, size_t *len);
         int (*load)(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf,
