@@ -7,7 +7,8 @@
  * fdatasync in place (the least a two-copy commit costs) and the whole
  * replace the store used to do (temporary, fdatasync, rename, fsync of the
  * directory). Rounds alternate all of them, so disk weather hits each
- * alike; the figures are medians of the per-round values. Two cards: the
+ * alike; a round's figure is the median of its operations' times, the
+ * result the median of the rounds' figures and ratios. Two cards: the
  * default one, and PIV with four RSA-2048 keys, whose record a VERIFY must
  * not encode again.
  */
@@ -62,73 +63,91 @@ struct card_case {
         size_t image; /* bytes of one copy's image */
 };
 
-/* Seconds per wrong VERIFY, per right one after it, per right one with the counter full. */
-static int time_card(struct card_case *k, size_t n, double *wrong, double *right, double *full)
+/*
+ * Seconds per wrong VERIFY, per right one after it, per right one with the
+ * counter full: the median of each operation's time, which the disk's rare
+ * long stalls do not move as they move a mean.
+ */
+static int time_card(struct card_case *k, size_t n, double *t, double *wrong, double *right,
+                     double *full)
 {
-        double w = 0, r = 0, t0;
+        double t0;
 
         for (size_t i = 0; i < n; i++) {
                 t0 = now();
                 if ((sw_of(k->card, k->wrong, k->len) & 0xfff0) != 0x63c0)
                         return -1;
-                w += now() - t0;
+                t[i] = now() - t0;
                 t0 = now();
                 if (sw_of(k->card, k->right, k->len) != 0x9000)
                         return -1;
-                r += now() - t0;
+                t[n + i] = now() - t0;
         }
-        t0 = now();
-        for (size_t i = 0; i < n; i++)
+        *wrong = median(t, n);
+        *right = median(t + n, n);
+        for (size_t i = 0; i < n; i++) {
+                t0 = now();
                 if (sw_of(k->card, k->right, k->len) != 0x9000)
                         return -1;
-        *full = (now() - t0) / (double)n;
-        *wrong = w / (double)n;
-        *right = r / (double)n;
+                t[i] = now() - t0;
+        }
+        *full = median(t, n);
         return 0;
 }
 
 enum floor_kind { FLOOR_REPLACE, FLOOR_IN_PLACE, FLOOR_REPLACE_DIRSYNC };
 
-/* Seconds per write of size bytes, the way kind says. */
-static double time_floor(const char *dir, size_t size, size_t n, enum floor_kind kind)
+/* One write of buf, the way kind says; 0 or -1. */
+static int write_once(int dfd, int fd, const char *path, const char *tmp, const uint8_t *buf,
+                      size_t size, off_t at, enum floor_kind kind)
+{
+        int t;
+
+        if (kind == FLOOR_IN_PLACE)
+                return pwrite(fd, buf, size, at) == (ssize_t)size && fdatasync(fd) == 0 ? 0 : -1;
+        if ((t = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0)
+                return -1;
+        if (write(t, buf, size) != (ssize_t)size ||
+            (kind == FLOOR_REPLACE ? fsync(t) : fdatasync(t)) != 0) {
+                close(t);
+                return -1;
+        }
+        close(t);
+        if (rename(tmp, path) != 0 || (kind == FLOOR_REPLACE_DIRSYNC && fsync(dfd) != 0))
+                return -1;
+        return 0;
+}
+
+/* The median seconds per write of size bytes, the way kind says; -1 on failure. */
+static double time_floor(const char *dir, size_t size, size_t n, double *t, enum floor_kind kind)
 {
         char path[512], tmp[520];
+        size_t copy = (size + 4095) / 4096 * 4096;
         uint8_t *buf = calloc(1, size);
         int dfd = open(dir, O_RDONLY | O_DIRECTORY), fd = -1;
-        double t0, spent = -1;
+        double spent = -1;
 
         snprintf(path, sizeof(path), "%s/floor.bin", dir);
         snprintf(tmp, sizeof(tmp), "%s/floor.bin.tmp", dir);
         if (buf == NULL || dfd < 0)
                 goto out;
         if (kind == FLOOR_IN_PLACE) {
-                /* two copies, as the store has them, written in turn */
+                /* a header page and two copies, page-aligned, as the store lays them out */
                 fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-                if (fd < 0 || pwrite(fd, buf, size, 0) != (ssize_t)size ||
-                    pwrite(fd, buf, size, 4096 + (off_t)size) != (ssize_t)size || fsync(fd) != 0)
+                if (fd < 0 || ftruncate(fd, (off_t)(4096 + 2 * copy)) != 0 ||
+                    pwrite(fd, buf, size, 4096) != (ssize_t)size ||
+                    pwrite(fd, buf, size, (off_t)(4096 + copy)) != (ssize_t)size || fsync(fd) != 0)
                         goto out;
         }
-        t0 = now();
         for (size_t i = 0; i < n; i++) {
+                double t0 = now();
                 buf[0] = (uint8_t)i;
-                if (kind == FLOOR_IN_PLACE) {
-                        off_t at = (i & 1) ? 4096 + (off_t)size : 0;
-                        if (pwrite(fd, buf, size, at) != (ssize_t)size || fdatasync(fd) != 0)
-                                goto out;
-                        continue;
-                }
-                int t = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-                if (t < 0 || write(t, buf, size) != (ssize_t)size ||
-                    (kind == FLOOR_REPLACE ? fsync(t) : fdatasync(t)) != 0) {
-                        if (t >= 0)
-                                close(t);
+                if (write_once(dfd, fd, path, tmp, buf, size, (off_t)(4096 + (i & 1) * copy),
+                               kind) != 0)
                         goto out;
-                }
-                close(t);
-                if (rename(tmp, path) != 0 || (kind == FLOOR_REPLACE_DIRSYNC && fsync(dfd) != 0))
-                        goto out;
+                t[i] = now() - t0;
         }
-        spent = (now() - t0) / (double)n;
+        spent = median(t, n);
 out:
         if (fd >= 0)
                 close(fd);
@@ -253,22 +272,29 @@ static void report(const struct card_case *k, double *w, double *r, double *full
 static int bench(struct card_case *k, const char *dir, size_t n)
 {
         double w[ROUNDS], r[ROUNDS], full[ROUNDS], fl[ROUNDS], ip[ROUNDS], rd[ROUNDS];
+        double *t = calloc(2 * n, sizeof(double));
+        int ok = -1;
 
-        for (int i = 0; i < ROUNDS; i++) {
-                if (time_card(k, n, &w[i], &r[i], &full[i]) != 0) {
+        for (int i = 0; t != NULL && i < ROUNDS; i++) {
+                if (time_card(k, n, t, &w[i], &r[i], &full[i]) != 0) {
                         fprintf(stderr, "state-commit: %s: a VERIFY failed\n", k->name);
-                        return -1;
+                        goto out;
                 }
-                fl[i] = time_floor(dir, k->image, n, FLOOR_REPLACE);
-                ip[i] = time_floor(dir, k->image, n, FLOOR_IN_PLACE);
-                rd[i] = time_floor(dir, k->image, n, FLOOR_REPLACE_DIRSYNC);
+                fl[i] = time_floor(dir, k->image, n, t, FLOOR_REPLACE);
+                ip[i] = time_floor(dir, k->image, n, t, FLOOR_IN_PLACE);
+                rd[i] = time_floor(dir, k->image, n, t, FLOOR_REPLACE_DIRSYNC);
                 if (fl[i] <= 0 || ip[i] <= 0 || rd[i] <= 0) {
                         fprintf(stderr, "state-commit: a floor failed\n");
-                        return -1;
+                        goto out;
                 }
         }
-        report(k, w, r, full, fl, ip, rd, n);
-        return 0;
+        if (t != NULL) {
+                report(k, w, r, full, fl, ip, rd, n);
+                ok = 0;
+        }
+out:
+        free(t);
+        return ok;
 }
 
 int main(int argc, char **argv)
