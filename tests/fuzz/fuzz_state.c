@@ -42,8 +42,17 @@ static int by_name(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * Each profile's card waiting for a file. A refused file must leave a card
+ * as it was, so the same card serves the next input; one that took a file
+ * is replaced.
+ */
+static scsim_card *waiting[PROFILES_MAX];
+
 static void cleanup(void)
 {
+        for (size_t i = 0; i < PROFILES_MAX; i++)
+                scsim_card_free(&waiting[i]);
         unlink(path);
         unlink(lock);
         rmdir(dir);
@@ -202,23 +211,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void run(size_t i)
 {
         const scsim_profile *profile = profiles[i];
-        scsim_card *card = scsim_card_new(profile), *other = NULL;
+        scsim_card *other = NULL;
         struct snapshot a, b;
         scsim_diag diag;
 
-        check(card != NULL);
+        if (waiting[i] == NULL)
+                check((waiting[i] = scsim_card_new(profile)) != NULL);
         memset(&diag, 0, sizeof(diag));
         memset(&b, 0, sizeof(b));
-        if (scsim_card_attach_state(card, path, &diag) != SCSIM_OK) {
+        if (scsim_card_attach_state(waiting[i], path, &diag) != SCSIM_OK) {
                 /* refused: the card is as new, and says why */
                 check(diag.message[0] != '\0');
-                snap(card, &a);
+                snap(waiting[i], &a);
                 check_same(profile, &a, &as_new[i]);
         } else {
-                check_loaded(card);
+                check_loaded(waiting[i]);
                 /* what it wrote back, once it let go of the file, loads to the same state */
-                snap(card, &a);
-                scsim_card_free(&card);
+                snap(waiting[i], &a);
+                scsim_card_free(&waiting[i]);
                 other = scsim_card_new(profile);
                 check(other != NULL && scsim_card_attach_state(other, path, &diag) == SCSIM_OK);
                 snap(other, &b);
@@ -226,7 +236,6 @@ static void run(size_t i)
         }
         snap_free(&a);
         snap_free(&b);
-        scsim_card_free(&card);
         scsim_card_free(&other);
 }
 
