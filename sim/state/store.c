@@ -73,29 +73,29 @@ static size_t overhead(bool sealed)
         return COPY_HEAD + (sealed ? STATE_NONCE_LEN + STATE_TAG_LEN : SHA256_DIGEST_LENGTH);
 }
 
-static void make_header(const struct state_store *s, size_t copy_size, uint8_t h[HDR_LEN])
+static void make_header(bool sealed, const uint8_t *key, size_t copy_size, uint8_t h[HDR_LEN])
 {
         memset(h, 0, HDR_LEN);
         memcpy(h, magic, sizeof(magic));
         put_be(h + 8, STORE_FORMAT, 2);
-        put_be(h + 10, s->sealed ? FLAG_SEALED : 0, 2);
+        put_be(h + 10, sealed ? FLAG_SEALED : 0, 2);
         put_be(h + 12, copy_size, 4);
-        if (s->sealed)
-                state_key_id(s->key, h + 16);
+        if (sealed)
+                state_key_id(key, h + 16);
         SHA256(h, HDR_SIGNED, h + HDR_SIGNED);
 }
 
 /* One copy: head, then the image and its digest, or nonce, ciphertext and tag. 0 on failure. */
-static size_t build_copy(const struct state_store *s, const uint8_t *header, unsigned long long seq,
+static size_t build_copy(const uint8_t *key, const uint8_t *header, unsigned long long seq,
                          const uint8_t *image, size_t len, uint8_t *out)
 {
         put_be(out, seq, 8);
         put_be(out + 8, len, 4);
-        if (s->sealed) {
+        if (key != NULL) {
                 uint8_t aad[HDR_SIGNED + COPY_HEAD];
                 memcpy(aad, header, HDR_SIGNED);
                 memcpy(aad + HDR_SIGNED, out, COPY_HEAD);
-                if (state_seal(s->key, aad, sizeof(aad), image, len, out + COPY_HEAD,
+                if (state_seal(key, aad, sizeof(aad), image, len, out + COPY_HEAD,
                                out + COPY_HEAD + STATE_NONCE_LEN,
                                out + COPY_HEAD + STATE_NONCE_LEN + len) != 0)
                         return 0;
@@ -103,7 +103,37 @@ static size_t build_copy(const struct state_store *s, const uint8_t *header, uns
                 memcpy(out + COPY_HEAD, image, len);
                 SHA256(out, COPY_HEAD + len, out + COPY_HEAD + len);
         }
-        return overhead(s->sealed) + len;
+        return overhead(key != NULL) + len;
+}
+
+static void free_buf(uint8_t *buf, size_t len)
+{
+        if (buf != NULL) {
+                OPENSSL_cleanse(buf, len);
+                free(buf);
+        }
+}
+
+int store_format(const uint8_t *image, size_t len, const uint8_t *key, unsigned long long seq,
+                 uint8_t **file, size_t *flen)
+{
+        /* room to grow: a state seldom outgrows half its size again */
+        size_t copy = (overhead(key != NULL) + len + len / 2 + 512 + PAGE - 1) / PAGE * PAGE;
+        size_t total = PAGE + 2 * copy;
+        uint8_t *buf;
+
+        *file = NULL;
+        *flen = 0;
+        if (len > STATE_IMAGE_MAX || (buf = calloc(1, total)) == NULL)
+                return -1;
+        make_header(key != NULL, key, copy, buf);
+        if (build_copy(key, buf, seq, image, len, buf + PAGE) == 0) {
+                free_buf(buf, total);
+                return -1;
+        }
+        *file = buf;
+        *flen = total;
+        return 0;
 }
 
 /* The image of one copy into a new buffer, if the copy reads whole. */
@@ -235,6 +265,8 @@ static int read_image(const uint8_t *buf, size_t len, const uint8_t *key, struct
                       uint8_t **image, size_t *ilen, unsigned long long *seq,
                       struct store_info *info, const char *path, scsim_diag *diag)
 {
+        *image = NULL;
+        *ilen = 0;
         unsigned format =
             len >= 10 && memcmp(buf, magic, sizeof(magic)) == 0 ? (unsigned)get_be(buf + 8, 2) : 0;
         int rc;
@@ -266,14 +298,6 @@ static int read_image(const uint8_t *buf, size_t len, const uint8_t *key, struct
         memcpy(*image, buf, len);
         *ilen = len;
         return SCSIM_OK;
-}
-
-static void free_buf(uint8_t *buf, size_t len)
-{
-        if (buf != NULL) {
-                OPENSSL_cleanse(buf, len);
-                free(buf);
-        }
 }
 
 int store_open(const char *path, const uint8_t *key, struct state_store **out, scsim_diag *diag)
@@ -326,6 +350,15 @@ int store_load(struct state_store *s, uint8_t **image, size_t *len, struct store
                                 s->path, diag);
         free_buf(buf, blen);
         return rc;
+}
+
+int store_parse(const uint8_t *buf, size_t len, const uint8_t *key, uint8_t **image, size_t *ilen,
+                struct store_info *info, const char *path, scsim_diag *diag)
+{
+        struct layout l;
+        unsigned long long seq;
+
+        return read_image(buf, len, key, &l, image, ilen, &seq, info, path, diag);
 }
 
 int store_peek(const char *path, const uint8_t *key, uint8_t **image, size_t *len,
@@ -401,9 +434,8 @@ static int replace(struct state_store *s, const uint8_t *file, size_t total, int
 
 int store_rewrite(struct state_store *s, const uint8_t *image, size_t len, scsim_diag *diag)
 {
-        size_t copy = (overhead(s->sealed) + len + len / 2 + 512 + PAGE - 1) / PAGE * PAGE;
-        size_t total = PAGE + 2 * copy;
-        uint8_t *file = NULL, *wbuf = NULL, header[HDR_LEN];
+        uint8_t *file = NULL, *wbuf = NULL;
+        size_t total = 0, copy;
         int fd = -1, rc = -1, r;
 
         if (len > STATE_IMAGE_MAX) {
@@ -411,18 +443,13 @@ int store_rewrite(struct state_store *s, const uint8_t *image, size_t len, scsim
                 errno = EFBIG;
                 return -1;
         }
-        if ((file = calloc(1, total)) == NULL || (wbuf = malloc(copy)) == NULL) {
-                state_say(diag, s->path, "out of memory");
+        if (store_format(image, len, s->sealed ? s->key : NULL, s->seq + 1, &file, &total) != 0 ||
+            (wbuf = malloc(total)) == NULL) {
+                state_say(diag, s->path, "out of memory, or cannot encrypt the state");
                 errno = ENOMEM;
                 goto fail;
         }
-        make_header(s, copy, header);
-        memcpy(file, header, HDR_LEN);
-        if (build_copy(s, header, s->seq + 1, image, len, file + PAGE) == 0) {
-                state_say(diag, s->path, "cannot encrypt the state");
-                errno = EIO;
-                goto fail;
-        }
+        copy = (total - PAGE) / 2;
         r = replace(s, file, total, &fd);
         if (r == -1) {
                 state_say(diag, s->path, "cannot write a new state file in %s: %s", s->dir.dir,
@@ -433,7 +460,7 @@ int store_rewrite(struct state_store *s, const uint8_t *image, size_t len, scsim
         if (s->fd >= 0)
                 close(s->fd);
         s->fd = fd;
-        memcpy(s->header, header, HDR_LEN);
+        memcpy(s->header, file, HDR_LEN);
         free_buf(s->wbuf, s->copy_size);
         s->wbuf = wbuf;
         s->copy_size = copy;
@@ -447,8 +474,7 @@ int store_rewrite(struct state_store *s, const uint8_t *image, size_t len, scsim
                           strerror(errno));
         rc = r == 0 ? 0 : -1;
 fail:
-        if (file != NULL)
-                free_buf(file, total);
+        free_buf(file, total);
         free(wbuf);
         return rc;
 }
@@ -472,7 +498,8 @@ int store_write(struct state_store *s, const uint8_t *image, size_t len, bool du
 
         if (s->stale || s->fd < 0 || overhead(s->sealed) + len > s->copy_size)
                 return store_rewrite(s, image, len, NULL);
-        if ((n = build_copy(s, s->header, s->seq + 1, image, len, s->wbuf)) == 0) {
+        if ((n = build_copy(s->sealed ? s->key : NULL, s->header, s->seq + 1, image, len,
+                            s->wbuf)) == 0) {
                 errno = EIO;
                 return -1;
         }

@@ -41,6 +41,22 @@ int store_open(const char *path, const uint8_t *key, struct state_store **out, s
 int store_load(struct state_store *s, uint8_t **image, size_t *len, struct store_info *info,
                scsim_diag *diag);
 
+/*
+ * The image the bytes of a state file hold (the newest intact copy of a
+ * format 3 file, or the whole of an older one): what store_load reads. For
+ * messages, path names the file.
+ */
+int store_parse(const uint8_t *buf, size_t len, const uint8_t *key, uint8_t **image, size_t *ilen,
+                struct store_info *info, const char *path, scsim_diag *diag);
+
+/*
+ * The bytes of a new format 3 file holding image as its first copy, write
+ * number seq, encrypted under key when not NULL: what store_rewrite writes.
+ * A new buffer (*flen bytes); 0 or -1.
+ */
+int store_format(const uint8_t *image, size_t len, const uint8_t *key, unsigned long long seq,
+                 uint8_t **file, size_t *flen);
+
 /* The same image, read without a lock and without creating anything: for `scsim state show`. */
 int store_peek(const char *path, const uint8_t *key, uint8_t **image, size_t *len,
                struct store_info *info, scsim_diag *diag);
