@@ -12,6 +12,7 @@
 #include <scsim/iscardverify.h>
 
 #include "transport_pcsc.h"
+#include "wipe.h"
 
 #define SHORT_MAX 255
 #define RBUF      (256 + 2)
@@ -76,13 +77,77 @@ static scsim_hresult xmit(scsim_scv *v, const uint8_t *capdu, size_t clen, uint8
 }
 
 /*
+ * How many bytes of Le a C-APDU ends with (ISO 7816-3 12.1): 1 for cases 2S
+ * and 4S, 2 for 2E and 4E, 0 for cases 1, 3S and 3E and for anything
+ * malformed. Only a command that has an Le can be sent again with the Le a
+ * 6Cxx asks for: in the others the last byte is data, often a code.
+ */
+static size_t le_width(const uint8_t *c, size_t n)
+{
+        size_t lc;
+
+        if (n == 5)
+                return 1; /* case 2S */
+        if (n < 6)
+                return 0; /* case 1, or no header */
+        if (c[4] != 0x00)
+                return n == 6 + (size_t)c[4] ? 1 : 0; /* case 4S; 5 + Lc is case 3S */
+        if (n == 7)
+                return 2; /* case 2E */
+        if (n < 7)
+                return 0;
+        lc = (size_t)c[5] << 8 | c[6];
+        if (lc == 0)
+                return 0;           /* an extended Lc of 0 is no case at all */
+        return n == 9 + lc ? 2 : 0; /* case 4E; 7 + Lc is case 3E */
+}
+
+/*
+ * The class byte of a GET RESPONSE on the command's logical channel (ISO
+ * 7816-4 5.4.1): channels 0-3 in the first interindustry class, 4-19 in the
+ * further one (0x40 | (channel - 4)). Proprietary classes number their
+ * channels the same way; chaining and secure messaging bits do not carry over.
+ */
+static uint8_t get_response_cla(uint8_t cla)
+{
+        if ((cla & 0x40) != 0)
+                return (uint8_t)(0x40 | (cla & 0x0f));
+        return (uint8_t)(cla & 0x03);
+}
+
+/* 6Cxx: the same command with Le = xx (00 meaning 256), when it has an Le to correct. */
+static scsim_hresult resend_with_le(scsim_scv *v, const uint8_t *capdu, size_t clen, uint8_t sw2,
+                                    uint8_t *r, size_t cap, size_t *n)
+{
+        uint8_t again[5 + SHORT_MAX + 1];
+        const size_t width = le_width(capdu, clen);
+        scsim_hresult res;
+
+        if (width == 0 || clen > sizeof(again))
+                return SCSIM_S_OK; /* the 6Cxx stands as the answer */
+        memcpy(again, capdu, clen);
+        if (width == 1) {
+                again[clen - 1] = sw2;
+        } else {
+                const unsigned le = sw2 == 0 ? 256u : sw2;
+                again[clen - 2] = (uint8_t)(le >> 8);
+                again[clen - 1] = (uint8_t)le;
+        }
+        res = xmit(v, again, clen, r, cap, n);
+        scv_wipe(again, sizeof(again));
+        if (res == SCSIM_S_OK && *n < 2)
+                res = SCSIM_SCARD_E_UNEXPECTED;
+        return res;
+}
+
+/*
  * Send a C-APDU and collect the whole answer: 61xx asks for GET RESPONSE,
  * 6Cxx for the same command with Le = xx. *sw gets the final status word.
  */
 static scsim_hresult exchange(scsim_scv *v, const uint8_t *capdu, size_t clen, uint8_t *resp,
                               size_t cap, size_t *rlen, uint16_t *sw)
 {
-        uint8_t r[RBUF], again[5 + SHORT_MAX + 1];
+        uint8_t r[RBUF];
         size_t n = 0, got = 0;
         scsim_hresult res;
 
@@ -94,18 +159,9 @@ static scsim_hresult exchange(scsim_scv *v, const uint8_t *capdu, size_t clen, u
                 res = SCSIM_SCARD_E_UNEXPECTED;
                 goto fail;
         }
-        if (r[n - 2] == 0x6c && clen >= 5 && clen <= sizeof(again)) {
-                memcpy(again, capdu, clen);
-                again[clen - 1] = r[n - 1];
-                res = xmit(v, again, clen, r, sizeof(r), &n);
-                explicit_bzero(again, sizeof(again));
-                if (res != SCSIM_S_OK)
-                        goto fail;
-                if (n < 2) {
-                        res = SCSIM_SCARD_E_UNEXPECTED;
-                        goto fail;
-                }
-        }
+        if (r[n - 2] == 0x6c &&
+            (res = resend_with_le(v, capdu, clen, r[n - 1], r, sizeof(r), &n)) != SCSIM_S_OK)
+                goto fail;
         /* a card that keeps saying 61xx without end is not followed forever */
         for (unsigned round = 0;; round++) {
                 const size_t body = n - 2;
@@ -119,7 +175,7 @@ static scsim_hresult exchange(scsim_scv *v, const uint8_t *capdu, size_t clen, u
                 got += body;
                 if (r[n - 2] != 0x61)
                         break;
-                gr[0] = (uint8_t)(capdu[0] & 0x03); /* same logical channel */
+                gr[0] = get_response_cla(capdu[0]);
                 gr[1] = 0xc0;
                 gr[2] = 0x00;
                 gr[3] = 0x00;
@@ -135,7 +191,7 @@ static scsim_hresult exchange(scsim_scv *v, const uint8_t *capdu, size_t clen, u
         *rlen = got;
         res = SCSIM_S_OK;
 fail:
-        explicit_bzero(r, sizeof(r));
+        scv_wipe(r, sizeof(r));
         return res;
 }
 
@@ -163,8 +219,8 @@ static scsim_hresult command(scsim_scv *v, uint8_t ins, uint8_t p1, uint8_t p2, 
                 len = 5 + n1 + n2;
         }
         res = exchange(v, apdu, len, resp, sizeof(resp), &rlen, sw);
-        explicit_bzero(apdu, sizeof(apdu));
-        explicit_bzero(resp, sizeof(resp));
+        scv_wipe(apdu, sizeof(apdu));
+        scv_wipe(resp, sizeof(resp));
         if (res == SCSIM_S_OK)
                 note_sw(v, *sw);
         return res;

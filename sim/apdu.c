@@ -76,13 +76,13 @@ uint16_t apdu_decode_cla(uint8_t cla, struct cla_info *out)
                 out->chained = (cla & 0x10) != 0;
                 out->sm = (cla & 0x0c) != 0;
                 out->channel = cla & 0x03u;
-                return 0;
+                return SW_OK;
         }
         if ((cla & 0xc0) == 0x40) { /* further interindustry: channels 4..19 */
                 out->chained = (cla & 0x10) != 0;
                 out->sm = (cla & 0x20) != 0;
                 out->channel = 4u + (cla & 0x0fu);
-                return 0;
+                return SW_OK;
         }
         /* 001x xxxx is reserved, 1xxx xxxx proprietary (FF invalid): not this card's */
         return SW_CLA_UNSUPPORTED;

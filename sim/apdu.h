@@ -32,6 +32,15 @@ struct apdu {
 /* Decode buf into *out. Returns 0, or -1 for a length that fits no case (6700). */
 int apdu_decode(const uint8_t *buf, size_t len, struct apdu *out);
 
+/*
+ * For a command that has no Le field: is there none? CLA INS P1 P2 00 counts
+ * as none, being how T=0 carries a case-1 command.
+ */
+static inline bool apdu_no_le(const struct apdu *a)
+{
+        return a->ne == 0 || (a->kase == APDU_CASE_2S && a->ne == 256);
+}
+
 /* The largest Ne this APDU's form can express: "give me all you have". */
 static inline bool apdu_ne_is_max(const struct apdu *a)
 {
@@ -45,8 +54,8 @@ struct cla_info {
 };
 
 /*
- * Decode an interindustry class byte. Returns 0, or the status word for a
- * class byte the card does not accept (6E00).
+ * Decode an interindustry class byte. Returns 9000, or the status word for
+ * a class byte the card does not accept (6E00).
  */
 uint16_t apdu_decode_cla(uint8_t cla, struct cla_info *out);
 

@@ -25,6 +25,7 @@ enum cmd_flags {
         CMD_CHAINABLE = 1u << 0,  /* accepts command chaining (CLA b5) */
         CMD_SECRET_IN = 1u << 1,  /* the data field carries a PIN, key or cryptogram */
         CMD_SECRET_OUT = 1u << 2, /* the answer can carry a secret (decrypted data, ECDH) */
+        CMD_NO_LE = 1u << 3,      /* no Le field (cases 1 and 3 only): an Le answers 6700 */
 };
 
 /*
@@ -42,13 +43,20 @@ struct cmd_def {
  * An application's section of the profile: the YAML mapping under the
  * application's name. parse builds the section of the DF at file index df
  * (n NULL when the profile has no such key: defaults), reporting mistakes
- * through the loader; the section belongs to the profile from then on.
+ * through the loader and going on past each one to find the next
+ * (profile/yaml_reader.h); it returns 0 with *section set, which belongs to
+ * the profile from then on, or -1 when it reported anything.
  */
 struct app_section {
         int (*parse)(struct yaml_loader *ld, struct fy_node *n, const struct yaml_pos *at,
                      uint16_t df, void **section);
-        /* The section as YAML at two spaces of indent; keys and codes masked. */
-        void (*print)(const scsim_profile *p, const void *section, FILE *out);
+        /*
+         * The section's fields as YAML at two spaces of indent, as
+         * scsim_profile_print asks: with SCSIM_PRINT_SECRETS in flags, the
+         * whole section, loadable by parse into the same section; without
+         * it, keys and codes masked. 0, or -1 when out of memory.
+         */
+        int (*print)(const scsim_profile *p, const void *section, FILE *out, unsigned flags);
         void (*free)(void *section);
 };
 
@@ -73,16 +81,27 @@ struct app_def {
         void (*free)(void **state);
         /* Forget channel chno's volatile state (reset, channel closed, DF left). */
         void (*clear_channel)(void *state, unsigned chno);
-        /* The answer to SELECT of its DF when P2 asks for the FCI; NULL: the ISO FCI. */
+        /*
+         * The answer to every SELECT of its DF (the DF is already current;
+         * P2 says what is asked for): a status word with any data in c->out,
+         * or 0 to let the ISO answer for that P2 stand. NULL: always the ISO answer.
+         */
         uint16_t (*select_answer)(struct cmd *c);
+        /*
+         * The DF name SELECT by name matches and the FCP shows, when the
+         * application makes it at run time (an OpenPGP AID holds the card's
+         * serial number, which differs per slot): its length, at most
+         * PROF_AID_MAX bytes into out. NULL: the profile's aid.
+         */
+        size_t (*df_name)(const struct scsim_card *card, const void *state, uint8_t *out);
         /*
          * The state file's record (docs/state.md): save encodes the durable
          * state into a new buffer (*len bytes; the caller cleanses and frees
          * it); load builds a new state from such bytes, or fails with -1 for
          * bytes it cannot use. NULL: nothing durable beyond the core's. The
-         * record is encoded when the card is attached to a file and when a
-         * handler commits with card_commit_app(), never on other commits:
-         * a handler that changes this state must commit that way.
+         * record is encoded when the card is attached to a file and on each
+         * card_commit() or card_commit_app() (card_internal.h), never on
+         * card_commit_core(), which the core's counters use.
          */
         int (*save)(const void *state, uint8_t **buf, size_t *len);
         int (*load)(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf,

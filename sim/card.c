@@ -75,10 +75,8 @@ scsim_card *scsim_card_new(const scsim_profile *profile)
                 return NULL;
         card->prof = profile;
         card->resp = malloc(SCSIM_RAPDU_MAX);
-        card->answer = malloc(SCSIM_RAPDU_MAX);
         card->chain = malloc(CARD_CHAIN_MAX);
-        if (card->resp == NULL || card->answer == NULL || card->chain == NULL ||
-            state_init(&card->st, profile) != 0) {
+        if (card->resp == NULL || card->chain == NULL || state_init(&card->st, profile) != 0) {
                 scsim_card_free(&card);
                 return NULL;
         }
@@ -114,7 +112,6 @@ void scsim_card_free(scsim_card **cardp)
                 free(card->chain);
         }
         free(card->resp);
-        free(card->answer);
         OPENSSL_cleanse(card, sizeof(*card));
         free(card);
         *cardp = NULL;
@@ -215,13 +212,31 @@ const scsim_profile *scsim_card_profile(const scsim_card *card)
         return card != NULL ? card->prof : NULL;
 }
 
-/* Send up to ne bytes of the pending response; 61xx when more is waiting. */
-static size_t send_pending(scsim_card *card, size_t ne, uint8_t *rapdu, uint16_t *sw)
+static void drop_pending(scsim_card *card)
+{
+        card->resp_len = card->resp_off = 0;
+}
+
+static void abort_chain(scsim_card *card)
+{
+        if (card->chaining)
+                OPENSSL_cleanse(card->chain, card->chain_len);
+        card->chaining = false;
+        card->chain_len = 0;
+}
+
+/*
+ * Send up to ne bytes of the pending response; 61xx when more is waiting.
+ * The bytes go to rapdu when cap holds them and the status word; either way
+ * the card's state is as if they were sent.
+ */
+static size_t send_pending(scsim_card *card, size_t ne, uint8_t *rapdu, size_t cap, uint16_t *sw)
 {
         size_t left = card->resp_len - card->resp_off;
         size_t n = left < ne ? left : ne;
 
-        memmove(rapdu, card->resp + card->resp_off, n);
+        if (n + 2 <= cap)
+                memcpy(rapdu, card->resp + card->resp_off, n);
         card->resp_off += n;
         left -= n;
         if (left == 0) {
@@ -234,43 +249,47 @@ static size_t send_pending(scsim_card *card, size_t ne, uint8_t *rapdu, uint16_t
 }
 
 static uint16_t get_response(scsim_card *card, const struct apdu *a, unsigned chno, uint8_t *rapdu,
-                             size_t *n)
+                             size_t cap, size_t *n)
 {
         uint16_t sw;
 
         *n = 0;
         if (a->p1 != 0 || a->p2 != 0)
                 return SW_WRONG_P1P2;
+        if (a->nc != 0 || a->ne == 0)
+                return SW_WRONG_LENGTH;
         if (card->resp_len == 0 || card->resp_channel != chno) {
                 card->resp_len = card->resp_off = 0;
                 return SW_CONDITIONS;
         }
-        if (a->nc != 0 || a->ne == 0)
-                return SW_WRONG_LENGTH;
-        *n = send_pending(card, a->ne, rapdu, &sw);
+        *n = send_pending(card, a->ne, rapdu, cap, &sw);
         return sw;
 }
 
 /*
  * Chaining: every part but the last has CLA b5 set and the same INS P1 P2;
- * parts are collected here and the handler sees one command. Returns 0 when
- * the command is complete (possibly with *a rewritten to the whole data),
- * 9000 for an accepted intermediate part, or an error status word.
+ * parts are collected here and the handler sees one command. Returns 9000
+ * with *run set when the command is complete (possibly with *a rewritten to
+ * the whole data), 9000 with *run clear for an accepted intermediate part
+ * (the answer to send), or an error status word.
  */
 static uint16_t handle_chaining(scsim_card *card, struct apdu *a, const struct cla_info *cla,
-                                const struct cmd_def *def)
+                                const struct cmd_def *def, bool *run)
 {
         bool same = card->chaining && card->chain_ins == a->ins && card->chain_p1 == a->p1 &&
                     card->chain_p2 == a->p2 && card->chain_channel == cla->channel;
 
+        *run = false;
         if (card->chaining && !same) {
                 OPENSSL_cleanse(card->chain, card->chain_len);
                 card->chaining = false;
                 card->chain_len = 0;
                 return SW_LAST_CMD_EXPECTED;
         }
-        if (!cla->chained && !card->chaining)
-                return 0;
+        if (!cla->chained && !card->chaining) {
+                *run = true;
+                return SW_OK;
+        }
         if ((def->flags & CMD_CHAINABLE) == 0) {
                 card->chaining = false;
                 card->chain_len = 0;
@@ -296,19 +315,69 @@ static uint16_t handle_chaining(scsim_card *card, struct apdu *a, const struct c
         card->chaining = false;
         a->data = card->chain_len > 0 ? card->chain : NULL;
         a->nc = card->chain_len;
-        return 0;
+        *run = true;
+        return SW_OK;
 }
 
 /*
- * Run one command and put its answer (data, then SW) into rapdu. Data longer
- * than Ne waits in card->resp for GET RESPONSE.
+ * Where a handler writes its answer: straight into the caller's buffer when
+ * that holds any answer and is not the command itself (one copy fewer for
+ * every byte), else the card's own.
  */
-static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_t *rapdu)
+static uint8_t *answer_buffer(scsim_card *card, const uint8_t *capdu, size_t len, uint8_t *rapdu,
+                              size_t cap)
+{
+        uintptr_t r = (uintptr_t)rapdu, c = (uintptr_t)capdu;
+
+        if (cap >= SCSIM_RAPDU_MAX && (r + cap <= c || c + len <= r))
+                return rapdu;
+        return card->resp;
+}
+
+/*
+ * The handler's data (out) for an APDU that asked for ne bytes: up to ne
+ * now, the rest waiting in card->resp for GET RESPONSE (61xx). Returns the
+ * bytes that go out now, in place at rapdu when the handler wrote there.
+ */
+static size_t deliver(scsim_card *card, const struct rbuf *out, size_t ne, unsigned chno,
+                      bool secret, uint8_t *rapdu, size_t cap, uint16_t *sw)
+{
+        size_t n = out->len < ne ? out->len : ne;
+
+        if (out->len == 0 || (*sw != SW_OK && out->len <= ne)) {
+                if (out->p != rapdu && out->len + 2 <= cap)
+                        memcpy(rapdu, out->p, out->len);
+                return out->len;
+        }
+        card->resp_channel = chno;
+        card->resp_secret = secret;
+        if (out->p != rapdu) {
+                card->resp_len = out->len;
+                card->resp_off = 0;
+                return send_pending(card, ne, rapdu, cap, sw);
+        }
+        /* in place: the first n bytes are where they go, the rest waits */
+        card->resp_len = out->len - n;
+        card->resp_off = 0;
+        if (card->resp_len > 0)
+                memcpy(card->resp, out->p + n, card->resp_len);
+        *sw = card->resp_len == 0 ? SW_OK : SW_MORE_DATA(card->resp_len > 255 ? 0 : card->resp_len);
+        return n;
+}
+
+/*
+ * Run one command and put its answer (data, then SW) into rapdu, when cap
+ * holds it (else *rlen is what it needed; the card's state is as if it was
+ * sent). Data longer than Ne waits in card->resp for GET RESPONSE.
+ */
+static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_t *rapdu,
+                      size_t cap)
 {
         struct apdu a;
         struct cla_info cla;
         const struct cmd_def *def;
         const struct prof_app *app = NULL, *app_after;
+        bool run = false;
         struct rbuf out;
         size_t ne;
         struct cmd c;
@@ -317,23 +386,25 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
 
         if (apdu_decode(capdu, len, &a) != 0) {
                 sw = SW_WRONG_LENGTH;
-                goto done;
+                goto refused;
         }
-        if ((sw = apdu_decode_cla(a.cla, &cla)) != 0)
-                goto done;
+        if ((sw = apdu_decode_cla(a.cla, &cla)) != SW_OK)
+                goto refused;
         if (cla.channel >= CARD_CHANNELS || !card->ch[cla.channel].open) {
                 sw = SW_CHANNEL_UNSUPPORTED;
-                goto done;
+                goto refused;
         }
         if (cla.sm) {
                 sw = SW_SM_UNSUPPORTED;
-                goto done;
+                goto refused;
         }
         if (a.ins == INS_GET_RESPONSE && !card->chaining) {
-                sw = get_response(card, &a, cla.channel, rapdu, &n);
+                /* only UPDATE BINARY chains on this card; a chained GET RESPONSE is malformed */
+                sw = cla.chained ? SW_CHAINING_UNSUPPORTED
+                                 : get_response(card, &a, cla.channel, rapdu, cap, &n);
                 goto done;
         }
-        card->resp_len = card->resp_off = 0; /* any other command drops pending data */
+        drop_pending(card); /* any other command drops pending data */
         app = channel_app(card, cla.channel);
         def = app_command(app != NULL ? app->def : NULL, a.ins);
         if (def == NULL || def->fn == NULL) {
@@ -342,10 +413,23 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
                 card->chain_len = 0;
                 goto done;
         }
-        if ((sw = handle_chaining(card, &a, &cla, def)) != 0)
+        if ((sw = handle_chaining(card, &a, &cla, def, &run)) != SW_OK || !run)
                 goto done;
+        if ((def->flags & CMD_NO_LE) != 0 && a.ne != 0) {
+                /*
+                 * CLA INS P1 P2 00 is how T=0 carries a case-1 command, and
+                 * clients (yubico-piv-tool) send it so; any other Le on a
+                 * command that has none is a malformed command.
+                 */
+                if (a.kase != APDU_CASE_2S || a.ne != 256) {
+                        sw = SW_WRONG_LENGTH;
+                        goto done;
+                }
+                a.ne = 0;
+                a.kase = APDU_CASE_1;
+        }
 
-        out.p = card->resp;
+        out.p = answer_buffer(card, capdu, len, rapdu, cap);
         out.cap = SCSIM_RAPDU_MAX - 2;
         out.len = 0;
         out.overflow = false;
@@ -368,18 +452,18 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         if (ne == 0 && ((app != NULL && app->def->implicit_le) ||
                         (app_after != NULL && app_after->def->implicit_le)))
                 ne = a.extended ? 65536 : 256;
-        if (out.len > 0 && (sw == SW_OK || out.len > ne)) {
-                card->resp_len = out.len;
-                card->resp_off = 0;
-                card->resp_channel = cla.channel;
-                n = send_pending(card, ne, rapdu, &sw);
-        } else if (out.len > 0) {
-                memcpy(rapdu, out.p, out.len);
-                n = out.len;
-        }
+        n = deliver(card, &out, ne, cla.channel, (def->flags & CMD_SECRET_OUT) != 0, rapdu, cap,
+                    &sw);
+        goto done;
+refused:
+        /* a command the card refuses outright is another command all the same */
+        drop_pending(card);
+        abort_chain(card);
 done:
-        rapdu[n] = (uint8_t)(sw >> 8);
-        rapdu[n + 1] = (uint8_t)sw;
+        if (n + 2 <= cap) {
+                rapdu[n] = (uint8_t)(sw >> 8);
+                rapdu[n + 1] = (uint8_t)sw;
+        }
         return n + 2;
 }
 
@@ -395,10 +479,9 @@ int scsim_card_transmit(scsim_card *card, const uint8_t *capdu, size_t len, uint
                 return SCSIM_ERR_INVALID_ARGUMENT;
         if (!card->powered)
                 return SCSIM_ERR_POWERED_OFF;
-        n = process(card, capdu, len, card->answer);
+        n = process(card, capdu, len, rapdu, cap);
         if (n > cap)
                 return SCSIM_ERR_BUFFER_TOO_SMALL;
-        memcpy(rapdu, card->answer, n);
         *rlen = n;
         return SCSIM_OK;
 }

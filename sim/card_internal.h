@@ -38,10 +38,14 @@ struct channel {
  * Where durable state goes. Whoever attaches a store (sim/state/attach.c)
  * sets these; the core calls them and knows nothing else of the store.
  */
+#define CARD_COMMIT_CORE (-1)
+#define CARD_COMMIT_ALL  (-2)
+
 struct card_store_ops {
         /*
          * Write the card's durable state. app: the index of the application
-         * whose state changed too (its record is encoded afresh), or -1.
+         * whose state changed too (its record is encoded afresh),
+         * CARD_COMMIT_CORE (none did) or CARD_COMMIT_ALL (any may have).
          * lazy: the write need not wait for the disk. 0 or -1.
          */
         int (*commit)(void *ctx, struct scsim_card *card, int app, bool lazy);
@@ -60,7 +64,7 @@ struct scsim_card {
         size_t resp_len;
         size_t resp_off;
         unsigned resp_channel;
-        uint8_t *answer; /* the R-APDU being built, before it is copied out */
+        bool resp_secret; /* it came from a command whose answer is secret */
 
         /* command chaining in progress */
         uint8_t *chain;
@@ -91,17 +95,22 @@ struct cmd {
 /*
  * Make a change to the durable state durable before the command answers.
  * Returns 0, or -1: nothing of the change may be relied on, so the caller
- * puts memory back as it was and answers 6581.
+ * puts memory back as it was and answers 6581. card_commit encodes every
+ * application's record anew (any state may have changed); card_commit_app
+ * only that of app_state's application; card_commit_core none, for a
+ * change to the core's state alone (counters, codes, EF contents), which
+ * reuses each record as last written.
  */
 int card_commit(struct scsim_card *card);
-/* The same when app_state, an application's state, changed too: its record is encoded anew. */
 int card_commit_app(struct scsim_card *card, const void *app_state);
+int card_commit_core(struct scsim_card *card);
 /*
  * Write a change whose loss in a crash can only cost tries, never give one
- * (a counter restored after a match): written at once, not waited for.
+ * (a counter restored after a match): not waited for. app_state: the
+ * application whose state holds the counter, or NULL for the core's.
  * 0 or -1, as card_commit.
  */
-int card_commit_lazy(struct scsim_card *card);
+int card_commit_lazy(struct scsim_card *card, const void *app_state);
 
 /* core.c: services the core offers handlers and the dispatcher. */
 /* Forget channel chno's security status and every application's state for it. */

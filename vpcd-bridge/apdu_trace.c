@@ -5,104 +5,53 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "apdu.h"
+#include <scsim/apdu.h>
 
-struct ins_row {
-        uint8_t ins;
-        const char *name;
-        bool secret;
-};
-
-/* Interindustry instructions (ISO 7816-4, 7816-8, 7816-9) and the PIV/GlobalPlatform ones clients
- * send. */
-static const struct ins_row ins_table[] = {
-    {0x0e, "ERASE BINARY", false},
-    {0x20, "VERIFY", true},
-    {0x21, "VERIFY", true},
-    {0x22, "MANAGE SECURITY ENVIRONMENT", false},
-    {0x24, "CHANGE REFERENCE DATA", true},
-    {0x25, "CHANGE REFERENCE DATA", true},
-    {0x26, "DISABLE VERIFICATION REQUIREMENT", true},
-    {0x28, "ENABLE VERIFICATION REQUIREMENT", true},
-    {0x2a, "PERFORM SECURITY OPERATION", false},
-    {0x2c, "RESET RETRY COUNTER", true},
-    {0x2d, "RESET RETRY COUNTER", true},
-    {0x44, "ACTIVATE FILE", false},
-    {0x46, "GENERATE ASYMMETRIC KEY PAIR", false},
-    {0x47, "GENERATE ASYMMETRIC KEY PAIR", false},
-    {0x70, "MANAGE CHANNEL", false},
-    {0x82, "EXTERNAL AUTHENTICATE", true},
-    {0x84, "GET CHALLENGE", false},
-    {0x86, "GENERAL AUTHENTICATE", true},
-    {0x87, "GENERAL AUTHENTICATE", true},
-    {0x88, "INTERNAL AUTHENTICATE", false},
-    {0xa4, "SELECT", false},
-    {0xb0, "READ BINARY", false},
-    {0xb1, "READ BINARY", false},
-    {0xb2, "READ RECORD", false},
-    {0xb3, "READ RECORD", false},
-    {0xc0, "GET RESPONSE", false},
-    {0xc2, "ENVELOPE", false},
-    {0xca, "GET DATA", false},
-    {0xcb, "GET DATA", false},
-    {0xd6, "UPDATE BINARY", false},
-    {0xd7, "UPDATE BINARY", false},
-    {0xda, "PUT DATA", false},
-    {0xdb, "PUT DATA", false},
-    {0xdc, "UPDATE RECORD", false},
-    {0xe0, "CREATE FILE", false},
-    {0xe2, "APPEND RECORD", false},
-    {0xe4, "DELETE FILE", false},
-    {0xe6, "TERMINATE DF", false},
-    {0xe8, "TERMINATE CARD USAGE", false},
-    {0xf7, "GET METADATA", false},
-    {0xf8, "GET SERIAL", false},
-    {0xfa, "SET PIN RETRIES", false},
-    {0xfb, "RESET", false},
-    {0xfd, "GET VERSION", false},
-    {0xfe, "IMPORT ASYMMETRIC KEY", true}, /* YubiKey: private key bytes */
-    {0xff, "SET MANAGEMENT KEY", true},    /* YubiKey: the new management key */
-};
-
-static const struct ins_row *ins_lookup(uint8_t ins)
+/* Names and secrecy come from the library's command rows: the card and the trace share them. */
+static scsim_apdu_info describe_ins(uint8_t cla, uint8_t ins)
 {
-        for (size_t i = 0; i < sizeof(ins_table) / sizeof(ins_table[0]); i++)
-                if (ins_table[i].ins == ins)
-                        return &ins_table[i];
-        return NULL;
+        const uint8_t header[4] = {cla, ins, 0x00, 0x00};
+        scsim_apdu_info info;
+
+        (void)scsim_apdu_describe(NULL, header, sizeof(header), &info);
+        return info;
 }
 
 const char *apdu_trace_ins_name(uint8_t cla, uint8_t ins)
 {
-        const struct ins_row *row = ins_lookup(ins);
-
         /* CLA FF is the PC/SC pseudo-APDU class (reader commands), not the card's. */
         if (cla == 0xff)
                 return "PSEUDO-APDU";
-        return row != NULL ? row->name : NULL;
+        return describe_ins(cla, ins).name;
 }
 
 bool apdu_trace_ins_is_secret(uint8_t ins)
 {
-        const struct ins_row *row = ins_lookup(ins);
-
-        return row != NULL && row->secret;
+        return describe_ins(0x00, ins).secret_in;
 }
 
 bool apdu_trace_answer_is_secret(uint8_t ins)
 {
-        return ins == 0x87;
+        return describe_ins(0x00, ins).secret_out;
+}
+
+size_t apdu_trace_format_answer_as(const scsim_apdu_info *info, const uint8_t *data, size_t len,
+                                   bool show_secrets, char *buf, size_t cap)
+{
+        int n;
+
+        if (show_secrets || len == 0 || !info->secret_out)
+                return apdu_trace_hex(data, len, buf, cap);
+        n = snprintf(buf, cap, "[%zu bytes masked]", len);
+        return n < 0 ? 0 : (size_t)n;
 }
 
 size_t apdu_trace_format_answer(uint8_t ins, const uint8_t *data, size_t len, bool show_secrets,
                                 char *buf, size_t cap)
 {
-        int n;
+        scsim_apdu_info info = describe_ins(0x00, ins);
 
-        if (show_secrets || len == 0 || !apdu_trace_answer_is_secret(ins))
-                return apdu_trace_hex(data, len, buf, cap);
-        n = snprintf(buf, cap, "[%zu bytes masked]", len);
-        return n < 0 ? 0 : (size_t)n;
+        return apdu_trace_format_answer_as(&info, data, len, show_secrets, buf, cap);
 }
 
 struct sw_row {
@@ -206,11 +155,10 @@ size_t apdu_trace_hex(const uint8_t *p, size_t len, char *buf, size_t cap)
         return s.len;
 }
 
-size_t apdu_trace_format_command(const uint8_t *capdu, size_t len, bool show_secrets, char *buf,
-                                 size_t cap)
+size_t apdu_trace_format_command_as(const scsim_apdu_info *info, const uint8_t *capdu, size_t len,
+                                    bool show_secrets, char *buf, size_t cap)
 {
         struct sink s = {buf, cap, 0};
-        struct apdu a;
         char note[48];
         size_t head, tail;
 
@@ -218,20 +166,20 @@ size_t apdu_trace_format_command(const uint8_t *capdu, size_t len, bool show_sec
                 buf[0] = '\0';
         if (capdu == NULL || len == 0)
                 return 0;
-        if (show_secrets || len < 4 || !apdu_trace_ins_is_secret(capdu[1])) {
+        if (show_secrets || len < 4 || !info->secret_in) {
                 sink_hex(&s, capdu, len);
                 return s.len;
         }
-        if (apdu_decode(capdu, len, &a) != 0) {
+        if (!info->decoded) {
                 /* Undecodable: the secret could be anywhere after the header. */
                 head = 4;
                 tail = 0;
-        } else if (a.nc == 0) {
+        } else if (info->data_len == 0) {
                 sink_hex(&s, capdu, len); /* no data field, nothing secret */
                 return s.len;
         } else {
-                head = (size_t)(a.data - capdu);
-                tail = len - head - a.nc;
+                head = info->data_offset;
+                tail = len - head - info->data_len;
         }
         if (head == len) {
                 sink_hex(&s, capdu, len);
@@ -243,4 +191,15 @@ size_t apdu_trace_format_command(const uint8_t *capdu, size_t len, bool show_sec
         if (tail > 0)
                 sink_hex(&s, capdu + len - tail, tail);
         return s.len;
+}
+
+size_t apdu_trace_format_command(const uint8_t *capdu, size_t len, bool show_secrets, char *buf,
+                                 size_t cap)
+{
+        scsim_apdu_info info;
+
+        memset(&info, 0, sizeof(info));
+        if (capdu != NULL && len >= 4)
+                (void)scsim_apdu_describe(NULL, capdu, len, &info);
+        return apdu_trace_format_command_as(&info, capdu, len, show_secrets, buf, cap);
 }

@@ -7,10 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <scsim/apdu.h>
+
 /*
- * The ISO 7816-4 (or well-known proprietary) name of an instruction, such as
- * "VERIFY"; NULL when the INS is not one we know. cla is used to tell the
- * proprietary class (b8 set) apart.
+ * The name the library's command rows give an instruction, such as
+ * "VERIFY"; NULL when no row names it; "PSEUDO-APDU" for CLA FF (reader
+ * commands). Without a card: for a card, describe with scsim_apdu_describe.
  */
 const char *apdu_trace_ins_name(uint8_t cla, uint8_t ins);
 
@@ -32,6 +34,16 @@ bool apdu_trace_answer_is_secret(uint8_t ins);
  */
 size_t apdu_trace_format_answer(uint8_t ins, const uint8_t *data, size_t len, bool show_secrets,
                                 char *buf, size_t cap);
+
+/*
+ * The same, from a description the card gave before it processed the
+ * command (scsim_apdu_describe with the card): the rows of the application
+ * the command went to, and for GET RESPONSE the origin of the pending data.
+ */
+size_t apdu_trace_format_command_as(const scsim_apdu_info *info, const uint8_t *capdu, size_t len,
+                                    bool show_secrets, char *buf, size_t cap);
+size_t apdu_trace_format_answer_as(const scsim_apdu_info *info, const uint8_t *data, size_t len,
+                                   bool show_secrets, char *buf, size_t cap);
 
 /* What a status word means, e.g. "verification failed, 2 tries left". Writes into buf. */
 const char *apdu_trace_sw_meaning(uint16_t sw, char *buf, size_t cap);

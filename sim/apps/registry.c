@@ -3,11 +3,13 @@
 #include <string.h>
 
 #include "app.h"
+#include "apps/openpgp/openpgp.h"
 #include "apps/piv/piv.h"
 #include "iso/iso.h"
 
 static const struct app_def *const registry[] = {
     &app_piv,
+    &app_openpgp,
 };
 
 const struct app_def *app_find(const char *name, size_t len)

@@ -25,6 +25,8 @@ uint16_t iso_manage_channel(struct cmd *c)
                         if (target == CARD_CHANNELS)
                                 return SW_FUNC_UNSUPPORTED; /* no channel left */
                 } else {
+                        if (!apdu_no_le(a))
+                                return SW_WRONG_LENGTH;
                         target = a->p2;
                         if (target >= CARD_CHANNELS)
                                 return SW_WRONG_P1P2;
@@ -37,7 +39,7 @@ uint16_t iso_manage_channel(struct cmd *c)
                 return SW_OK;
         }
         if (a->p1 == 0x80) {
-                if (a->nc != 0)
+                if (a->nc != 0 || !apdu_no_le(a))
                         return SW_WRONG_LENGTH;
                 target = a->p2 == 0 ? c->chno : a->p2;
                 if (target == 0 || target >= CARD_CHANNELS)

@@ -34,43 +34,49 @@ static size_t presented_len(const struct prof_chv *pc, const struct chv_state *s
         return pc->padding != PROF_PAD_NONE ? pc->max_len : st->value_len;
 }
 
-/*
- * The guarded comparison. The counter is decremented and committed before
- * the comparison, so a card torn at any instant has spent the try; a match
- * gives it back, in a write that need not wait for the disk (lost in a
- * crash, it costs that try, never gives one). If the decrement cannot be
- * written there is no comparison, and the counter stays as it was. Returns
- * 9000, 63Cx, 6983 (blocked) or 6581 (commit failed).
- */
-static uint16_t check_code(struct scsim_card *card, size_t idx, const uint8_t *code, size_t len)
+uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *tries,
+                             uint8_t limit, const uint8_t *stored, size_t stored_len,
+                             const uint8_t *code, size_t len)
 {
-        struct chv_state *st = &card->st.chv[idx];
-        uint8_t a[PROF_CHV_MAX_LEN] = {0}, b[PROF_CHV_MAX_LEN] = {0};
+        uint8_t a[CHV_GUARDED_MAX] = {0}, b[CHV_GUARDED_MAX] = {0};
         uint8_t spent;
         int same;
 
-        if (st->tries == 0)
+        if (*tries == 0)
                 return SW_AUTH_BLOCKED;
-        st->tries--;
-        if (card_commit(card) != 0) {
-                st->tries++;
+        if (len > sizeof(a) || stored_len > sizeof(b))
+                return SW_WRONG_LENGTH;
+        (*tries)--;
+        if ((app != NULL ? card_commit_app(card, app) : card_commit_core(card)) != 0) {
+                (*tries)++; /* no try was spent: nothing was compared */
                 return SW_MEMORY_FAILURE;
         }
         /* fixed-size buffers: the time taken does not depend on where they differ */
-        memcpy(a, code, len);
-        memcpy(b, st->value, st->value_len);
-        same = CRYPTO_memcmp(a, b, sizeof(a)) == 0 && len == st->value_len;
+        if (len > 0)
+                memcpy(a, code, len);
+        if (stored_len > 0)
+                memcpy(b, stored, stored_len);
+        same = CRYPTO_memcmp(a, b, sizeof(a)) == 0 && len == stored_len;
         OPENSSL_cleanse(a, sizeof(a));
         OPENSSL_cleanse(b, sizeof(b));
         if (!same)
-                return SW_COUNTER(st->tries);
-        spent = st->tries;
-        st->tries = st->limit;
-        if (card_commit_lazy(card) != 0) {
-                st->tries = spent; /* as the file has it */
+                return SW_COUNTER(*tries);
+        spent = *tries;
+        *tries = limit;
+        if (card_commit_lazy(card, app) != 0) {
+                *tries = spent; /* as the file has it */
                 return SW_MEMORY_FAILURE;
         }
         return SW_OK;
+}
+
+/* The guarded comparison against reference idx of the profile's CHVs. */
+static uint16_t check_code(struct scsim_card *card, size_t idx, const uint8_t *code, size_t len)
+{
+        struct chv_state *st = &card->st.chv[idx];
+
+        return chv_guarded_compare(card, NULL, &st->tries, st->limit, st->value, st->value_len,
+                                   code, len);
 }
 
 static void set_verified(struct channel *ch, size_t idx, bool on)
@@ -89,7 +95,7 @@ static uint16_t commit_or_restore(struct scsim_card *card, size_t idx, struct ch
 {
         uint16_t sw = SW_OK;
 
-        if (card_commit(card) != 0) {
+        if (card_commit_core(card) != 0) {
                 card->st.chv[idx] = *before;
                 sw = SW_MEMORY_FAILURE;
         }
@@ -227,21 +233,23 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
                 if ((sw = verify_code(c, pc->puk, a->data, puk_len)) != SW_OK)
                         return sw;
         } else { /* 02: new value, 03: counter only; both need the profile's condition */
+                if ((a->p1 == 0x02) != (a->nc != 0))
+                        return SW_WRONG_LENGTH;
                 if (pc->reset_rule == PROF_RULE_NEVER_IDX)
                         return SW_CONDITIONS;
                 if (!sec_rule_holds(c->card, c->ch, pc->reset_rule))
                         return SW_SECURITY_STATUS;
                 if (a->p1 == 0x02 && (new_len = unpad(pc, a->data, a->nc)) < 0)
-                        return a->nc == 0 ? SW_WRONG_LENGTH : SW_WRONG_DATA;
-                if (a->p1 == 0x03 && a->nc != 0)
-                        return SW_WRONG_LENGTH;
+                        return SW_WRONG_DATA;
         }
-        /* unblocked, not verified */
+        /* unblocked, not verified: on any channel, whatever it was before */
         before = *st;
         if (new_len >= 0)
                 set_value(st, a->data + new_off, (size_t)new_len);
         st->tries = st->limit;
-        return commit_or_restore(c->card, (size_t)idx, &before);
+        if ((sw = commit_or_restore(c->card, (size_t)idx, &before)) == SW_OK)
+                sec_forget_chv(c->card, (size_t)idx);
+        return sw;
 }
 
 static uint16_t set_requirement(struct cmd *c, bool enabled)

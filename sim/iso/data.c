@@ -8,7 +8,7 @@ uint16_t iso_get_data(struct cmd *c)
 {
         const struct apdu *a = c->apdu;
 
-        if (a->nc != 0)
+        if (a->nc != 0 || a->ne == 0)
                 return SW_WRONG_LENGTH;
         if (a->p1 != 0x00 || a->p2 != 0x5a || c->card->serial_len == 0)
                 return SW_REF_NOT_FOUND;

@@ -48,15 +48,30 @@ static int find_by_path(const scsim_profile *p, uint16_t start, const uint8_t *p
         return cur;
 }
 
+/* The name of file idx: the profile's aid, or the one its application makes at run time. */
+static size_t df_name(const struct scsim_card *card, uint16_t idx, uint8_t out[PROF_AID_MAX])
+{
+        const struct prof_file *f = &card->prof->files[idx];
+
+        if (f->type != PROF_FILE_EF && f->app != PROF_APP_NONE) {
+                const struct app_def *app = card->prof->apps[f->app - 1].def;
+                if (app->df_name != NULL)
+                        return app->df_name(card, card->app_state[f->app - 1], out);
+        }
+        memcpy(out, f->aid, f->aid_len);
+        return f->aid_len;
+}
+
 /* P1=04: DF name, matched as a prefix of the AID; "next" continues after the current DF. */
-static int find_by_name(const scsim_profile *p, const struct channel *ch, const uint8_t *name,
-                        size_t len, bool next)
+static int find_by_name(const struct scsim_card *card, const struct channel *ch,
+                        const uint8_t *name, size_t len, bool next)
 {
         size_t from = next ? (size_t)ch->df + 1 : 0;
+        uint8_t aid[PROF_AID_MAX];
 
-        for (size_t i = from; i < p->nfiles; i++) {
-                const struct prof_file *f = &p->files[i];
-                if (f->aid_len >= len && memcmp(f->aid, name, len) == 0)
+        for (size_t i = from; i < card->prof->nfiles; i++) {
+                size_t aid_len = df_name(card, (uint16_t)i, aid);
+                if (aid_len >= len && memcmp(aid, name, len) == 0)
                         return (int)i;
         }
         return -1;
@@ -67,37 +82,44 @@ static bool put_fcp_body(struct rbuf *r, const struct scsim_card *card, uint16_t
         const struct prof_file *f = &card->prof->files[idx];
         uint8_t fid[2] = {(uint8_t)(f->fid >> 8), (uint8_t)f->fid};
         static const uint8_t lcs_operational = 0x05;
+        uint8_t aid[PROF_AID_MAX];
+        size_t aid_len;
         bool ok = true;
 
+        /*
+         * File descriptor byte: b7 "shareable", since a file may be current on
+         * several logical channels at once; working EF, transparent (01), or DF (38).
+         */
         if (f->type == PROF_FILE_EF) {
                 uint8_t size[2] = {(uint8_t)(f->size >> 8), (uint8_t)f->size};
-                static const uint8_t transparent = 0x01;
-                ok = ok && tlv_put(r, 0x80, size, 2) && tlv_put(r, 0x82, &transparent, 1);
-        } else {
-                static const uint8_t df = 0x38;
-                ok = ok && tlv_put(r, 0x82, &df, 1);
-        }
-        ok = ok && tlv_put(r, 0x83, fid, 2);
-        if (f->aid_len > 0)
-                ok = ok && tlv_put(r, 0x84, f->aid, f->aid_len);
-        if (f->sfi != 0) {
+                static const uint8_t transparent = 0x41;
+                /* 88 always: its absence would mean "the SFI is FID b5..b1" */
                 uint8_t sfi = (uint8_t)(f->sfi << 3);
-                ok = ok && tlv_put(r, 0x88, &sfi, 1);
+                ok = ok && tlv_put(r, 0x80, size, 2) && tlv_put(r, 0x82, &transparent, 1) &&
+                     tlv_put(r, 0x83, fid, 2) && tlv_put(r, 0x88, &sfi, 1);
+        } else {
+                static const uint8_t df = 0x78;
+                ok = ok && tlv_put(r, 0x82, &df, 1) && tlv_put(r, 0x83, fid, 2);
         }
+        if ((aid_len = df_name(card, idx, aid)) > 0)
+                ok = ok && tlv_put(r, 0x84, aid, aid_len);
         return ok && tlv_put(r, 0x8a, &lcs_operational, 1);
 }
 
 static uint16_t put_select_answer(struct cmd *c, uint16_t idx)
 {
         const struct prof_file *f = &c->card->prof->files[idx];
-        size_t mark;
+        uint8_t aid[PROF_AID_MAX];
+        size_t mark, aid_len;
         bool ok = true;
 
-        if ((c->apdu->p2 & 0x0c) == 0x00 && f->type != PROF_FILE_EF && f->app != PROF_APP_NONE) {
+        if (f->type != PROF_FILE_EF && f->app != PROF_APP_NONE) {
                 const struct prof_app *use = &c->card->prof->apps[f->app - 1];
+                uint16_t sw;
                 if (use->def->select_answer != NULL) {
                         c->app = c->card->app_state[f->app - 1];
-                        return use->def->select_answer(c);
+                        if ((sw = use->def->select_answer(c)) != 0)
+                                return sw;
                 }
         }
         switch (c->apdu->p2 & 0x0c) {
@@ -110,8 +132,9 @@ static uint16_t put_select_answer(struct cmd *c, uint16_t idx)
                      tlv_close(c->out, mark);
                 break;
         case 0x08: /* FMD */
+                aid_len = df_name(c->card, idx, aid);
                 ok = tlv_open(c->out, 0x64, &mark) &&
-                     (f->aid_len == 0 || tlv_put(c->out, 0x84, f->aid, f->aid_len)) &&
+                     (aid_len == 0 || tlv_put(c->out, 0x84, aid, aid_len)) &&
                      tlv_close(c->out, mark);
                 break;
         default: /* 0C: no response data */
@@ -154,7 +177,8 @@ uint16_t fs_select(struct cmd *c)
         case 0x04:
                 if (a->nc > PROF_AID_MAX)
                         return SW_WRONG_LENGTH;
-                idx = a->nc == 0 ? 0 : find_by_name(p, c->ch, a->data, a->nc, occurrence == 2);
+                idx =
+                    a->nc == 0 ? 0 : find_by_name(c->card, c->ch, a->data, a->nc, occurrence == 2);
                 break;
         case 0x08: /* path from the MF, without 3F00 */
         case 0x09: /* path from the current DF */
@@ -196,7 +220,7 @@ static uint16_t resolve_ef(struct cmd *c, uint16_t *ef, size_t *offset)
                                 c->ch->ef = (uint16_t)i;
                                 *ef = (uint16_t)i;
                                 *offset = a->p2;
-                                return 0;
+                                return SW_OK;
                         }
                 }
                 return SW_NOT_FOUND;
@@ -205,7 +229,7 @@ static uint16_t resolve_ef(struct cmd *c, uint16_t *ef, size_t *offset)
                 return SW_NO_CURRENT_EF;
         *ef = c->ch->ef;
         *offset = (size_t)((a->p1 & 0x7f) << 8 | a->p2);
-        return 0;
+        return SW_OK;
 }
 
 uint16_t fs_read_binary(struct cmd *c)
@@ -217,12 +241,13 @@ uint16_t fs_read_binary(struct cmd *c)
 
         if (a->nc != 0 || a->ne == 0)
                 return SW_WRONG_LENGTH;
-        if ((sw = resolve_ef(c, &ef, &offset)) != 0)
+        if ((sw = resolve_ef(c, &ef, &offset)) != SW_OK)
                 return sw;
         f = &c->card->prof->files[ef];
         if (!sec_rule_holds(c->card, c->ch, f->read_rule))
                 return SW_SECURITY_STATUS;
-        if (offset > f->size)
+        /* the offset must name a byte of the EF; an empty EF has none to name but 0 */
+        if (offset >= f->size && !(offset == 0 && f->size == 0))
                 return SW_WRONG_P1P2_OFFSET;
         avail = f->size - offset;
         n = avail < a->ne ? avail : a->ne;
@@ -249,7 +274,7 @@ static uint16_t write_ef(struct scsim_card *card, uint16_t ef, size_t offset, co
         if (old != NULL)
                 memcpy(old, at, n);
         memcpy(at, data, n);
-        if (card_commit(card) != 0) {
+        if (card_commit_core(card) != 0) {
                 if (old != NULL)
                         memcpy(at, old, n);
                 sw = SW_MEMORY_FAILURE;
@@ -267,12 +292,12 @@ uint16_t fs_update_binary(struct cmd *c)
 
         if (a->nc == 0)
                 return SW_WRONG_LENGTH;
-        if ((sw = resolve_ef(c, &ef, &offset)) != 0)
+        if ((sw = resolve_ef(c, &ef, &offset)) != SW_OK)
                 return sw;
         f = &c->card->prof->files[ef];
         if (!sec_rule_holds(c->card, c->ch, f->update_rule))
                 return SW_SECURITY_STATUS;
-        if (offset > f->size)
+        if (offset >= f->size)
                 return SW_WRONG_P1P2_OFFSET;
         if (a->nc > f->size - offset)
                 return SW_FILE_FULL;

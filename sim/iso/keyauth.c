@@ -62,6 +62,10 @@ uint16_t ka_external_authenticate(struct cmd *c)
         memcpy(challenge, c->ch->challenge, sizeof(challenge));
         c->ch->challenge_valid = false;
         OPENSSL_cleanse(c->ch->challenge, sizeof(c->ch->challenge));
+        if (a->nc != sizeof(expected)) { /* a malformed command, whatever else is wrong */
+                sw = SW_WRONG_LENGTH;
+                goto out;
+        }
         st = &card->st.key[idx];
         if (st->tries == 0) {
                 sw = SW_AUTH_BLOCKED;
@@ -71,13 +75,9 @@ uint16_t ka_external_authenticate(struct cmd *c)
                 sw = SW_CONDITIONS;
                 goto out;
         }
-        if (a->nc != sizeof(expected)) {
-                sw = SW_WRONG_LENGTH;
-                goto out;
-        }
         /* as for CHVs: spent and written before the comparison, or no comparison at all */
         st->tries--;
-        if (card_commit(card) != 0) {
+        if (card_commit_core(card) != 0) {
                 st->tries++;
                 sw = SW_MEMORY_FAILURE;
                 goto out;
@@ -94,7 +94,7 @@ uint16_t ka_external_authenticate(struct cmd *c)
         }
         spent = st->tries;
         st->tries = card->prof->keys[idx].retries;
-        if (card_commit_lazy(card) != 0) {
+        if (card_commit_lazy(card, NULL) != 0) {
                 st->tries = spent; /* as the file has it; not authenticated */
                 sw = SW_MEMORY_FAILURE;
                 goto out;

@@ -99,39 +99,57 @@ static size_t encode_image(struct link *l, const scsim_profile *p, const struct 
         return n;
 }
 
+/* The records a commit writes: those that changed encoded anew into fresh, the rest as last
+ * written. */
+static int pick_records(struct link *l, const struct scsim_card *card, int app,
+                        uint8_t *rec[PROF_APPS_MAX], size_t len[PROF_APPS_MAX],
+                        uint8_t *fresh[PROF_APPS_MAX], size_t flen[PROF_APPS_MAX])
+{
+        memcpy(rec, l->rec, sizeof(l->rec));
+        memcpy(len, l->rec_len, sizeof(l->rec_len));
+        for (size_t i = 0; i < card->prof->napps; i++) {
+                if (app != CARD_COMMIT_ALL && app != (int)i)
+                        continue;
+                if (encode_record(card, i, &fresh[i], &flen[i]) != 0)
+                        return -1;
+                rec[i] = fresh[i];
+                len[i] = flen[i];
+        }
+        return 0;
+}
+
 static int link_commit(void *ctx, struct scsim_card *card, int app, bool lazy)
 {
         struct link *l = ctx;
-        uint8_t *rec[PROF_APPS_MAX], *fresh = NULL;
-        size_t len[PROF_APPS_MAX], flen = 0, n;
+        uint8_t *rec[PROF_APPS_MAX], *fresh[PROF_APPS_MAX] = {NULL};
+        size_t len[PROF_APPS_MAX], flen[PROF_APPS_MAX] = {0}, n;
         int rc = -1;
 
         if (l->store == NULL)
                 return 0;
-        memcpy(rec, l->rec, sizeof(rec));
-        memcpy(len, l->rec_len, sizeof(len));
-        if (app >= 0) {
-                if (encode_record(card, (size_t)app, &fresh, &flen) != 0)
-                        goto out;
-                rec[app] = fresh;
-                len[app] = flen;
-        }
+        if (pick_records(l, card, app, rec, len, fresh, flen) != 0)
+                goto out;
         if ((n = encode_image(l, card->prof, &card->st, rec, len)) == 0)
                 goto out;
         if (store_write(l->store, l->img, n, !lazy) != 0) {
                 LOG(&card->log, SCSIM_LOG_ERROR, "cannot write the state: %s", strerror(errno));
                 goto out;
         }
-        /* written: the new record is the one to reuse; on failure the caller undoes the change */
-        if (app >= 0) {
-                free_rec(&l->rec[app], &l->rec_len[app]);
-                l->rec[app] = fresh;
-                l->rec_len[app] = flen;
-                fresh = NULL;
+        /* written: the new records are the ones to reuse; on failure the caller undoes the change
+         */
+        for (size_t i = 0; i < PROF_APPS_MAX; i++) {
+                if (fresh[i] == NULL)
+                        continue;
+                free_rec(&l->rec[i], &l->rec_len[i]);
+                l->rec[i] = fresh[i];
+                l->rec_len[i] = flen[i];
+                fresh[i] = NULL;
+                flen[i] = 0;
         }
         rc = 0;
 out:
-        free_rec(&fresh, &flen);
+        for (size_t i = 0; i < PROF_APPS_MAX; i++)
+                free_rec(&fresh[i], &flen[i]);
         return rc;
 }
 

@@ -609,38 +609,3 @@ int state_doc_bind(const struct state_doc *doc, const scsim_profile *p, struct c
                 apps[b.app[i]] = (struct state_blob){doc->app[i].data, doc->app[i].len};
         return 0;
 }
-
-/* ---- showing ---- */
-
-void state_doc_print(const struct state_doc *doc, FILE *out)
-{
-        fprintf(out, "format:     %u\nprofile:    %s\n", doc->format, doc->profile);
-        fprintf(out, "CHV references:\n");
-        for (size_t i = 0; i < doc->nchv; i++) {
-                const struct state_chv_rec *r = &doc->chv[i];
-                /* neither the code nor its length (a hint) is shown */
-                if (r->has_ref)
-                        fprintf(out, "  %-16s ref %02X", r->name, r->ref);
-                else
-                        fprintf(out, "  %-16s       ", r->name);
-                fprintf(out, "  tries %2u/%-2u  %s%s\n", r->tries, r->limit,
-                        r->tries == 0 ? "BLOCKED" : "ok",
-                        r->enabled ? "" : ", verification disabled");
-        }
-        fprintf(out, "keys:\n");
-        for (size_t i = 0; i < doc->nkey; i++) {
-                const struct state_key_rec *r = &doc->key[i];
-                fprintf(out, "  %-16s ref %02X  tries %2u/%-2u  %s\n", r->name, r->ref, r->tries,
-                        r->limit, r->tries == 0 ? "BLOCKED" : "ok");
-        }
-        fprintf(out, "files:\n");
-        for (size_t i = 0; i < doc->nef; i++)
-                fprintf(out, "  %-16s %04X  %u bytes\n", doc->ef[i].name, doc->ef[i].fid,
-                        doc->ef[i].size);
-        if (doc->format < STATE_FORMAT_APPS)
-                return;
-        /* keys and objects inside an application's record are not shown */
-        fprintf(out, "applications:\n");
-        for (size_t i = 0; i < doc->napp; i++)
-                fprintf(out, "  %-16s %u bytes\n", doc->app[i].name, doc->app[i].len);
-}

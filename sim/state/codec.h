@@ -5,7 +5,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "card_state.h"
 #include "profile/model.h"
@@ -90,9 +89,6 @@ int state_doc_parse(struct state_doc *doc, const uint8_t *buf, size_t len, char 
  */
 int state_doc_bind(const struct state_doc *doc, const scsim_profile *p, struct card_state *st,
                    struct state_blob apps[PROF_APPS_MAX], char *err, size_t errcap);
-
-/* What `scsim state show` prints of a document: no code, key or file content. */
-void state_doc_print(const struct state_doc *doc, FILE *out);
 
 /* Wipe the codes a document holds. */
 void state_doc_cleanse(struct state_doc *doc);

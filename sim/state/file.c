@@ -20,6 +20,7 @@
 
 #include <scsim/err.h>
 
+#include "diag.h"
 #include "state/file.h"
 
 #define TMP_TAG     ".tmp-"
@@ -33,7 +34,7 @@ void state_say(scsim_diag *diag, const char *path, const char *fmt, ...)
         if (diag == NULL)
                 return;
         memset(diag, 0, sizeof(*diag));
-        snprintf(diag->file, sizeof(diag->file), "%s", path != NULL ? path : "");
+        diag_set_file(diag, path != NULL ? path : "");
         va_start(ap, fmt);
         vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
         va_end(ap);
@@ -99,7 +100,8 @@ int state_dir_open(struct state_dir *d, const char *path, bool create, scsim_dia
                           d->dir, (unsigned long)sb.st_uid);
                 return SCSIM_ERR_STATE;
         }
-        if ((sb.st_mode & 022) != 0) {
+        /* in a sticky directory (/tmp) only a file's owner may rename or remove it */
+        if ((sb.st_mode & 022) != 0 && (sb.st_mode & S_ISVTX) == 0) {
                 state_say(diag, path,
                           "directory %s is writable by group or others (mode %04o), who could "
                           "replace the state file: use a directory only you can write (chmod "

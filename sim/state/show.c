@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `scsim state show`: a state file read through the store and the codec, secrets left out. */
-#include <stdio.h>
+/* A state file's records, read through the store and the codec, secrets left out. */
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
@@ -11,38 +10,65 @@
 #include "state/codec.h"
 #include "state/file.h"
 #include "state/seal.h"
-#include "state/store.h"
+#include "state/show.h"
 
-static void print_storage(const struct store_info *info, FILE *out)
+typedef void record_fn(void *arg, const scsim_state_record *rec);
+
+/* Each record of a decoded document, in file order: counters and sizes, no code, key or length. */
+static void walk(const struct state_doc *doc, record_fn *fn, void *arg)
 {
-        if (info->format != STORE_FORMAT) {
-                fprintf(out,
-                        "storage:    format %u, one copy (an older scsim's file; format %u once "
-                        "attached)\n",
-                        info->format, STORE_FORMAT);
-                return;
+        scsim_state_record r = {.kind = SCSIM_STATE_HEADER, .name = doc->profile};
+
+        r.version = doc->format;
+        fn(arg, &r);
+        for (size_t i = 0; i < doc->nchv; i++) {
+                const struct state_chv_rec *c = &doc->chv[i];
+                r = (scsim_state_record){.kind = SCSIM_STATE_CHV,
+                                         .name = c->name,
+                                         .ref = c->has_ref ? c->ref : -1,
+                                         .tries = c->tries,
+                                         .retries = c->limit,
+                                         .enabled = c->enabled != 0};
+                fn(arg, &r);
         }
-        fprintf(out, "storage:    format %u, two copies, copy %u in use (write %llu)%s, %s\n",
-                info->format, info->copy, info->sequence,
-                info->other_intact ? "" : ", the other empty or interrupted",
-                info->encrypted ? "encrypted (AES-256-GCM)" : "not encrypted");
+        for (size_t i = 0; i < doc->nkey; i++) {
+                const struct state_key_rec *k = &doc->key[i];
+                r = (scsim_state_record){.kind = SCSIM_STATE_KEY,
+                                         .name = k->name,
+                                         .ref = k->ref,
+                                         .tries = k->tries,
+                                         .retries = k->limit};
+                fn(arg, &r);
+        }
+        for (size_t i = 0; i < doc->nef; i++) {
+                const struct state_ef_rec *e = &doc->ef[i];
+                r = (scsim_state_record){
+                    .kind = SCSIM_STATE_FILE, .name = e->name, .fid = e->fid, .size = e->size};
+                fn(arg, &r);
+        }
+        /* an application's keys and objects are not shown, only its record's size */
+        for (size_t i = 0; doc->format >= STATE_FORMAT_APPS && i < doc->napp; i++) {
+                r = (scsim_state_record){
+                    .kind = SCSIM_STATE_APP, .name = doc->app[i].name, .size = doc->app[i].len};
+                fn(arg, &r);
+        }
 }
 
-int scsim_state_print_key(const char *path, const uint8_t *key, size_t key_len, void *outp,
-                          scsim_diag *diag)
+int state_inspect(const char *path, const uint8_t *key, size_t key_len, record_fn *fn, void *arg,
+                  struct store_info *info, scsim_diag *diag)
 {
-        FILE *out = outp;
         struct state_doc *doc = NULL;
-        struct store_info info;
+        struct store_info seen;
         uint8_t *image = NULL;
         size_t len = 0;
         char err[sizeof(diag->message)];
         int rc;
 
-        if (path == NULL || out == NULL || (key == NULL && key_len != 0) ||
+        if (path == NULL || fn == NULL || (key == NULL && key_len != 0) ||
             (key != NULL && key_len != STATE_KEY_LEN))
                 return SCSIM_ERR_INVALID_ARGUMENT;
-        if ((rc = store_peek(path, key, &image, &len, &info, diag)) != SCSIM_OK)
+        if ((rc = store_peek(path, key, &image, &len, info != NULL ? info : &seen, diag)) !=
+            SCSIM_OK)
                 return rc;
         if ((doc = malloc(sizeof(*doc))) == NULL) {
                 state_say(diag, path, "out of memory");
@@ -51,18 +77,24 @@ int scsim_state_print_key(const char *path, const uint8_t *key, size_t key_len, 
                 state_say(diag, path, "%s", err);
                 rc = SCSIM_ERR_STATE;
         } else {
-                fprintf(out, "state file: %s\n", path);
-                print_storage(&info, out);
-                state_doc_print(doc, out);
-                state_doc_cleanse(doc);
+                walk(doc, fn, arg);
         }
-        free(doc);
+        if (doc != NULL) {
+                state_doc_cleanse(doc);
+                free(doc);
+        }
         OPENSSL_cleanse(image, len);
         free(image);
         return rc;
 }
 
-int scsim_state_print(const char *path, void *out, scsim_diag *diag)
+int scsim_state_inspect_key(const char *path, const uint8_t *key, size_t key_len, record_fn *fn,
+                            void *arg, scsim_diag *diag)
 {
-        return scsim_state_print_key(path, NULL, 0, out, diag);
+        return state_inspect(path, key, key_len, fn, arg, NULL, diag);
+}
+
+int scsim_state_inspect(const char *path, record_fn *fn, void *arg, scsim_diag *diag)
+{
+        return state_inspect(path, NULL, 0, fn, arg, NULL, diag);
 }

@@ -184,7 +184,7 @@ static int check_header(const uint8_t *buf, size_t len, const uint8_t *key, stru
         unsigned flags;
 
         if (len < PAGE) {
-                state_say(diag, path, "integrity check failed: the file is cut short");
+                state_say(diag, path, "integrity check failed: the file is truncated");
                 return SCSIM_ERR_STATE;
         }
         SHA256(buf, HDR_SIGNED, digest);
@@ -202,7 +202,7 @@ static int check_header(const uint8_t *buf, size_t len, const uint8_t *key, stru
         if (l->copy_size < PAGE || l->copy_size % PAGE != 0 || l->copy_size > COPY_MAX ||
             len != PAGE + 2 * l->copy_size) {
                 state_say(diag, path,
-                          "integrity check failed: the file is cut short or has grown (%zu bytes)",
+                          "integrity check failed: the file is truncated or has grown (%zu bytes)",
                           len);
                 return SCSIM_ERR_STATE;
         }

@@ -45,5 +45,6 @@ grep -q -- '--state-key needs --state' "$err" || fail "scsim-vpcd: message"
 "$vpcd" --state "$state" --state-key "$dir/nokey" >"$out" 2>"$err"
 [ $? = 3 ] || fail "scsim-vpcd with a missing key file must exit 3"
 "$scsim" run --state-key "$dir/key" -- true >"$out" 2>"$err"
-[ $? = 2 ] || fail "scsim run --state-key without --state must exit 2"
+[ $? = 125 ] || fail "scsim run --state-key without --state must exit 125 (scsim run's own failure)"
+grep -q -- '--state-key needs --state' "$err" || fail "scsim run: message"
 exit 0

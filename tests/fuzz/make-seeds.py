@@ -4,7 +4,9 @@
 
 The first byte picks the profile (0 iso7816-chv, 1 two-apps, 2 piv). Then a
 record is one op byte and, unless it is F0 (power cycle) or F1 (warm reset),
-that many bytes of C-APDU. Run from the repository root; seeds are committed.
+F2 c (management key on channel c) or F3 i c (the right code of CHV i on
+channel c), that many bytes of C-APDU. Run from the repository root; seeds
+are committed.
 """
 import os
 
@@ -37,6 +39,13 @@ PIV = {
                      "00F80000", "00F70080"],
     "piv-mgmt-auth": [PIV_SELECT, "0087039B047C028000", "0087039B167C1480080102030405060708"
                       "81080102030405060708"],
+    # with the management key and the PIN: key generation, signing, PUT DATA, retries, reset
+    "piv-admin": ["F2 00", "0047009A 05 AC03800111", "F3 00 00", "0087119A 26 7C24 8200 8120"
+                  + "11" * 32, "00DB3FFF 0C 5C035FC105 5303 700100", "00FA0000 00"],
+    "piv-admin-rsa": ["F2 01", "0147009A 05 AC03800106", "F3 00 01", "01F7009A00",
+                      "F0", "F2 00", "00FE119D 22 0620" + "01" * 32],
+    "piv-reset": [PIV_SELECT] + ["0020008008393939393939FFFF"] * 3 +
+                 ["002C008010 3932333435363738 313233343536FFFF"] * 3 + ["00FB0000", "F3 00 00"],
 }
 TWO_APPS = {
     "two-apps-select": ["00A4000C023F00", "00200001", "00A4020C02" "1000", "00200081"],
@@ -57,7 +66,7 @@ for name, profile, apdus in sessions():
     data = bytearray([profile])
     for a in apdus:
         b = bytes.fromhex(a.replace(" ", ""))
-        if a in ("F0", "F1"):
+        if a in ("F0", "F1") or a[:2] in ("F2", "F3"):
             data += b
         else:
             data.append(len(b))

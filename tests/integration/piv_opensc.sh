@@ -16,7 +16,8 @@ for tool in yubico-piv-tool opensc-tool pkcs11-tool openssl; do
         fi
 done
 TRACE=${1:-}
-MOD=${SCSIM_PKCS11_MODULE:-/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so}
+# Where Debian's opensc-pkcs11 put its module, on any architecture.
+MOD=${SCSIM_PKCS11_MODULE:-$(dpkg -L opensc-pkcs11 2>/dev/null | grep -x '/usr/lib/[^/]*/opensc-pkcs11\.so' | head -n 1)}
 if [ ! -e "$MOD" ]; then
         echo "skipped: no OpenSC PKCS#11 module at $MOD"
         exit 77

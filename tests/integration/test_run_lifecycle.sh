@@ -70,10 +70,34 @@ assert_clean "--start/--stop"
 set +e
 "$scsim" run --profile no-such-profile -- true 2> "$work/err"
 rc=$?
-"$scsim" run --slots 3 -- true 2>/dev/null
-rc3=$?
+"$scsim" run --slots 17 -- true 2>/dev/null
+rc17=$?
+"$scsim" run --no-such-option -- true 2>/dev/null
+rcopt=$?
 set -e
-[ "$rc" = 2 ] && grep -q "no-such-profile" "$work/err" || fail "bad profile: exit $rc, $(cat "$work/err")"
-[ "$rc3" = 2 ] || fail "--slots 3: exit $rc3, want 2"
-echo "ok: bad profile and bad --slots exit 2"
+# scsim run's own failures are 125, as env(1)'s and timeout(1)'s: never one of COMMAND's codes.
+[ "$rc" = 125 ] && grep -q "no-such-profile" "$work/err" || fail "bad profile: exit $rc, $(cat "$work/err")"
+[ "$rc17" = 125 ] || fail "--slots 17: exit $rc17, want 125"
+[ "$rcopt" = 125 ] || fail "unknown option: exit $rcopt, want 125"
+echo "ok: bad profile, bad --slots and an unknown option exit 125"
 assert_clean "usage errors"
+
+# A command that exists but cannot run: 126.
+printf 'not a program\n' > "$work/notexec"
+chmod 0644 "$work/notexec"
+set +e
+"$scsim" run -- "$work/notexec" 2>/dev/null
+rc=$?
+set -e
+[ "$rc" = 126 ] || fail "non-executable command: exit $rc, want 126"
+echo "ok: a command that cannot run gives 126"
+assert_clean "command not runnable"
+
+# No pcscd on PATH: exit 125 and the Debian package to install.
+set +e
+PATH=/nonexistent "$scsim" run -- /bin/true 2> "$work/err"
+rc=$?
+set -e
+[ "$rc" = 125 ] && grep -q 'apt-get install pcscd' "$work/err" || fail "no pcscd: exit $rc: $(cat "$work/err")"
+echo "ok: without pcscd: exit 125 and the package to install"
+assert_clean "no pcscd"

@@ -72,10 +72,10 @@ struct cla_case {
 };
 
 static const struct cla_case cla_cases[] = {
-    {0x00, 0, 0, false, false},      {0x03, 0, 3, false, false},
-    {0x10, 0, 0, true, false},       {0x0c, 0, 0, false, true},
-    {0x40, 0, 4, false, false},      {0x4f, 0, 19, false, false},
-    {0x70, 0, 4, true, true},        {0x20, 0x6e00, 0, false, false},
+    {0x00, 0x9000, 0, false, false}, {0x03, 0x9000, 3, false, false},
+    {0x10, 0x9000, 0, true, false},  {0x0c, 0x9000, 0, false, true},
+    {0x40, 0x9000, 4, false, false}, {0x4f, 0x9000, 19, false, false},
+    {0x70, 0x9000, 4, true, true},   {0x20, 0x6e00, 0, false, false},
     {0x80, 0x6e00, 0, false, false}, {0xff, 0x6e00, 0, false, false},
 };
 
@@ -88,7 +88,7 @@ static void test_cla(void **state)
                 uint16_t sw = apdu_decode_cla(c->cla, &info);
                 if (sw != c->sw)
                         fail_msg("CLA %02X: sw %04X, expected %04X", c->cla, sw, c->sw);
-                if (sw == 0 &&
+                if (sw == 0x9000 &&
                     (info.channel != c->channel || info.chained != c->chained || info.sm != c->sm))
                         fail_msg("CLA %02X: channel %u chained %d sm %d", c->cla, info.channel,
                                  info.chained, info.sm);

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
+
 #include "apdu_trace.h"
 #include "card_steps.h"
 
@@ -95,6 +97,11 @@ static void test_names(void **state)
         assert_true(apdu_trace_ins_is_secret(0xFE));
         assert_true(apdu_trace_ins_is_secret(0xFF));
         assert_true(apdu_trace_answer_is_secret(0x87));
+        /* OpenPGP: PUT DATA carries the resetting code and private keys, PSO answers plaintext */
+        assert_true(apdu_trace_ins_is_secret(0xDA));
+        assert_true(apdu_trace_ins_is_secret(0xDB));
+        assert_true(apdu_trace_answer_is_secret(0x2A));
+        assert_string_equal(apdu_trace_ins_name(0x00, 0xA5), "SELECT DATA");
         assert_false(apdu_trace_answer_is_secret(0xB0));
 }
 
@@ -125,12 +132,121 @@ static void test_truncation(void **state)
         assert_string_equal(out, "00 A4");
 }
 
+/* profiles/piv.yaml with an RSA-2048 key in 9D that needs no PIN. */
+static scsim_card *rsa_card(scsim_profile **p)
+{
+        static const char marker[] = "  # keys:";
+        static const char keys[] = "  keys:\n    9d: {algorithm: rsa2048, pin_policy: never}\n";
+        char text[16384], yaml[16384 + sizeof(keys)];
+        FILE *f = fopen(SCSIM_SOURCE_DIR "/profiles/piv.yaml", "r");
+        size_t len;
+        const char *at;
+        scsim_diag diag;
+        scsim_card *card;
+
+        assert_non_null(f);
+        len = fread(text, 1, sizeof(text) - 1, f);
+        fclose(f);
+        text[len] = '\0';
+        assert_non_null(at = strstr(text, marker));
+        snprintf(yaml, sizeof(yaml), "%.*s%s%s", (int)(at - text), text, keys, at);
+        assert_int_equal(scsim_profile_load_buffer("piv+9d", yaml, strlen(yaml), p, &diag),
+                         SCSIM_OK);
+        card = scsim_card_new(*p);
+        if (card != NULL)
+                scsim_card_power_on(card, NULL, NULL);
+        return card;
+}
+
+static scsim_apdu_info described(const scsim_card *card, const char *hex)
+{
+        uint8_t apdu[64];
+        size_t len = hex_parse(hex, apdu, sizeof(apdu));
+        scsim_apdu_info info;
+
+        assert_int_equal(scsim_apdu_describe(card, apdu, len, &info), SCSIM_OK);
+        return info;
+}
+
+/*
+ * With a card, the rows are those the card dispatches on: the application
+ * the channel is in, and for GET RESPONSE the command whose answer waits.
+ */
+static void test_describe_on_card(void **state)
+{
+        static const char select_piv[] = "00 A4 04 00 09 A0 00 00 03 08 00 00 10 00";
+        scsim_profile *p = NULL;
+        scsim_diag diag;
+        scsim_card *card;
+        scsim_apdu_info info;
+        uint8_t big[300];
+        size_t n = 0;
+
+        (void)state;
+        assert_int_equal(scsim_profile_load_file(SCSIM_SOURCE_DIR "/profiles/piv.yaml", &p, &diag),
+                         SCSIM_OK);
+        assert_non_null(card = scsim_card_new(p));
+        assert_int_equal(scsim_card_power_on(card, NULL, NULL), SCSIM_OK);
+
+        /* outside the PIV DF, FE is no instruction of the card's; in it, PIV's IMPORT KEY */
+        info = described(card, "00 FE 07 9A 02 01 00");
+        assert_null(info.name);
+        assert_false(info.secret_in);
+        info = described(NULL, "00 FE 07 9A 02 01 00");
+        assert_string_equal(info.name, "IMPORT ASYMMETRIC KEY");
+        assert_true(info.secret_in);
+        assert_int_equal(xmit(card, select_piv, NULL, NULL), 0x9000);
+        info = described(card, "00 FE 07 9A 02 01 00");
+        assert_string_equal(info.name, "IMPORT ASYMMETRIC KEY");
+        assert_string_equal(info.application, "piv");
+        assert_true(info.secret_in);
+        assert_true(info.decoded);
+        assert_int_equal(info.data_offset, 5);
+        assert_int_equal(info.data_len, 2);
+        info = described(card, "00 20 00 80 00");
+        assert_string_equal(info.application, "piv");
+        info = described(card, "00 A4 04 00 02 3F 00");
+        assert_string_equal(info.name, "SELECT");
+        assert_null(info.application);
+
+        /* a GET RESPONSE carries on the answer of the command that left it pending */
+        assert_int_equal(xmit(card, "00 CB 3F FF 05 5C 03 5F C1 02 10", NULL, NULL) >> 8, 0x61);
+        info = described(card, "00 C0 00 00 00");
+        assert_string_equal(info.name, "GET RESPONSE");
+        assert_false(info.secret_out);
+        scsim_card_free(&card);
+        scsim_profile_free(&p);
+
+        /*
+         * A key slot's answer is secret, and so is its remainder: an RSA-2048
+         * operation answers 264 bytes, 256 now and 8 through GET RESPONSE.
+         */
+        assert_non_null(card = rsa_card(&p));
+        assert_int_equal(xmit(card, select_piv, NULL, NULL), 0x9000);
+        memset(big, 0, sizeof(big));
+        memcpy(big, "\x10\x87\x07\x9d\xff\x7c\x82\x01\x06\x82\x00\x81\x82\x01\x00", 15);
+        big[16] = 0x01; /* a block below any 2048-bit modulus */
+        assert_int_equal(xmit_bytes(card, big, 5 + 255, NULL, NULL), 0x9000);
+        memcpy(big, "\x00\x87\x07\x9d\x0b", 5);
+        memset(big + 5, 0x5a, 11);
+        assert_int_equal(xmit_bytes(card, big, 5 + 11, NULL, &n), 0x6108);
+        assert_int_equal(n, 256);
+        info = described(card, "00 C0 00 00 08");
+        assert_string_equal(info.name, "GET RESPONSE");
+        assert_true(info.secret_out);
+        assert_int_equal(xmit(card, "00 C0 00 00 08", NULL, NULL), 0x9000);
+        info = described(card, "00 C0 00 00 08");
+        assert_false(info.secret_out); /* nothing is pending any more */
+        scsim_card_free(&card);
+        scsim_profile_free(&p);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_mask_table),     cmocka_unit_test(test_sw_table),
             cmocka_unit_test(test_names),          cmocka_unit_test(test_truncation),
-            cmocka_unit_test(test_answer_masking),
+            cmocka_unit_test(test_answer_masking), cmocka_unit_test(test_describe_on_card),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -12,7 +13,8 @@
 #include "atr.h"
 #include "card_steps.h"
 
-#define FCP_0101 "62 0E 80020040 820101 83020101 8A0105"
+/* a shareable transparent EF (82 41), its SFI 1 from the FID (88 08) */
+#define FCP_0101 "62 11 80020040 820141 83020101 880108 8A0105"
 
 struct transcript {
         const char *name;
@@ -22,10 +24,10 @@ struct transcript {
 static const struct transcript cases[] = {
     {"SELECT by FID with FCP, FCI, FMD and no data",
      {"00A4000402010100 -> " FCP_0101 " 9000",
-      "00A40000020101 00 -> 6F0E 80020040 820101 "
-      "83020101 8A0105 9000",
+      "00A40000020101 00 -> 6F11 80020040 820141 "
+      "83020101 880108 8A0105 9000",
       "00A4000C020101 -> 9000", "00A4000C023F00 -> 9000",
-      "00A4000402500000 -> 6213 820138 83025000 8407F0534353494D01 8A0105 9000",
+      "00A4000402500000 -> 6213 820178 83025000 8407F0534353494D01 8A0105 9000",
       "00A4080C00 -> 6700", "00A4000C0209 -> 6700", "00A4000C020999 -> 6A82",
       "00A410000201 01 -> 6A86", "00A4050C00 -> 6A86", NULL}},
     {"SELECT by P1 01 (child DF), 02 (EF), 03 (parent)",
@@ -42,9 +44,9 @@ static const struct transcript cases[] = {
       NULL}},
     {"READ BINARY: Le rules, offsets, SFI form, no current EF",
      {"00B0000010 -> 6986", "00A4000C020101 -> 9000", "00B0000005 -> 7363 73696D 9000",
-      "00B0003C00 -> *00000000 9000", "00B0003C08 -> 00000000 6282", "00B0004000 -> 6282",
-      "00B0004100 -> 6B00", "00B00000 -> 6700", "00B0000001 AA 01 -> 6700", "00B0 8100 05 -> 6A82",
-      "00B0 A100 05 -> 6A86", "00B00000000040 -> *9000", NULL}},
+      "00B0003C00 -> *00000000 9000", "00B0003C08 -> 00000000 6282", "00B0004000 -> 6B00",
+      "00B0004100 -> 6B00", "00B00000 -> 6700", "00B0000001 AA 01 -> 6700",
+      "00B0 8100 05 -> 7363 73696D 9000", "00B0 A100 05 -> 6A86", "00B00000000040 -> *9000", NULL}},
     {"UPDATE BINARY: access rules and bounds",
      {"00A4000C020102 -> 9000", "00D6000003 414243 -> 6982", "0020000104 31323334 -> 9000",
       "00D6000003 414243 -> 9000", "00B0000003 -> 414243 9000", "00D6003E03 414243 -> 6A84",
@@ -62,10 +64,33 @@ static const struct transcript cases[] = {
      {"00A4000C000002 0101 -> 9000", "00B00000 000005 -> 7363 73696D 9000",
       "00A40004 000002 0101 0000 -> " FCP_0101 " 9000", NULL}},
     {"GET RESPONSE after 61xx; other commands drop the pending data",
-     {"00A40004020101 -> 6110", "00C0000005 -> 620E800200 610B",
-      "00C0000000 -> 40820101 83020101 8A0105 9000", "00C0000000 -> 6985", "00A40004020101 -> 6110",
-      "00200001 -> 63C3", "00C0000000 -> 6985", "00A40004020101 -> 6110", "00C0010000 -> 6A86",
-      "01C0000000 -> 6881", "00C0000000 -> *9000", NULL}},
+     {"00A40004020101 -> 6113", "00C0000005 -> 6211800200 610E",
+      "00C0000000 -> 40820141 83020101 880108 8A0105 9000", "00C0000000 -> 6985",
+      "00A40004020101 -> 6113", "00200001 -> 63C3", "00C0000000 -> 6985", "00A40004020101 -> 6113",
+      "00C0010000 -> 6A86", "00C0000000 -> *9000", NULL}},
+    {"a command the card refuses for its class, channel, SM or length drops pending data too",
+     {"00A40004020101 -> 6113", "80CA005A00 -> 6E00", "00C0000000 -> 6985",
+      "00A40004020101 -> 6113", "01C0000000 -> 6881", "00C0000000 -> 6985",
+      "00A40004020101 -> 6113", "0CCA005A00 -> 6882", "00C0000000 -> 6985",
+      "00A40004020101 -> 6113", "00CA00 -> 6700", "00C0000000 -> 6985", NULL}},
+    {"GET RESPONSE does not chain: 6884, and the pending data stays",
+     {"00A40004020101 -> 6113", "10C0000000 -> 6884", "00C0000000 -> *9000", NULL}},
+    {"the offset must name a byte of the EF: READ and UPDATE BINARY at the size answer 6B00",
+     {"0020000104 31323334 -> 9000", "00A4000C020102 -> 9000", "00B0004001 -> 6B00",
+      "00B0003F01 -> 00 9000", "00D6004001 41 -> 6B00", "00D6003F01 41 -> 9000",
+      "00B0 8240 01 -> 6B00", "00B0 823F 01 -> 41 9000", NULL}},
+    {"short EF identifiers: FID b5..b1, the FCP's 88, READ BINARY by SFI in each DF",
+     {"00A4000402010200 -> 6211 80020040 820141 83020102 880110 8A0105 9000",
+      "00B0 8200 01 -> 6982", "00B0 8100 03 -> 736373 9000", "00B0 8300 01 -> 6A82",
+      "00A4040C07F0534353494D01 -> 9000", "00B0 8100 01 -> 6982",
+      "00200081 06 303030303030 -> 9000", "00B0 8100 01 -> *9000", NULL}},
+    {"commands without an Le field refuse one; CLA INS P1 P2 00 is the T=0 case-1 form",
+     {"00200001 04 -> 6700", "0020000100 -> 63C3", "0020000104 31323334 00 -> 6700",
+      "0024000108 31323334 35363738 00 -> 6700",
+      "002C000110 3132333435363738 3132333435363738 00 -> 6700", "0026000104 31323334 00 -> 6700",
+      "0028000104 31323334 00 -> 6700", "0082000110 00000000000000000000000000000000 00 -> 6700",
+      "0020000104 31323334 -> 9000", "00A4000C020102 -> 9000", "00D6000001 41 01 -> 6700",
+      "00B0000001 -> 47 9000", "0020000100 -> 9000", NULL}},
     {"command chaining: UPDATE BINARY in parts; mismatches and unchainable commands",
      {"0020000104 31323334 -> 9000", "00A4000C020102 -> 9000", "10D6000002 4142 -> 9000",
       "10D6000002 4344 -> 9000", "00D6000001 45 -> 9000", "00B0000005 -> 4142434445 9000",
@@ -152,6 +177,13 @@ static void test_external_authenticate(void **state)
         assert_int_equal(xmit(card, "00200001", NULL, NULL), 0x63C3);
         assert_int_equal(xmit(card, "002C0201 04 35353535", NULL, NULL), 0x9000);
         assert_int_equal(xmit(card, "00200001 04 35353535", NULL, NULL), 0x9000);
+        /* an unblock by the key leaves the reference unverified, whatever it was */
+        assert_int_equal(xmit(card, "002C0301", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(card, "00200001", NULL, NULL), 0x63C3);
+        assert_int_equal(xmit(card, "00200001 04 35353535", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(card, "002C0201 04 36363636", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(card, "00200001", NULL, NULL), 0x63C3);
+        assert_int_equal(xmit(card, "00200001 04 36363636", NULL, NULL), 0x9000);
         /* the key's status belongs to the channel and goes with a reset */
         assert_int_equal(scsim_card_reset(card, NULL, NULL), SCSIM_OK);
         assert_int_equal(xmit(card, "002C0301", NULL, NULL), 0x6982);
@@ -288,9 +320,59 @@ static void test_cards_are_independent(void **state)
         scsim_profile_free(&profile);
 }
 
+/*
+ * The same session answered alike whatever the caller's buffer: one that holds
+ * any answer (the card writes into it directly), one exactly as long as each
+ * answer, and the command's own buffer used for the answer too.
+ */
+static const char *const buffer_session[] = {
+    "00A40004020101", "00C0000005", "00C0000000",          "00A4000C020101", "00B0000040",
+    "00B000001000",   "00B0000005", "0020000104 31323334", "00A4000C020102", "00D6000003 414243",
+    "00B0000003",     "00CA005A00", "00A40004020101 05",   "00C0000020",
+};
+
+static void test_answer_buffers(void **state)
+{
+        enum { FULL, EXACT, SAME, NWAYS };
+        scsim_profile *p[NWAYS] = {NULL};
+        scsim_card *card[NWAYS];
+        uint8_t *full = malloc(SCSIM_RAPDU_MAX), *same = malloc(SCSIM_RAPDU_MAX), cmd[64];
+
+        (void)state;
+        assert_non_null(full);
+        assert_non_null(same);
+        for (int w = 0; w < NWAYS; w++)
+                card[w] = default_card(&p[w]);
+        for (size_t i = 0; i < sizeof(buffer_session) / sizeof(buffer_session[0]); i++) {
+                size_t len = hex_parse(buffer_session[i], cmd, sizeof(cmd)), n = 0, m = 0, k = 0;
+                uint8_t *exact;
+                assert_int_equal(
+                    scsim_card_transmit(card[FULL], cmd, len, full, SCSIM_RAPDU_MAX, &n), SCSIM_OK);
+                assert_non_null(exact = malloc(n));
+                assert_int_equal(scsim_card_transmit(card[EXACT], cmd, len, exact, n, &m),
+                                 SCSIM_OK);
+                memcpy(same, cmd, len);
+                assert_int_equal(
+                    scsim_card_transmit(card[SAME], same, len, same, SCSIM_RAPDU_MAX, &k),
+                    SCSIM_OK);
+                print_message("step %zu: %s\n", i, buffer_session[i]);
+                assert_int_equal(m, n);
+                assert_int_equal(k, n);
+                assert_memory_equal(exact, full, n);
+                assert_memory_equal(same, full, n);
+                free(exact);
+        }
+        for (int w = 0; w < NWAYS; w++) {
+                scsim_card_free(&card[w]);
+                scsim_profile_free(&p[w]);
+        }
+        free(full);
+        free(same);
+}
+
 int main(void)
 {
-        struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 5];
+        struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 6];
         size_t n = 0;
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -300,6 +382,7 @@ int main(void)
         tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_wrong_length_cryptogram);
         tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_seeded_challenges_repeat);
         tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_power_api);
+        tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_answer_buffers);
         tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_cards_are_independent);
         return _cmocka_run_group_tests("card_iso", tests, n, NULL, NULL);
 }

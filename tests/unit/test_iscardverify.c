@@ -112,6 +112,13 @@ struct fake {
         scsim_hresult fail; /* every transmit fails with this */
         scsim_hresult reconnect_fail;
         int reconnect_leave, reconnect_reset, closes;
+        /* the next APDU with INS stage_ins gets stage_sw without reaching the card, and a
+         * GET RESPONSE after it gets stage_gr_sw */
+        uint8_t stage_ins;
+        uint16_t stage_sw, stage_gr_sw;
+        size_t nsent; /* every APDU the client sent, the staged ones included */
+        uint8_t sent[8][300];
+        size_t sentlen[8];
         uint8_t pending[300];
         size_t npending;
         uint8_t log[LOG_MAX][4]; /* CLA INS P1 P2 of every APDU the card saw */
@@ -130,6 +137,26 @@ static scsim_hresult fake_transmit(void *ctx, const uint8_t *c, size_t clen, uin
         *rlen = 0;
         if (f->fail != 0)
                 return f->fail;
+        if (f->nsent < 8 && clen <= sizeof(f->sent[0])) {
+                memcpy(f->sent[f->nsent], c, clen);
+                f->sentlen[f->nsent] = clen;
+        }
+        f->nsent++;
+        if (clen >= 4 && (f->stage_sw != 0 && c[1] == f->stage_ins)) {
+                r[0] = (uint8_t)(f->stage_sw >> 8);
+                r[1] = (uint8_t)f->stage_sw;
+                *rlen = 2;
+                f->stage_sw = 0;
+                return SCSIM_S_OK;
+        }
+        if (clen >= 4 && f->stage_gr_sw != 0 && c[1] == 0xc0) {
+                r[0] = 0x5a;
+                r[1] = (uint8_t)(f->stage_gr_sw >> 8);
+                r[2] = (uint8_t)f->stage_gr_sw;
+                *rlen = 3;
+                f->stage_gr_sw = 0;
+                return SCSIM_S_OK;
+        }
         if (f->endless) {
                 r[0] = 0x00;
                 r[1] = 0x61;
@@ -585,6 +612,152 @@ static void test_get_response(void **state)
         e->f.endless = 0;
 }
 
+/* ---- 6Cxx and the class byte ---- */
+
+/*
+ * A wrong-Le answer to a command without Le (case 3: every CHV command with a
+ * code) is final: sending it again with its last byte changed would present
+ * another code and spend a try.
+ */
+static void test_wrong_le_to_verify(void **state)
+{
+        struct env *e = *state;
+
+        e->f.stage_ins = 0x20;
+        e->f.stage_sw = 0x6c35; /* "1235" would be a wrong code */
+        assert_int_equal(scsim_scv_verify(e->v, PIN, LEN(PIN), 0, 1), SCSIM_SCARD_E_UNEXPECTED);
+        assert_int_equal(scsim_scv_last_sw(e->v), 0x6c35);
+        assert_int_equal(e->f.nsent, 1);
+        assert_int_equal(e->f.nlog, 0); /* nothing reached the card */
+        assert_int_equal(query(e->v, 0, 1), SCSIM_SCARD_W_CARD_NOT_AUTHENTICATED);
+        assert_int_equal(scsim_scv_tries_left(e->v), 3);
+        /* nor does a new code get its last byte replaced */
+        e->f.stage_ins = 0x24;
+        e->f.stage_sw = 0x6c39;
+        assert_int_equal(
+            scsim_scv_change_code(e->v, PIN, LEN(PIN), (const uint8_t *)"5678", 4, 0, 1),
+            SCSIM_SCARD_E_UNEXPECTED);
+        assert_int_equal(e->f.nsent, 3);
+        assert_int_equal(scsim_scv_verify(e->v, PIN, LEN(PIN), 0, 1), SCSIM_S_OK);
+}
+
+struct le_row {
+        const char *what;
+        uint8_t capdu[12];
+        size_t clen;
+        uint16_t sw;     /* the card's first answer */
+        size_t want_len; /* 0: must not be sent again */
+        uint8_t want[12];
+};
+
+static const struct le_row le_rows[] = {
+    {"case 1", {0x00, 0x20, 0x00, 0x01}, 4, 0x6c05, 0, {0}},
+    {"case 2S", {0x00, 0xb0, 0x00, 0x00, 0x00}, 5, 0x6c05, 5, {0x00, 0xb0, 0x00, 0x00, 0x05}},
+    {"case 2S, 6C00", {0x00, 0xb0, 0x00, 0x00, 0x10}, 5, 0x6c00, 5, {0x00, 0xb0, 0x00, 0x00, 0x00}},
+    {"case 3S", {0x00, 0xa4, 0x00, 0x0c, 0x02, 0x01, 0x01}, 7, 0x6c05, 0, {0}},
+    {"case 3S, last byte a code",
+     {0x00, 0x20, 0x00, 0x01, 0x04, '1', '2', '3', '4'},
+     9,
+     0x6c34,
+     0,
+     {0}},
+    {"case 4S",
+     {0x00, 0xa4, 0x00, 0x00, 0x02, 0x01, 0x01, 0x00},
+     8,
+     0x6c05,
+     8,
+     {0x00, 0xa4, 0x00, 0x00, 0x02, 0x01, 0x01, 0x05}},
+    {"case 2E",
+     {0x00, 0xb0, 0x00, 0x00, 0x00, 0x00, 0x00},
+     7,
+     0x6c05,
+     7,
+     {0x00, 0xb0, 0x00, 0x00, 0x00, 0x00, 0x05}},
+    {"case 2E, 6C00 is 256 bytes",
+     {0x00, 0xb0, 0x00, 0x00, 0x00, 0x00, 0x00},
+     7,
+     0x6c00,
+     7,
+     {0x00, 0xb0, 0x00, 0x00, 0x00, 0x01, 0x00}},
+    {"case 3E", {0x00, 0xa4, 0x00, 0x0c, 0x00, 0x00, 0x02, 0x01, 0x01}, 9, 0x6c05, 0, {0}},
+    {"case 4E",
+     {0x00, 0xa4, 0x00, 0x00, 0x00, 0x00, 0x02, 0x01, 0x01, 0x00, 0x00},
+     11,
+     0x6c05,
+     11,
+     {0x00, 0xa4, 0x00, 0x00, 0x00, 0x00, 0x02, 0x01, 0x01, 0x00, 0x05}},
+    {"Lc beyond the data", {0x00, 0xa4, 0x00, 0x0c, 0x05, 0x01, 0x01}, 7, 0x6c05, 0, {0}},
+    {"extended Lc 0", {0x00, 0xa4, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x01}, 8, 0x6c05, 0, {0}},
+};
+
+static void test_wrong_le_by_case(void **state)
+{
+        struct env *e = *state;
+
+        for (size_t i = 0; i < sizeof(le_rows) / sizeof(le_rows[0]); i++) {
+                const struct le_row *row = &le_rows[i];
+                uint8_t r[300];
+                size_t n;
+                uint16_t sw;
+                scsim_hresult got;
+
+                e->f.nsent = 0;
+                e->f.stage_ins = row->capdu[1];
+                e->f.stage_sw = row->sw;
+                got = scsim_scv_transmit(e->v, row->capdu, row->clen, r, sizeof(r), &n, &sw);
+                if (row->want_len == 0) {
+                        if (e->f.nsent != 1 || sw != row->sw || got != SCSIM_SCARD_E_UNEXPECTED)
+                                fail_msg("%s: sent %zu times, SW %04X, %s; want once, SW %04X",
+                                         row->what, e->f.nsent, sw, scsim_hresult_name(got),
+                                         row->sw);
+                        continue;
+                }
+                if (e->f.nsent < 2 || e->f.sentlen[1] != row->want_len ||
+                    memcmp(e->f.sent[1], row->want, row->want_len) != 0)
+                        fail_msg("%s: sent %zu times, not again as expected", row->what,
+                                 e->f.nsent);
+        }
+}
+
+struct cla_row {
+        uint8_t cla, gr_cla;
+};
+
+/* The GET RESPONSE after 61xx goes to the command's logical channel, in the interindustry class. */
+static const struct cla_row cla_rows[] = {
+    {0x00, 0x00}, {0x01, 0x01}, {0x03, 0x03}, {0x0c, 0x00}, {0x13, 0x03},
+    {0x40, 0x40}, {0x41, 0x41}, {0x4f, 0x4f}, {0x6f, 0x4f}, {0x53, 0x43},
+    {0x80, 0x00}, {0x83, 0x03}, {0xc5, 0x45},
+};
+
+static void test_get_response_channel(void **state)
+{
+        struct env *e = *state;
+
+        for (size_t i = 0; i < sizeof(cla_rows) / sizeof(cla_rows[0]); i++) {
+                const uint8_t cmd[] = {cla_rows[i].cla, 0xca, 0x00, 0x5a, 0x00};
+                uint8_t r[16];
+                size_t n;
+                uint16_t sw;
+
+                e->f.nsent = 0;
+                e->f.stage_ins = 0xca;
+                e->f.stage_sw = 0x6101;
+                e->f.stage_gr_sw = 0x9000;
+                assert_int_equal(scsim_scv_transmit(e->v, cmd, sizeof(cmd), r, sizeof(r), &n, &sw),
+                                 SCSIM_S_OK);
+                assert_int_equal(sw, 0x9000);
+                assert_int_equal(n, 1);
+                assert_int_equal(r[0], 0x5a);
+                assert_int_equal(e->f.nsent, 2);
+                assert_int_equal(e->f.sent[1][1], 0xc0);
+                assert_int_equal(e->f.sent[1][4], 0x01);
+                if (e->f.sent[1][0] != cla_rows[i].gr_cla)
+                        fail_msg("CLA %02X: GET RESPONSE with CLA %02X, want %02X", cla_rows[i].cla,
+                                 e->f.sent[1][0], cla_rows[i].gr_cla);
+        }
+}
+
 /* ---- the COM-style binding ---- */
 
 static void test_com(void **state)
@@ -647,6 +820,9 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_reset_pcsc_failures, setup, teardown),
             cmocka_unit_test_setup_teardown(test_reset_by_other_handle, setup, teardown),
             cmocka_unit_test_setup_teardown(test_get_response, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_wrong_le_to_verify, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_wrong_le_by_case, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_get_response_channel, setup, teardown),
             cmocka_unit_test_setup_teardown(test_com, setup, teardown),
         };
 

@@ -112,6 +112,9 @@ static void test_refuses_unsafe(void **state)
 
         assert_int_equal(chmod(dir, 0777), 0);
         expect_attach(f, SCSIM_ERR_STATE, "writable by group or others (mode 0777)");
+        /* sticky, as /tmp: others may add files but not rename or remove ours */
+        assert_int_equal(chmod(dir, 01777), 0);
+        expect_attach(f, SCSIM_OK, "");
         assert_int_equal(chmod(dir, 0700), 0);
 
         if (geteuid() == 0) { /* only root can give a file away */

@@ -11,6 +11,23 @@ extern "C" {
 #endif
 
 /*
+ * SCSIM_SCV_API marks the public functions and data: a Windows DLL exports
+ * these and nothing else, and its users import them. Define
+ * SCSIM_ISCARDVERIFY_STATIC to link the static library on Windows instead.
+ */
+#if defined(_WIN32) && !defined(SCSIM_ISCARDVERIFY_STATIC)
+#if defined(SCSIM_ISCARDVERIFY_BUILD)
+#define SCSIM_SCV_API __declspec(dllexport)
+#else
+#define SCSIM_SCV_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && !defined(_WIN32)
+#define SCSIM_SCV_API __attribute__((visibility("default")))
+#else
+#define SCSIM_SCV_API
+#endif
+
+/*
  * Results are HRESULTs with the values Windows and pcsc-lite give them. They
  * are unsigned here so that the values print and compare the same on every
  * platform (pcsc-lite's LONG is 64 bits on 64-bit Linux); a failure has the
@@ -57,15 +74,15 @@ typedef uint32_t scsim_hresult;
 #define SCSIM_REF_MAX 0x1F
 
 /* Static name of an HRESULT ("SCARD_W_WRONG_CHV"), "UNKNOWN_HRESULT" if unknown. */
-const char *scsim_hresult_name(scsim_hresult hr);
+SCSIM_SCV_API const char *scsim_hresult_name(scsim_hresult hr);
 
 /*
  * The mapping the library applies, for callers with their own transport:
  * a status word (with the operation that produced it: a VERIFY without data
  * answering 63Cx means nothing was presented), and a PC/SC return value.
  */
-scsim_hresult scsim_hresult_from_sw(uint16_t sw, int was_query);
-scsim_hresult scsim_hresult_from_pcsc(int64_t rc);
+SCSIM_SCV_API scsim_hresult scsim_hresult_from_sw(uint16_t sw, int was_query);
+SCSIM_SCV_API scsim_hresult scsim_hresult_from_pcsc(int64_t rc);
 
 /* ---- plain C binding ---------------------------------------------------- */
 
@@ -90,14 +107,25 @@ struct scsim_scv_transport {
  * Attach to a reader, as ISCardManage::CreateCHVerification would. reader
  * NULL: $SCSIM_READER if set, else the first reader holding a card.
  */
-scsim_hresult scsim_scv_attach(const char *reader, scsim_scv **out);
+SCSIM_SCV_API scsim_hresult scsim_scv_attach(const char *reader, scsim_scv **out);
+/*
+ * The readers PC/SC has, in its order (the order an index into them, such as
+ * opensc-tool's -r, counts): fn is called once per reader with its name
+ * (UTF-8, borrowed for the call) and whether it holds a card that answers.
+ * Returns S_OK, SCARD_E_NO_READERS_AVAILABLE, or the PC/SC failure
+ * (SCARD_E_NO_SERVICE when no pcscd or smart card service runs).
+ */
+SCSIM_SCV_API scsim_hresult scsim_scv_list_readers(void (*fn)(void *arg, const char *name,
+                                                              int card_present),
+                                                   void *arg);
 /* Attach to any transport (a test double, another stack); ctx is closed on free. */
-scsim_hresult scsim_scv_new(const struct scsim_scv_transport *t, void *ctx, scsim_scv **out);
+SCSIM_SCV_API scsim_hresult scsim_scv_new(const struct scsim_scv_transport *t, void *ctx,
+                                          scsim_scv **out);
 /* Drop the caller's reference; the object goes when the last one does. */
-void scsim_scv_free(scsim_scv **v);
+SCSIM_SCV_API void scsim_scv_free(scsim_scv **v);
 
 /* Name of the attached reader (borrowed), "" when the transport has none. */
-const char *scsim_scv_reader(const scsim_scv *v);
+SCSIM_SCV_API const char *scsim_scv_reader(const scsim_scv *v);
 
 /*
  * The four methods. ref is 0..SCSIM_REF_MAX; flags are SCSIM_FL_*. Verify
@@ -107,18 +135,18 @@ const char *scsim_scv_reader(const scsim_scv *v);
  * Unblock sends the unblock code followed by the new code (new may be NULL
  * with SCSIM_FL_KEEP_CODE).
  */
-scsim_hresult scsim_scv_verify(scsim_scv *v, const uint8_t *code, size_t len, uint32_t flags,
-                               int32_t ref);
-scsim_hresult scsim_scv_change_code(scsim_scv *v, const uint8_t *old_code, size_t old_len,
-                                    const uint8_t *new_code, size_t new_len, uint32_t flags,
-                                    int32_t ref);
-scsim_hresult scsim_scv_unblock(scsim_scv *v, const uint8_t *unblock_code, size_t unblock_len,
-                                const uint8_t *new_code, size_t new_len, uint32_t flags,
-                                int32_t ref);
-scsim_hresult scsim_scv_reset_security_state(scsim_scv *v);
+SCSIM_SCV_API scsim_hresult scsim_scv_verify(scsim_scv *v, const uint8_t *code, size_t len,
+                                             uint32_t flags, int32_t ref);
+SCSIM_SCV_API scsim_hresult scsim_scv_change_code(scsim_scv *v, const uint8_t *old_code,
+                                                  size_t old_len, const uint8_t *new_code,
+                                                  size_t new_len, uint32_t flags, int32_t ref);
+SCSIM_SCV_API scsim_hresult scsim_scv_unblock(scsim_scv *v, const uint8_t *unblock_code,
+                                              size_t unblock_len, const uint8_t *new_code,
+                                              size_t new_len, uint32_t flags, int32_t ref);
+SCSIM_SCV_API scsim_hresult scsim_scv_reset_security_state(scsim_scv *v);
 
 /* Also reset this reference in ResetSecurityState, even if never verified here. */
-scsim_hresult scsim_scv_register_ref(scsim_scv *v, uint32_t flags, int32_t ref);
+SCSIM_SCV_API scsim_hresult scsim_scv_register_ref(scsim_scv *v, uint32_t flags, int32_t ref);
 
 /*
  * Send one APDU through the same path (reconnect once after a reset by
@@ -126,15 +154,16 @@ scsim_hresult scsim_scv_register_ref(scsim_scv *v, uint32_t flags, int32_t ref);
  * data without it goes to resp. Returns the PC/SC failure, or the status
  * word's mapping.
  */
-scsim_hresult scsim_scv_transmit(scsim_scv *v, const uint8_t *capdu, size_t clen, uint8_t *resp,
-                                 size_t cap, size_t *rlen, uint16_t *sw);
+SCSIM_SCV_API scsim_hresult scsim_scv_transmit(scsim_scv *v, const uint8_t *capdu, size_t clen,
+                                               uint8_t *resp, size_t cap, size_t *rlen,
+                                               uint16_t *sw);
 
 /* What the card said to the last command: status word (0 if none) and tries left (-1 if unknown).
  */
-uint16_t scsim_scv_last_sw(const scsim_scv *v);
-int scsim_scv_tries_left(const scsim_scv *v);
+SCSIM_SCV_API uint16_t scsim_scv_last_sw(const scsim_scv *v);
+SCSIM_SCV_API int scsim_scv_tries_left(const scsim_scv *v);
 /* How the last ResetSecurityState reset the card: 0 none yet, 1 VERIFY P1=FF, 2 warm reset. */
-int scsim_scv_last_reset_method(const scsim_scv *v);
+SCSIM_SCV_API int scsim_scv_last_reset_method(const scsim_scv *v);
 
 /* ---- COM-style binding -------------------------------------------------- */
 
@@ -145,8 +174,8 @@ typedef struct {
 } scsim_iid;
 
 /* scsim's own interface identifiers (documented in docs/iscardverify.md). */
-extern const scsim_iid SCSIM_IID_IUnknown;
-extern const scsim_iid SCSIM_IID_ISCardVerify;
+extern SCSIM_SCV_API const scsim_iid SCSIM_IID_IUnknown;
+extern SCSIM_SCV_API const scsim_iid SCSIM_IID_ISCardVerify;
 
 typedef struct scsim_iscardverify scsim_iscardverify;
 
@@ -170,11 +199,12 @@ struct scsim_iscardverify {
 };
 
 /* ISCardManage::CreateCHVerification: attach (as scsim_scv_attach) and hand out the interface. */
-scsim_hresult scsim_create_chv_verification(const char *reader, scsim_iscardverify **out);
+SCSIM_SCV_API scsim_hresult scsim_create_chv_verification(const char *reader,
+                                                          scsim_iscardverify **out);
 /* The interface of an existing object (AddRef'd: Release it when done). */
-scsim_hresult scsim_scv_query_iscardverify(scsim_scv *v, scsim_iscardverify **out);
+SCSIM_SCV_API scsim_hresult scsim_scv_query_iscardverify(scsim_scv *v, scsim_iscardverify **out);
 /* The object behind an interface pointer (borrowed), for the plain functions. */
-scsim_scv *scsim_scv_from_iscardverify(scsim_iscardverify *iface);
+SCSIM_SCV_API scsim_scv *scsim_scv_from_iscardverify(scsim_iscardverify *iface);
 
 #ifdef __cplusplus
 }

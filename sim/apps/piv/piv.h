@@ -55,6 +55,45 @@ struct piv {
         struct piv_chan ch[CARD_CHANNELS];
 };
 
+#define PIV_AID_LEN 11
+/* A0 00 00 03 08 00 00 10 00 01 00: the PIX with its version. */
+extern const uint8_t piv_aid[PIV_AID_LEN];
+
+static inline struct piv *piv_of(const struct cmd *c)
+{
+        return c->app;
+}
+
+/* piv.c: the state from the profile (fresh, reset); 0 or -1. */
+int piv_load_profile(struct piv *piv, const scsim_profile *p, const struct prof_piv *pp);
+/* The global PIN (reference 00 in the MF) VERIFY accepts, as a CHV index, or -1. */
+int piv_global_pin(const scsim_profile *p);
+/* The CHV index of reference ref as seen from the command's channel, or -1. */
+int piv_chv_index(const struct cmd *c, uint8_t ref);
+/* The PIV PIN, or the global PIN the discovery object lets stand in for it, verified here. */
+bool piv_pin_verified(const struct cmd *c);
+bool piv_mgm_authenticated(const struct cmd *c);
+
+/* objects.c: the objects a new card has. 0 or -1. */
+int piv_default_chuid(struct piv *piv, const uint8_t guid[16]);
+int piv_default_discovery(struct piv *piv, bool global);
+
+/* keys.c: what a slot's key needs unless a policy says otherwise. */
+uint8_t piv_default_policy(uint8_t slot);
+
+/* Command handlers, one file per concept. */
+cmd_handler piv_get_data;
+cmd_handler piv_put_data;
+cmd_handler piv_general_authenticate;
+cmd_handler piv_generate_key;
+cmd_handler piv_import_key;
+cmd_handler piv_get_version;
+cmd_handler piv_get_serial;
+cmd_handler piv_get_metadata;
+cmd_handler piv_set_mgm_key;
+cmd_handler piv_set_pin_retries;
+cmd_handler piv_reset;
+
 /* Index into piv->slots of 9A 9C 9D 9E 82..95, or -1. */
 int piv_slot_index(uint8_t slot);
 /* Tags GET DATA and PUT DATA know: 5FC101..5FC123, 5FFFxx, 7E, 7F61. */

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <scsim/profile.h>
 
 enum prof_piv_alg {
         PROF_PIV_3DES = 0x03,
@@ -54,5 +57,8 @@ struct prof_piv {
 struct app_section;
 /* The section's parse, print and free (the application's contract entry). */
 extern const struct app_section piv_section;
+
+/* profile_print.c: the section as YAML (the contract's print). */
+int piv_section_print(const scsim_profile *p, const void *section, FILE *out, unsigned flags);
 
 #endif

@@ -4,10 +4,12 @@
 #define SCSIM_SCSIM_H
 
 #include <scsim/err.h>
+#include <scsim/hex.h>
 #include <scsim/log.h>
 #include <scsim/profile.h>
 #include <scsim/card.h>
 #include <scsim/state.h>
+#include <scsim/apdu.h>
 
 #define SCSIM_VERSION "0.1.0"
 

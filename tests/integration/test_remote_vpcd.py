@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: MIT
+"""scsim-vpcd and non-loopback addresses: refused without --allow-remote, in both directions; with
+it, a warning that vpcd has no authentication, then the bridge serves as usual; no warning on
+loopback. Needs no pcscd: the test plays vpcd.
+
+Usage: test_remote_vpcd.py SCSIM_VPCD"""
+import signal
+import socket
+import subprocess
+import sys
+
+from scsimtest import check
+from vpcd_peer import TIMEOUT, accept, frame, listen_loopback, recv_frame
+
+vpcd = sys.argv[1]
+WARNING = "vpcd has no authentication"
+
+
+def free_port():
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+def refused(args, what):
+    r = subprocess.run([vpcd] + args, capture_output=True, text=True, timeout=TIMEOUT)
+    check(r.returncode == 2 and "--allow-remote" in r.stderr and "SSH tunnel" in r.stderr,
+          "%s refused without --allow-remote, the message names it and the tunnel" % what)
+
+
+def stop(bridge):
+    if bridge.poll() is None:
+        bridge.send_signal(signal.SIGTERM)
+    try:
+        return bridge.wait(TIMEOUT)
+    finally:
+        if bridge.poll() is None:
+            bridge.kill()
+            bridge.wait()
+
+
+port = free_port()
+refused(["--vpcd", "192.0.2.1:%d" % port], "connecting to 192.0.2.1")
+refused(["--reverse", "--listen", "0.0.0.0:%d" % port], "listening on every IPv4 interface")
+refused(["--reverse", "--listen", "[::]:%d" % port], "listening on every IPv6 interface")
+
+# Asked for: the warning comes first, then the card is served on every address, loopback too.
+bridge = subprocess.Popen([vpcd, "--reverse", "--listen", "0.0.0.0:%d" % port, "--allow-remote",
+                           "-v"], stderr=subprocess.PIPE, text=True)
+try:
+    before = []
+    for line in bridge.stderr:
+        before.append(line)
+        # the bridge's own line, not the warning (which names the address too): now it listens
+        if "slot 0: listening on" in line:
+            break
+    warned = [line for line in before if WARNING in line]
+    check(len(warned) == 1 and "warning" in warned[0] and "0.0.0.0:%d" % port in warned[0],
+          "--allow-remote --listen 0.0.0.0: one warning naming the address, before listening")
+    s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    s.sendall(frame(b"\x04"))
+    atr = recv_frame(s)
+    check(atr is not None and len(atr) > 2, "the card answers the ATR request")
+    s.close()
+finally:
+    check(stop(bridge) == 0, "SIGTERM: exit 0")
+
+# Connecting out to a remote vpcd: the warning says so (the address need not answer).
+bridge = subprocess.Popen([vpcd, "--vpcd", "192.0.2.1:%d" % port, "--allow-remote"],
+                          stderr=subprocess.PIPE, text=True)
+try:
+    line = bridge.stderr.readline()
+    check(WARNING in line and "connecting to 192.0.2.1:%d" % port in line,
+          "--allow-remote --vpcd 192.0.2.1: the warning names where it connects")
+finally:
+    stop(bridge)
+
+# Loopback with --allow-remote: nothing to warn about.
+server = listen_loopback()
+bridge = subprocess.Popen([vpcd, "--vpcd", "127.0.0.1:%d" % server.getsockname()[1],
+                           "--allow-remote"], stderr=subprocess.PIPE, text=True)
+try:
+    c = accept(server)
+    c.sendall(frame(b"\x04"))
+    check(recv_frame(c) is not None, "loopback: the bridge connects and answers")
+    c.close()
+finally:
+    check(stop(bridge) == 0, "SIGTERM: exit 0")
+err = bridge.stderr.read()
+check(WARNING not in err, "loopback: no warning")
