@@ -38,6 +38,8 @@ struct channel {
  * Where durable state goes. Whoever attaches a store (sim/state/attach.c)
  * sets these; the core calls them and knows nothing else of the store.
  */
+enum card_write { CARD_WRITE_DURABLE, CARD_WRITE_LAZY, CARD_WRITE_DEFERRED };
+
 #define CARD_COMMIT_CORE (-1)
 #define CARD_COMMIT_ALL  (-2)
 
@@ -46,9 +48,12 @@ struct card_store_ops {
          * Write the card's durable state. app: the index of the application
          * whose state changed too (its record is encoded afresh),
          * CARD_COMMIT_CORE (none did) or CARD_COMMIT_ALL (any may have).
-         * lazy: the write need not wait for the disk. 0 or -1.
+         * how: CARD_WRITE_DURABLE, on the disk before it returns;
+         * CARD_WRITE_LAZY, handed to the kernel, not waited for;
+         * CARD_WRITE_DEFERRED, kept to be written with the next write or
+         * when the card goes. 0 or -1.
          */
-        int (*commit)(void *ctx, struct scsim_card *card, int app, bool lazy);
+        int (*commit)(void *ctx, struct scsim_card *card, int app, enum card_write how);
         /* The card goes: write what is pending and let go of ctx. */
         void (*release)(void *ctx);
 };
@@ -105,12 +110,16 @@ int card_commit(struct scsim_card *card);
 int card_commit_app(struct scsim_card *card, const void *app_state);
 int card_commit_core(struct scsim_card *card);
 /*
- * Write a change whose loss in a crash can only cost tries, never give one
- * (a counter restored after a match): not waited for. app_state: the
- * application whose state holds the counter, or NULL for the core's.
- * 0 or -1, as card_commit.
+ * A counter restored after a match: a change whose loss in a crash can
+ * only cost a try, never give one. app_state: the application whose state
+ * holds the counter, or NULL for the core's. It is written but not waited
+ * for; when the counter is back where it was before the try (it was full),
+ * it is not written at all until the next write or until the card goes, so
+ * that right codes on a full counter write nothing after the first (the
+ * decrement each one makes is then what the disk holds already). 0 or -1,
+ * as card_commit.
  */
-int card_commit_lazy(struct scsim_card *card, const void *app_state);
+int card_commit_restore(struct scsim_card *card, const void *app_state, bool was_full);
 
 /* core.c: services the core offers handlers and the dispatcher. */
 /* Forget channel chno's security status and every application's state for it. */

@@ -6,9 +6,9 @@
 
 #include "card_internal.h"
 
-static int commit(struct scsim_card *card, int app, bool lazy)
+static int commit(struct scsim_card *card, int app, enum card_write how)
 {
-        return card->store != NULL ? card->store->commit(card->store_ctx, card, app, lazy) : 0;
+        return card->store != NULL ? card->store->commit(card->store_ctx, card, app, how) : 0;
 }
 
 /* The index of the application whose state app_state is; CARD_COMMIT_CORE for NULL. */
@@ -23,22 +23,23 @@ static int app_index(const struct scsim_card *card, const void *app_state)
 
 int card_commit(struct scsim_card *card)
 {
-        return commit(card, CARD_COMMIT_ALL, false);
+        return commit(card, CARD_COMMIT_ALL, CARD_WRITE_DURABLE);
 }
 
 int card_commit_app(struct scsim_card *card, const void *app_state)
 {
-        return commit(card, app_index(card, app_state), false);
+        return commit(card, app_index(card, app_state), CARD_WRITE_DURABLE);
 }
 
 int card_commit_core(struct scsim_card *card)
 {
-        return commit(card, CARD_COMMIT_CORE, false);
+        return commit(card, CARD_COMMIT_CORE, CARD_WRITE_DURABLE);
 }
 
-int card_commit_lazy(struct scsim_card *card, const void *app_state)
+int card_commit_restore(struct scsim_card *card, const void *app_state, bool was_full)
 {
-        return commit(card, app_index(card, app_state), true);
+        return commit(card, app_index(card, app_state),
+                      was_full ? CARD_WRITE_DEFERRED : CARD_WRITE_LAZY);
 }
 
 void channel_clear(struct scsim_card *card, unsigned chno)

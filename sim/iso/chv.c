@@ -40,6 +40,7 @@ uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *
 {
         uint8_t a[CHV_GUARDED_MAX] = {0}, b[CHV_GUARDED_MAX] = {0};
         uint8_t spent;
+        bool was_full = *tries == limit;
         int same;
 
         if (*tries == 0)
@@ -63,7 +64,7 @@ uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *
                 return SW_COUNTER(*tries);
         spent = *tries;
         *tries = limit;
-        if (card_commit_lazy(card, app) != 0) {
+        if (card_commit_restore(card, app, was_full) != 0) {
                 *tries = spent; /* as the file has it */
                 return SW_MEMORY_FAILURE;
         }

@@ -35,8 +35,9 @@ void sec_forget_chv(struct scsim_card *card, size_t idx);
  * retry counter (*tries) is decremented and committed before the
  * comparison, so a card torn at any instant has spent the try; if that
  * commit fails nothing is compared and *tries stays as it was. A match
- * restores it to limit in a write that need not wait for the disk (lost in
- * a crash, it costs that try, never gives one). Compared in constant time
+ * restores it to limit through card_commit_restore: a write not waited
+ * for, or none yet when the counter was full (lost in a crash, it costs
+ * that try, never gives one). Compared in constant time
  * over fixed-size buffers, which are wiped. Returns 9000, 63Cx, 6983
  * (blocked, nothing compared), 6700 (longer than CHV_GUARDED_MAX) or 6581
  * (commit failed; memory as the file has it).

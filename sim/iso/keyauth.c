@@ -48,7 +48,7 @@ uint16_t ka_external_authenticate(struct cmd *c)
         struct scsim_card *card = c->card;
         struct key_state *st;
         uint8_t challenge[CARD_CHALLENGE_LEN], expected[16];
-        bool had_challenge;
+        bool had_challenge, was_full;
         uint8_t spent;
         uint16_t sw;
         int idx, same;
@@ -76,6 +76,7 @@ uint16_t ka_external_authenticate(struct cmd *c)
                 goto out;
         }
         /* as for CHVs: spent and written before the comparison, or no comparison at all */
+        was_full = st->tries == card->prof->keys[idx].retries;
         st->tries--;
         if (card_commit_core(card) != 0) {
                 st->tries++;
@@ -94,7 +95,7 @@ uint16_t ka_external_authenticate(struct cmd *c)
         }
         spent = st->tries;
         st->tries = card->prof->keys[idx].retries;
-        if (card_commit_lazy(card, NULL) != 0) {
+        if (card_commit_restore(card, NULL, was_full) != 0) {
                 st->tries = spent; /* as the file has it; not authenticated */
                 sw = SW_MEMORY_FAILURE;
                 goto out;

@@ -32,6 +32,13 @@ struct link {
         size_t rec_len[PROF_APPS_MAX];
         uint8_t *img; /* the image being written */
         size_t img_cap;
+        /* the image the store's newest copy holds, and whether it is surely on the disk */
+        uint8_t *disk;
+        size_t disk_cap, disk_len;
+        bool disk_synced;
+        /* the card's state when it differs from the disk's only by a deferred restore */
+        uint8_t *pend;
+        size_t pend_cap, pend_len;
         struct state_doc doc;
 };
 
@@ -51,6 +58,8 @@ static void link_free(struct link *l)
         for (size_t i = 0; i < PROF_APPS_MAX; i++)
                 free_rec(&l->rec[i], &l->rec_len[i]);
         free_rec(&l->img, &l->img_cap);
+        free_rec(&l->disk, &l->disk_cap);
+        free_rec(&l->pend, &l->pend_cap);
         OPENSSL_cleanse(l, sizeof(*l));
         free(l);
 }
@@ -118,7 +127,57 @@ static int pick_records(struct link *l, const struct scsim_card *card, int app,
         return 0;
 }
 
-static int link_commit(void *ctx, struct scsim_card *card, int app, bool lazy)
+/* The image in l->img (n bytes) is now the newest copy's: it becomes l->disk. */
+static void written(struct link *l, size_t n, bool synced)
+{
+        uint8_t *b = l->disk;
+        size_t cap = l->disk_cap;
+
+        l->disk = l->img;
+        l->disk_cap = l->img_cap;
+        l->disk_len = n;
+        l->disk_synced = synced;
+        l->img = b;
+        l->img_cap = cap;
+        l->pend_len = 0;
+}
+
+/* Keep the n bytes of l->img to be written later. 0 or -1. */
+static int defer(struct link *l, size_t n)
+{
+        if (n > l->pend_cap) {
+                uint8_t *b = malloc(n);
+                if (b == NULL)
+                        return -1;
+                free_rec(&l->pend, &l->pend_cap);
+                l->pend = b;
+                l->pend_cap = n;
+        }
+        memcpy(l->pend, l->img, n);
+        l->pend_len = n;
+        return 0;
+}
+
+/* Write l->img (n bytes) as asked, or nothing when the disk holds it as surely as asked. */
+static int put(struct link *l, const struct scsim_card *card, size_t n, enum card_write how)
+{
+        bool same = n == l->disk_len && memcmp(l->img, l->disk, n) == 0;
+
+        if (same && (l->disk_synced || how != CARD_WRITE_DURABLE)) {
+                l->pend_len = 0;
+                return 0;
+        }
+        if (how == CARD_WRITE_DEFERRED)
+                return defer(l, n);
+        if (store_write(l->store, l->img, n, how == CARD_WRITE_DURABLE) != 0) {
+                LOG(&card->log, SCSIM_LOG_ERROR, "cannot write the state: %s", strerror(errno));
+                return -1;
+        }
+        written(l, n, how == CARD_WRITE_DURABLE);
+        return 0;
+}
+
+static int link_commit(void *ctx, struct scsim_card *card, int app, enum card_write how)
 {
         struct link *l = ctx;
         uint8_t *rec[PROF_APPS_MAX], *fresh[PROF_APPS_MAX] = {NULL};
@@ -131,12 +190,10 @@ static int link_commit(void *ctx, struct scsim_card *card, int app, bool lazy)
                 goto out;
         if ((n = encode_image(l, card->prof, &card->st, rec, len)) == 0)
                 goto out;
-        if (store_write(l->store, l->img, n, !lazy) != 0) {
-                LOG(&card->log, SCSIM_LOG_ERROR, "cannot write the state: %s", strerror(errno));
+        if (put(l, card, n, how) != 0)
                 goto out;
-        }
-        /* written: the new records are the ones to reuse; on failure the caller undoes the change
-         */
+        /* the card has this state now: its records are the ones to reuse; on failure the caller
+         * undoes the change */
         for (size_t i = 0; i < PROF_APPS_MAX; i++) {
                 if (fresh[i] == NULL)
                         continue;
@@ -153,9 +210,14 @@ out:
         return rc;
 }
 
+/* The card goes: a deferred restore is written (if it cannot be, the file keeps the try spent). */
 static void link_release(void *ctx)
 {
-        link_free(ctx);
+        struct link *l = ctx;
+
+        if (l->store != NULL && l->pend_len > 0)
+                (void)store_write(l->store, l->pend, l->pend_len, true);
+        link_free(l);
 }
 
 static const struct card_store_ops link_ops = {link_commit, link_release};
@@ -365,6 +427,7 @@ int scsim_card_attach_state(scsim_card *card, const char *path, scsim_diag *diag
                 goto fail;
         }
         install(card, l, &ld);
+        written(l, n, true);
         l->store = s;
         s = NULL;
         rc = SCSIM_OK;

@@ -144,7 +144,9 @@ static void test_rollback(void **state)
         card = durable(f.p, d.state, SCSIM_OK);
         run_steps(card, (const char *const[]){OPGP_SEL, V83, "00DA005B 03 414243 -> 9000",
                                               "00DA00C1 09 132A8648CE3D030107 -> 9000",
-                                              "00478000 02 B600 00 -> *9000", V81, NULL});
+                                              "00478000 02 B600 00 -> *9000", V81,
+                                              /* written whole: no restore of V81's put off */
+                                              "00DA005B 03 414243 -> 9000", NULL});
         /* every write fails as an I/O error would */
         assert_int_equal(scsim_card_set_fault_hook(card, state_fail_every_write, NULL), SCSIM_OK);
         run_steps(card,

@@ -321,21 +321,25 @@ static void test_failed_decrement_leaves_counter(void **state)
         }
 }
 
-/* A restore that cannot be written: 6581, not verified, the counter as the file has it. */
+/*
+ * A restore that cannot be written (one that is written: the counter was
+ * not full): 6581, not verified, the counter as the file has it.
+ */
 static void test_failed_restore(void **state)
 {
         struct state_fx *f = *state;
-        struct fail_at h = {SCSIM_STATE_BEFORE_WRITE, 2, 0, false};
+        struct fail_at h = {SCSIM_STATE_BEFORE_WRITE, 3, 0, false};
         scsim_card *card = open_card(f);
 
         assert_int_equal(scsim_card_set_fault_hook(card, fail_at_hook, &h), SCSIM_OK);
+        assert_int_equal(xmit(card, WRONG, NULL, NULL), 0x63C2);
         assert_int_equal(xmit(card, RIGHT, NULL, NULL), 0x6581);
-        assert_int_equal(xmit(card, QUERY, NULL, NULL), 0x63C2);
+        assert_int_equal(xmit(card, QUERY, NULL, NULL), 0x63C1);
         run_steps(card,
                   (const char *const[]){"00A4000C020102 -> 9000", "00B0000004 -> 6982", NULL});
         scsim_card_free(&card);
         card = open_card(f);
-        assert_int_equal(xmit(card, QUERY, NULL, NULL), 0x63C2);
+        assert_int_equal(xmit(card, QUERY, NULL, NULL), 0x63C1);
         scsim_card_free(&card);
 }
 
@@ -364,10 +368,12 @@ static void expect_writes(scsim_card *card, struct counter *c, const char *apdu,
 }
 
 /*
- * One wait for the disk per attempt, right or wrong: the decrement is
- * synced before the comparison; the restore after a match is written but
- * not waited for. Queries, resets of the status and blocked references
- * write nothing.
+ * At most one wait for the disk per attempt, right or wrong: the decrement
+ * is synced before the comparison. The restore after a match is written but
+ * not waited for, or, when the counter was full, not written until the next
+ * write or until the card goes: so a decrement the disk already holds (that
+ * restore's) is not written again, and right codes on a full counter write
+ * nothing. Queries, resets of the status and blocked references write nothing.
  */
 static void test_one_sync_per_attempt(void **state)
 {
@@ -377,14 +383,68 @@ static void test_one_sync_per_attempt(void **state)
 
         assert_int_equal(scsim_card_set_fault_hook(card, count_hook, &c), SCSIM_OK);
         expect_writes(card, &c, WRONG, 0x63C2, 1, 1);
-        expect_writes(card, &c, RIGHT, 0x9000, 2, 1);
-        expect_writes(card, &c, RIGHT, 0x9000, 2, 1);
+        expect_writes(card, &c, RIGHT, 0x9000, 2, 1); /* 2 -> 3: the restore written */
+        expect_writes(card, &c, RIGHT, 0x9000, 1, 1); /* full: the restore put off */
+        expect_writes(card, &c, RIGHT, 0x9000, 0, 0); /* full, the decrement on the disk */
+        expect_writes(card, &c, RIGHT, 0x9000, 0, 0);
         expect_writes(card, &c, QUERY, 0x9000, 0, 0);
         expect_writes(card, &c, "0020FF01", 0x9000, 0, 0);
-        expect_writes(card, &c, WRONG, 0x63C2, 1, 1);
+        expect_writes(card, &c, WRONG, 0x63C2, 0, 0); /* the disk holds that try spent */
         expect_writes(card, &c, WRONG, 0x63C1, 1, 1);
         expect_writes(card, &c, WRONG, 0x63C0, 1, 1);
         expect_writes(card, &c, RIGHT, 0x6983, 0, 0);
+        scsim_card_free(&card);
+}
+
+/*
+ * A restore put off (a right code on a full counter) is written when the
+ * card goes, or by the next write; a crash before costs that one try only,
+ * however many right codes came.
+ */
+static void test_deferred_restore(void **state)
+{
+        struct state_fx *f = *state;
+        scsim_card *card = open_card(f);
+        int status = 0;
+        pid_t pid;
+
+        assert_int_equal(xmit(card, RIGHT, NULL, NULL), 0x9000);
+        scsim_card_free(&card);
+        card = open_card(f);
+        assert_int_equal(xmit(card, QUERY, NULL, NULL), 0x63C3);
+        scsim_card_free(&card);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                card = open_card(f);
+                for (int i = 0; i < 5; i++)
+                        if (xmit(card, RIGHT, NULL, NULL) != 0x9000)
+                                _exit(2);
+                kill(getpid(), SIGKILL);
+                _exit(3);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        card = open_card(f);
+        assert_int_equal(xmit(card, QUERY, NULL, NULL), 0x63C2);
+        scsim_card_free(&card);
+        /* the next write carries a put-off restore with it */
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                card = open_card(f);
+                if (xmit(card, RIGHT, NULL, NULL) != 0x9000 ||
+                    xmit(card, RIGHT, NULL, NULL) != 0x9000 ||
+                    xmit(card, "00A4000C020102", NULL, NULL) != 0x9000 ||
+                    xmit(card, "00D6000002CAFE", NULL, NULL) != 0x9000)
+                        _exit(2);
+                kill(getpid(), SIGKILL);
+                _exit(3);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status));
+        card = open_card(f);
+        assert_int_equal(xmit(card, QUERY, NULL, NULL), 0x63C3);
         scsim_card_free(&card);
 }
 
@@ -597,6 +657,8 @@ int main(void)
                                             state_fx_teardown),
             cmocka_unit_test_setup_teardown(test_failed_restore, state_fx_setup, state_fx_teardown),
             cmocka_unit_test_setup_teardown(test_one_sync_per_attempt, state_fx_setup,
+                                            state_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_deferred_restore, state_fx_setup,
                                             state_fx_teardown),
             cmocka_unit_test_setup_teardown(test_kills_in_the_write_path, state_fx_setup,
                                             state_fx_teardown),
