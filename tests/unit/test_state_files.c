@@ -386,8 +386,23 @@ static scsim_card *keyed_card(struct state_fx *f, const uint8_t *key, int expect
 }
 
 /* With a key, no code is in the file; without it, or with another, the file is refused. */
+struct pin_seen {
+        int header;
+        unsigned pin_tries;
+};
+
+static void see_pin(void *arg, const scsim_state_record *r)
+{
+        struct pin_seen *s = arg;
+
+        s->header += r->kind == SCSIM_STATE_HEADER;
+        if (r->kind == SCSIM_STATE_CHV && strcmp(r->name, "pin") == 0)
+                s->pin_tries = r->tries;
+}
+
 static void test_encrypted(void **state)
 {
+        struct pin_seen seen;
         struct state_fx *f = *state;
         uint8_t key[SCSIM_STATE_KEY_LEN], other[SCSIM_STATE_KEY_LEN], *file = malloc(FILE_C);
         char msg[512], *text = NULL;
@@ -432,6 +447,14 @@ static void test_encrypted(void **state)
         assert_non_null(strstr(text, "  pin              ref 01  tries  1/3   ok\n"));
         free(text);
         assert_int_equal(scsim_state_print(f->path, stdout, &diag), SCSIM_ERR_STATE);
+        /* the records as data, with the key only */
+        memset(&seen, 0, sizeof(seen));
+        assert_int_equal(scsim_state_inspect_key(f->path, key, sizeof(key), see_pin, &seen, &diag),
+                         SCSIM_OK);
+        assert_int_equal(seen.header, 1);
+        assert_int_equal(seen.pin_tries, 1);
+        assert_int_equal(scsim_state_inspect(f->path, see_pin, &seen, &diag), SCSIM_ERR_STATE);
+        assert_int_equal(seen.header, 1);
 
         /* a changed byte in the newest copy fails its tag: the copy before it is loaded */
         n = slurp(f->path, file, FILE_C);
