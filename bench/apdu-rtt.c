@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* apdu-rtt: APDU round trips through pcscd for scsim-vpcd against a floor card, in the same run. */
+#define _GNU_SOURCE /* sched_getcpu, CPU_SET, sched_setaffinity */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,7 +24,8 @@
 
 #include "vpcd_io.h"
 
-#define ROUNDS_MAX 1001
+#define ROUNDS_MAX      1001
+#define ROUND_APDUS_MAX 1001
 
 /* The APDU every card gets: VERIFY query, two-byte answer from all of them. */
 static const uint8_t apdu[] = {0x00, 0x20, 0x00, 0x01};
@@ -182,13 +185,19 @@ static int cmp_double(const void *a, const void *b)
         return (x > y) - (x < y);
 }
 
-static double median(const double *v, size_t n)
+/* The value below which a share of 1/part of v lies (part 2: the median). */
+static double quantile(const double *v, size_t n, size_t part)
 {
-        static double s[ROUNDS_MAX];
+        static double s[ROUNDS_MAX > ROUND_APDUS_MAX ? ROUNDS_MAX : ROUND_APDUS_MAX];
 
         memcpy(s, v, n * sizeof(double));
         qsort(s, n, sizeof(double), cmp_double);
-        return s[n / 2];
+        return s[n / part];
+}
+
+static double median(const double *v, size_t n)
+{
+        return quantile(v, n, 2);
 }
 
 /*
@@ -310,29 +319,69 @@ static int rerun_removable(int argc, char **argv)
 }
 
 /*
+ * Both cards on one core, the one the benchmark started on: a compile or
+ * another user holding a core then slows both alike, where otherwise the
+ * scheduler may keep one card beside the compiler for a whole run. Every
+ * thread of scsim-vpcd (our sibling under scsim run) and the floor card.
+ */
+static void same_core(pid_t floor_pid)
+{
+        char path[96], comm[32], line[4096];
+        cpu_set_t one;
+        FILE *f;
+        int cpu = sched_getcpu();
+
+        if (cpu < 0)
+                return;
+        CPU_ZERO(&one);
+        CPU_SET((unsigned)cpu, &one);
+        (void)sched_setaffinity(floor_pid, sizeof(one), &one);
+        snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)getppid(),
+                 (long)getppid());
+        if ((f = fopen(path, "r")) == NULL || fgets(line, sizeof(line), f) == NULL) {
+                if (f != NULL)
+                        fclose(f);
+                return;
+        }
+        fclose(f);
+        for (char *tok = strtok(line, " \n"); tok != NULL; tok = strtok(NULL, " \n")) {
+                long pid = strtol(tok, NULL, 10);
+                snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+                if ((f = fopen(path, "r")) == NULL)
+                        continue;
+                if (fgets(comm, sizeof(comm), f) != NULL && strcmp(comm, "scsim-vpcd\n") == 0)
+                        (void)sched_setaffinity((pid_t)pid, sizeof(one), &one);
+                fclose(f);
+        }
+}
+
+/*
  * Rounds of n APDUs to each card, one to each in turn, which card goes
- * first alternating; ratio[r] is round r's scsim/floor. A round is short
- * (n = 50: about 7 ms idle), and within it the two cards take turns APDU by
- * APDU, so a compile or another user taking a core slows both alike; the
- * median of the per-round ratios ignores the rounds where it did not.
+ * first alternating; ratio[r] is round r's scsim/floor, each side taken as
+ * the round's lower quartile of round trips. A round is short (n = 50:
+ * about 7 ms idle), and within it the two cards take turns APDU by APDU, so
+ * a compile or another user slows both alike; a round trip that waited for
+ * a core is an outlier the quartile ignores, and the median of the
+ * per-round ratios ignores the rounds where the load hit one side.
  */
 static int alternate(struct target *scsim, struct target *floor, unsigned n, unsigned rounds,
                      double *ratio)
 {
+        static double s[ROUND_APDUS_MAX], f[ROUND_APDUS_MAX];
+
         for (unsigned r = 0; r < rounds; r++) {
-                double s = 0, f = 0;
                 for (unsigned i = 0; i < n; i++) {
                         bool scsim_first = (r + i) % 2 == 0;
                         double a = transmit(scsim_first ? scsim : floor);
                         double b = a < 0 ? -1 : transmit(scsim_first ? floor : scsim);
                         if (b < 0)
                                 return -1;
-                        s += scsim_first ? a : b;
-                        f += scsim_first ? b : a;
+                        s[i] = scsim_first ? a : b;
+                        f[i] = scsim_first ? b : a;
                 }
-                scsim->us[r] = s / n;
-                floor->us[r] = f / n;
-                ratio[r] = s / f;
+                scsim->us[r] = quantile(s, n, 4);
+                floor->us[r] = quantile(f, n, 4);
+                ratio[r] = scsim->us[r] / floor->us[r];
         }
         return 0;
 }
@@ -348,8 +397,10 @@ static void report(const struct target *scsim, const struct target *floor, unsig
         printf("apdu-rtt: %u rounds of %u APDUs to each card in turn, "
                "VERIFY query 00 20 00 01\n",
                rounds, n);
-        printf("  %-16s %10.1f us/APDU (median round)\n", floor->name, median(floor->us, rounds));
-        printf("  %-16s %10.1f us/APDU (median round)\n", scsim->name, median(scsim->us, rounds));
+        printf("  %-16s %10.1f us/APDU (median of the rounds' lower quartiles)\n", floor->name,
+               median(floor->us, rounds));
+        printf("  %-16s %10.1f us/APDU (median of the rounds' lower quartiles)\n", scsim->name,
+               median(scsim->us, rounds));
         printf("  ratio, median of the per-round ratios: %.2fx floor "
                "(quartiles %.2f-%.2f, extremes %.2f-%.2f)\n",
                *med, sorted[rounds / 4], sorted[rounds - 1 - rounds / 4], sorted[0],
@@ -385,9 +436,9 @@ static int usage(int opt)
         printf("usage: scsim run -- apdu-rtt [-n APDUS] [-r ROUNDS] [-V (skip vicc)]\n"
                "Round trips through pcscd: scsim-vpcd in slot 0 against a floor card in slot 1,\n"
                "in ROUNDS (default 201) short rounds of APDUS (default 50) to each card, one to\n"
-               "each in turn; the result is the median of the per-round ratios. Then\n"
-               "Debian's vicc (when installed) in slot 1. In reverse mode (scsim run's\n"
-               "default) it starts itself again under scsim run --removable.\n");
+               "each in turn, both cards on one core; the result is the median of the\n"
+               "per-round ratios. Then Debian's vicc (when installed) in slot 1. In reverse\n"
+               "mode (scsim run's default) it starts itself again under scsim run --removable.\n");
         return opt == 'h' ? 0 : 2;
 }
 
@@ -418,10 +469,9 @@ int main(int argc, char **argv)
                 else
                         return usage(opt);
         }
-        if (n == 0)
-                n = 1;
-        if (rounds == 0 || rounds > ROUNDS_MAX) {
-                fprintf(stderr, "apdu-rtt: -r: 1 to %d rounds\n", ROUNDS_MAX);
+        if (n == 0 || n > ROUND_APDUS_MAX || rounds == 0 || rounds > ROUNDS_MAX) {
+                fprintf(stderr, "apdu-rtt: -n: 1 to %d APDUs a round; -r: 1 to %d rounds\n",
+                        ROUND_APDUS_MAX, ROUNDS_MAX);
                 return 2;
         }
         if (dir == NULL || reader0 == NULL || reader1 != NULL) {
@@ -459,6 +509,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "apdu-rtt: the floor card did not appear in %s\n", floor.reader);
                 goto fail;
         }
+        same_core(floor_pid);
         /* Warm-up, then the rounds. */
         if (measure(&scsim, n) < 0 || measure(&floor, n) < 0 ||
             alternate(&scsim, &floor, n, rounds, ratio) != 0)
