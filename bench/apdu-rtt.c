@@ -262,6 +262,19 @@ static void stop_child(pid_t pid)
         }
 }
 
+/* Stop vicc and remove the directory start_vicc made for it. */
+static void stop_vicc(pid_t pid, const char *dir)
+{
+        char link[PATH_MAX + 16];
+
+        stop_child(pid);
+        if (dir[0] == '\0')
+                return;
+        snprintf(link, sizeof(link), "%s/Crypto", dir);
+        unlink(link);
+        rmdir(dir);
+}
+
 /*
  * Reverse mode (scsim run's default): vpcd connects out to ports scsim run
  * gave scsim-vpcd, both slots of the entry, so no reader is left for a
@@ -442,6 +455,29 @@ static int usage(int opt)
         return opt == 'h' ? 0 : 2;
 }
 
+/* Options into *n, *rounds, *want_vicc: -1 to go on, else the exit code. */
+static int parse_opts(int argc, char **argv, unsigned *n, unsigned *rounds, bool *want_vicc)
+{
+        int opt;
+
+        while ((opt = getopt(argc, argv, "n:r:Vh")) != -1) {
+                if (opt == 'n')
+                        *n = (unsigned)strtoul(optarg, NULL, 10);
+                else if (opt == 'r')
+                        *rounds = (unsigned)strtoul(optarg, NULL, 10);
+                else if (opt == 'V')
+                        *want_vicc = false;
+                else
+                        return usage(opt);
+        }
+        if (*n == 0 || *n > ROUND_APDUS_MAX || *rounds == 0 || *rounds > ROUNDS_MAX) {
+                fprintf(stderr, "apdu-rtt: -n: 1 to %d APDUs a round; -r: 1 to %d rounds\n",
+                        ROUND_APDUS_MAX, ROUNDS_MAX);
+                return 2;
+        }
+        return -1;
+}
+
 int main(int argc, char **argv)
 {
         const char *dir = getenv("SCSIM_RUN_DIR");
@@ -457,23 +493,11 @@ int main(int argc, char **argv)
         uint16_t port = 0;
         pid_t floor_pid = -1, vicc_pid = -1;
         char vicc_dir[PATH_MAX] = "";
-        int opt, rc = 3;
+        int rc;
 
-        while ((opt = getopt(argc, argv, "n:r:Vh")) != -1) {
-                if (opt == 'n')
-                        n = (unsigned)strtoul(optarg, NULL, 10);
-                else if (opt == 'r')
-                        rounds = (unsigned)strtoul(optarg, NULL, 10);
-                else if (opt == 'V')
-                        want_vicc = false;
-                else
-                        return usage(opt);
-        }
-        if (n == 0 || n > ROUND_APDUS_MAX || rounds == 0 || rounds > ROUNDS_MAX) {
-                fprintf(stderr, "apdu-rtt: -n: 1 to %d APDUs a round; -r: 1 to %d rounds\n",
-                        ROUND_APDUS_MAX, ROUNDS_MAX);
-                return 2;
-        }
+        if ((rc = parse_opts(argc, argv, &n, &rounds, &want_vicc)) >= 0)
+                return rc;
+        rc = 3;
         if (dir == NULL || reader0 == NULL || reader1 != NULL) {
                 fprintf(stderr, "apdu-rtt: run me as: scsim run -- %s\n", argv[0]);
                 return 2;
@@ -531,13 +555,7 @@ fail:
         if (scsim.card != 0)
                 SCardDisconnect(scsim.card, SCARD_LEAVE_CARD);
         stop_child(floor_pid);
-        stop_child(vicc_pid);
-        if (vicc_dir[0] != '\0') {
-                char link[PATH_MAX + 16];
-                snprintf(link, sizeof(link), "%s/Crypto", vicc_dir);
-                unlink(link);
-                rmdir(vicc_dir);
-        }
+        stop_vicc(vicc_pid, vicc_dir);
         if (ctx != 0)
                 SCardReleaseContext(ctx);
         return rc;
