@@ -158,7 +158,7 @@ static void slot_control(struct slot *s, uint8_t ctrl)
 /* A fault applied to this APDU, as a trace line before the APDU's own. */
 static void trace_fault(const struct slot *s, const scsim_fault_action *a)
 {
-        static const char *const names[] = {"?", "sw", "delay", "mute", "drop", "corrupt"};
+        static const char *const names[] = {"?", "sw", "delay", "mute", "drop", "corrupt", "tear"};
         char what[96];
 
         if (a->id == 0)
@@ -176,8 +176,8 @@ static void slot_send_answer(struct slot *s, const scsim_fault_action *a, size_t
 {
         struct bridge *b = s->bridge;
 
-        if (a->kind == SCSIM_FAULT_DROP && a->id != 0) {
-                slot_drop(s, "drop fault");
+        if ((a->kind == SCSIM_FAULT_DROP || a->kind == SCSIM_FAULT_TEAR) && a->id != 0) {
+                slot_drop(s, a->kind == SCSIM_FAULT_DROP ? "drop fault" : "tear fault: power lost");
                 ctl_ops_reseat(s);
         } else if (a->kind == SCSIM_FAULT_MUTE && a->id != 0) {
                 s->mute_until_us = now_us() + (uint64_t)a->ms * 1000u;

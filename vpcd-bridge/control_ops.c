@@ -93,7 +93,7 @@ static void add_tries(void *arg, const char *name, unsigned tries)
 
 static struct json_object *fault_json(const scsim_fault *f, unsigned id)
 {
-        static const char *const names[] = {"?", "sw", "delay", "mute", "drop", "corrupt"};
+        static const char *const names[] = {"?", "sw", "delay", "mute", "drop", "corrupt", "tear"};
         struct json_object *o = json_object_new_object();
         char hex[40];
 
@@ -102,9 +102,10 @@ static struct json_object *fault_json(const scsim_fault *f, unsigned id)
         if (f->kind == SCSIM_FAULT_SW) {
                 snprintf(hex, sizeof(hex), "%04X", (unsigned)f->sw);
                 json_object_object_add(o, "sw", json_object_new_string(hex));
+        }
+        if (f->kind == SCSIM_FAULT_SW || f->kind == SCSIM_FAULT_TEAR)
                 json_object_object_add(o, "when",
                                        json_object_new_string(f->after ? "after" : "before"));
-        }
         if (f->kind == SCSIM_FAULT_DELAY || f->kind == SCSIM_FAULT_MUTE)
                 json_object_object_add(o, "ms", json_object_new_int64(f->ms));
         if (f->kind == SCSIM_FAULT_CORRUPT)
@@ -173,10 +174,12 @@ static void op_fault(struct control *c, struct ctl_client *cl, struct slot *s,
         unsigned id;
         char what[256];
 
-        if (req->tear) {
+        if (req->fault.kind == SCSIM_FAULT_TEAR && s->state_path == NULL) {
                 control_reply_error(c, cl,
-                                    "\"kind\": tear needs the durable-write fault hook, which "
-                                    "this build does not have; use mute or drop meanwhile");
+                                    "\"kind\": slot %u's card keeps its state in memory, so it "
+                                    "has no durable write to tear; give it a state file "
+                                    "(scsim run --state, or insert/swap with \"state\")",
+                                    s->index);
                 return;
         }
         if (scsim_faults_add(s->faults, &req->fault, &id) != SCSIM_OK) {
