@@ -12,8 +12,8 @@
 
 #include "control_req.h"
 
-/* Clients at once; one more is told so and closed. */
-#define CONTROL_CLIENTS_MAX 16u
+/* Clients at once (a few per slot); one more is told so and closed. */
+#define CONTROL_CLIENTS_MAX 64u
 /* pollfds the control socket may add to the loop's. */
 #define CONTROL_FDS_MAX (2u + CONTROL_CLIENTS_MAX)
 /* Replies a client leaves unread beyond this get it disconnected. */

@@ -233,8 +233,9 @@ static int prepare_card(struct control *c, struct ctl_client *cl, struct slot *s
                         struct ctl_op_run *op)
 {
         const scsim_profile *prof = scsim_card_profile(s->card);
+        const char *state = op->req.state[0] != '\0' ? op->req.state : NULL;
         scsim_diag diag;
-        char text[512];
+        char text[1200];
 
         memset(&diag, 0, sizeof(diag));
         if (op->req.profile[0] != '\0') {
@@ -245,17 +246,14 @@ static int prepare_card(struct control *c, struct ctl_client *cl, struct slot *s
                 }
                 prof = op->profile;
         }
-        if ((op->card = scsim_card_new(prof)) == NULL) {
-                control_reply_error(c, cl, "slot %u: cannot create the card", s->index);
+        if ((op->card = slot_make_card(s, prof, state, text, sizeof(text))) == NULL) {
+                control_reply_error(c, cl, "slot %u: %s%s", s->index,
+                                    state != NULL ? "\"state\": " : "", text);
                 return -1;
         }
-        if (op->req.state[0] != '\0') {
-                if (scsim_card_attach_state(op->card, op->req.state, &diag) != SCSIM_OK) {
-                        scsim_diag_format(&diag, text, sizeof(text));
-                        control_reply_error(c, cl, "\"state\": %s", text);
-                        return -1;
-                }
-                op->state_path = strdup(op->req.state);
+        if (state != NULL && (op->state_path = strdup(state)) == NULL) {
+                control_reply_error(c, cl, "out of memory");
+                return -1;
         }
         return 0;
 }
@@ -275,10 +273,6 @@ static void install_card(struct slot *s, struct ctl_op_run *op)
         free(s->state_path);
         s->state_path = op->state_path;
         op->state_path = NULL;
-        scsim_card_set_log(s->card, slot_card_log, s);
-        if (slot_set_serial(s) != 0)
-                blog(s->bridge, L_WARN, "slot %u: the new card keeps its profile's serial",
-                     s->index);
 }
 
 static void op_finish(struct control *c, struct slot *s, const char *error)

@@ -199,6 +199,17 @@ def test_bad_requests(ctl):
     card.close()
     ctl.ok(op="status")
     deaf.close()
+    # More clients than the bridge keeps: the one too many is told so; the others still work.
+    idle = []
+    for _ in range(70):
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(os.environ["SCSIM_CONTROL"])
+        idle.append(c)
+    last = idle[-1].makefile("rb").readline()
+    check(b"too many control clients" in last, "client 71: %r" % last)
+    ctl.ok(op="status")
+    for c in idle:
+        c.close()
 
 
 def test_trace():

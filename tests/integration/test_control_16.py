@@ -34,9 +34,9 @@ def cycle(slot, results):
     hr, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     steps = []
     r = ctl(op="remove", slot=slot)
-    steps.append(r["ok"] and not present(ctx, reader))
+    steps.append(r["ok"] and not present(ctx, reader) or r)
     r = ctl(op="insert", slot=slot, **({"profile": "piv"} if slot % 2 == 0 else {}))
-    steps.append(r["ok"] and present(ctx, reader))
+    steps.append(r["ok"] and present(ctx, reader) or r)
     scard.SCardReleaseContext(ctx)
     results[slot] = steps
 
@@ -49,7 +49,8 @@ def main_removable():
     for t in threads:
         t.join()
     for i in range(16):
-        check(results.get(i) == [True, True], "slot %d: removed and inserted, seen by PC/SC" % i)
+        check(results.get(i) == [True, True],
+              "slot %d: removed and inserted, seen by PC/SC (%s)" % (i, results.get(i)))
     status = ctl(op="status")["slots"]
     check([s["profile"] for s in status] == ["piv", "iso7816-chv"] * 8, "even slots hold PIV cards")
     serials = set()
