@@ -17,6 +17,8 @@
 
 /* The longest an operation takes: two waits for PC/SC of 10 s each, and some. */
 #define REPLY_TIMEOUT_S 60
+/* More than any reply of 16 slots (the bridge closes a client beyond 1 MiB unread). */
+#define REPLY_MAX (2u * 1024u * 1024u)
 
 static void usage(FILE *f)
 {
@@ -224,25 +226,44 @@ static int connect_socket(const char *given)
 static struct json_object *exchange(int fd, struct json_object *req)
 {
         const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-        char line[65536];
-        size_t fill = 0;
+        struct json_object *reply = NULL;
+        size_t fill = 0, cap = 0;
+        char *line = NULL;
 
         if (send(fd, text, strlen(text), MSG_NOSIGNAL) != (ssize_t)strlen(text) ||
             send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
                 fprintf(stderr, "scsim ctl: sending the request: %s\n", strerror(errno));
                 return NULL;
         }
-        while (fill < sizeof(line) - 1 && memchr(line, '\n', fill) == NULL) {
-                ssize_t n = recv(fd, line + fill, sizeof(line) - 1 - fill, 0);
+        while (fill == 0 || memchr(line, '\n', fill) == NULL) {
+                if (cap - fill < 4096) {
+                        char *grown = cap < REPLY_MAX ? realloc(line, cap + 65536) : NULL;
+                        if (grown == NULL) {
+                                fprintf(stderr, "scsim ctl: the reply is too long\n");
+                                goto done;
+                        }
+                        line = grown;
+                        cap += 65536;
+                }
+                ssize_t n = recv(fd, line + fill, cap - fill - 1, 0);
                 if (n <= 0) {
                         fprintf(stderr, "scsim ctl: no answer from the control socket (%s)\n",
                                 n == 0 ? "closed" : strerror(errno));
-                        return NULL;
+                        goto done;
                 }
                 fill += (size_t)n;
         }
         line[fill] = '\0';
-        return json_tokener_parse(line);
+        if ((reply = json_tokener_parse(line)) == NULL ||
+            !json_object_is_type(reply, json_type_object)) {
+                fprintf(stderr, "scsim ctl: the control socket answered something that is not "
+                                "a JSON object\n");
+                json_object_put(reply);
+                reply = NULL;
+        }
+done:
+        free(line);
+        return reply;
 }
 
 static const char *text_of(struct json_object *o, const char *key)
