@@ -61,6 +61,8 @@ eval "$env_text"
 [ -n "${SCSIM_RUN_DIR:-}" ] && [ "$SCSIM_READER_1" = "Virtual PCD 00 01" ] ||
         fail "--start printed: $env_text"
 opensc-tool -r "$SCSIM_READER" -a >/dev/null || fail "--start: no card"
+[ "${SCSIM_CONTROL:-}" = "$SCSIM_RUN_DIR/control/control.sock" ] &&
+        "$scsim" ctl status >/dev/null || fail "--start: no control socket for scsim ctl ($env_text)"
 sup=$(cat "$SCSIM_RUN_DIR/scsim-run.pid")
 { echo "$sup"; pgrep -P "$sup"; tr -d '\0' < "$SCSIM_RUN_DIR/run/pcscd.pid"; echo; } > "$PIDS"
 "$scsim" run --stop
