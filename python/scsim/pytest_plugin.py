@@ -57,8 +57,8 @@ def scsim_run(request):
     except ImportError as e:
         pytest.fail(str(e), pytrace=False)
     config = request.config
-    run = Run(slots=config.getoption("scsim_slots"),
-              profile=config.getoption("scsim_profile"), scsim=config.getoption("scsim_scsim"))
+    run = Run(slots=config.getoption("scsim_slots"), profile=config.getoption("scsim_profile"),
+              removable=True, scsim=config.getoption("scsim_scsim"))
     try:
         run.start()
     except ScsimError as e:
@@ -76,20 +76,26 @@ def _fault_args(marker):
     return fields
 
 
+def fresh_reader(run, slot=0, faults=()):
+    """What scsim_reader does before a test (bench/python-reader.py measures it): no fault
+    left from before, the card back to its profile, then the test's faults."""
+    run.clear(slot)
+    run.reset(slot)
+    for f in faults:
+        run.fault(**f)
+    return Reader(run, slot)
+
+
 @pytest.fixture
 def scsim_reader(request, scsim_run):
     """Slot 0 of the session's run with a fresh card (the control socket's reset: its state
     back to the profile, no restart), the test's scsim_fault markers applied."""
     faults = [_fault_args(m) for m in request.node.iter_markers("scsim_fault")]
     try:
-        scsim_run.clear(0)
-        scsim_run.reset(0)
+        reader = fresh_reader(scsim_run, 0, faults)
     except ControlUnavailable as e:
         pytest.fail("scsim_reader gives each test a fresh card through the control socket, and "
                     "this run has none: %s" % e, pytrace=False)
-    reader = Reader(scsim_run, 0)
-    for f in faults:
-        scsim_run.fault(**f)
     yield reader
     reader.close()
     for slot in sorted({f.get("slot", 0) for f in faults}):
