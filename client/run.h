@@ -22,6 +22,8 @@
 #define VPCD_LIBPATH  "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 #define PID_FILE      "scsim-run.pid"
 #define READERS_FILE  "scsim-run.readers"
+/* scsim-vpcd's control socket (docs/control.md), exported as SCSIM_CONTROL. */
+#define CONTROL_FILE "control.sock"
 /* Written by a supervisor that gave up, so that --wait can say so at once. */
 #define FAILED_FILE "scsim-run.failed"
 /* A restarted pcscd is a recovery; a pcscd that keeps dying is a failure to report. */

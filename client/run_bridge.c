@@ -13,7 +13,7 @@
 
 /* Where scsim-vpcd finds its listening sockets (LISTEN_FDS). */
 #define LISTEN_FD0 3
-#define ARGS_MAX   (24 + 2 * RUN_SLOTS_MAX)
+#define ARGS_MAX   (24 + 3 * RUN_SLOTS_MAX)
 
 static bool executable(const char *path)
 {
@@ -100,6 +100,10 @@ static void bridge_args(const struct run_env *e, struct args *a)
                         arg(a, "--slot=%u:%s%s%s", i, o->slot[i].profile,
                             o->slot[i].state != NULL ? ":" : "",
                             o->slot[i].state != NULL ? o->slot[i].state : "");
+        /* The control socket, and the reader names its operations watch through PC/SC. */
+        arg(a, "--control=%s/%s", e->dir, CONTROL_FILE);
+        for (unsigned i = 0; i < o->slots; i++)
+                arg(a, "--reader=%u:%s", i, e->readers[i]);
         if (o->trace != NULL)
                 arg(a, "--trace=%s", o->trace);
         if (o->trace_append)

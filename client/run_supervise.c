@@ -107,7 +107,7 @@ static void export_line(FILE *f, const char *name, const char *value)
 
 void print_env(const struct run_env *e, FILE *f)
 {
-        char name[32];
+        char name[32], control[PATH_MAX];
 
         export_line(f, "PCSCLITE_CSOCK_NAME", e->sock);
         export_line(f, "SCSIM_READER", e->readers[0]);
@@ -116,13 +116,17 @@ void print_env(const struct run_env *e, FILE *f)
                 export_line(f, name, e->readers[i]);
         }
         export_line(f, "SCSIM_RUN_DIR", e->dir);
+        if (path_join(control, sizeof(control), e->dir, CONTROL_FILE) == 0)
+                export_line(f, "SCSIM_CONTROL", control);
 }
 
 static int set_child_env(const struct run_env *e)
 {
-        char name[32];
+        char name[32], control[PATH_MAX];
 
-        if (setenv("PCSCLITE_CSOCK_NAME", e->sock, 1) != 0 ||
+        if (path_join(control, sizeof(control), e->dir, CONTROL_FILE) != 0 ||
+            setenv("SCSIM_CONTROL", control, 1) != 0 ||
+            setenv("PCSCLITE_CSOCK_NAME", e->sock, 1) != 0 ||
             setenv("SCSIM_READER", e->readers[0], 1) != 0 ||
             setenv("SCSIM_RUN_DIR", e->dir, 1) != 0)
                 return -1;

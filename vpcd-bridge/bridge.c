@@ -35,7 +35,7 @@ void blog(const struct bridge *b, enum log_level level, const char *fmt, ...)
         fflush(b->cfg->log);
 }
 
-static void card_log(void *ctx, enum scsim_log_level level, const char *msg)
+void slot_card_log(void *ctx, enum scsim_log_level level, const char *msg)
 {
         const struct slot *s = ctx;
 
@@ -59,7 +59,7 @@ static void trace_time(char *buf, size_t cap)
         snprintf(buf, cap, "%s.%06uZ", day, (unsigned)(ts.tv_nsec / 1000) % 1000000u);
 }
 
-static void trace_event(const struct slot *s, const char *what)
+void trace_event(const struct slot *s, const char *what)
 {
         FILE *t = s->bridge->cfg->trace;
         char when[64];
@@ -154,9 +154,42 @@ static void slot_control(struct slot *s, uint8_t ctrl)
         }
 }
 
+/* A fault applied to this APDU, as a trace line before the APDU's own. */
+static void trace_fault(const struct slot *s, const scsim_fault_action *a)
+{
+        static const char *const names[] = {"?", "sw", "delay", "mute", "drop", "corrupt"};
+        char what[96];
+
+        if (a->id == 0)
+                return;
+        if (a->kind == SCSIM_FAULT_DELAY || a->kind == SCSIM_FAULT_MUTE)
+                snprintf(what, sizeof(what), "fault %u %s %u ms", a->id, names[a->kind], a->ms);
+        else
+                snprintf(what, sizeof(what), "fault %u %s", a->id,
+                         (size_t)a->kind < sizeof(names) / sizeof(names[0]) ? names[a->kind] : "?");
+        trace_event(s, what);
+}
+
+/* What a fault leaves to the link: a mute, a drop, an answer held back. */
+static void slot_send_answer(struct slot *s, const scsim_fault_action *a, size_t rlen)
+{
+        struct bridge *b = s->bridge;
+
+        if (a->kind == SCSIM_FAULT_DROP && a->id != 0) {
+                slot_drop(s, "drop fault");
+        } else if (a->kind == SCSIM_FAULT_MUTE && a->id != 0) {
+                s->mute_until_us = now_us() + (uint64_t)a->ms * 1000u;
+        } else if (a->kind == SCSIM_FAULT_DELAY && a->id != 0) {
+                slot_answer_at(s, b->rapdu, rlen, now_us() + (uint64_t)a->ms * 1000u);
+        } else {
+                slot_answer(s, b->rapdu, rlen);
+        }
+}
+
 static void slot_apdu(struct slot *s, const uint8_t *c, size_t clen)
 {
         struct bridge *b = s->bridge;
+        scsim_fault_action action;
         scsim_apdu_info info;
         size_t rlen = 0;
         int rc;
@@ -177,19 +210,20 @@ static void slot_apdu(struct slot *s, const uint8_t *c, size_t clen)
                      s->index);
                 slot_drop(s, "APDU for an unpowered card");
                 return;
-        } else {
-                rc = scsim_card_transmit(s->card, c, clen, b->rapdu, SCSIM_RAPDU_MAX, &rlen);
-                if (rc != SCSIM_OK || rlen > VPCD_FRAME_MAX) {
-                        blog(b, L_ERROR, "slot %u: transmit: %s", s->index,
-                             rc != SCSIM_OK ? scsim_strerror(rc) : "answer longer than a frame");
-                        explicit_bzero(b->rapdu, rlen <= SCSIM_RAPDU_MAX ? rlen : 0);
-                        b->rapdu[0] = 0x6f;
-                        b->rapdu[1] = 0x00;
-                        rlen = 2;
-                }
         }
+        rc = scsim_faults_transmit(s->faults, s->card, c, clen, b->rapdu, SCSIM_RAPDU_MAX, &rlen,
+                                   &action);
+        if (rc != SCSIM_OK || rlen > VPCD_FRAME_MAX) {
+                blog(b, L_ERROR, "slot %u: transmit: %s", s->index,
+                     rc != SCSIM_OK ? scsim_strerror(rc) : "answer longer than a frame");
+                explicit_bzero(b->rapdu, rlen <= SCSIM_RAPDU_MAX ? rlen : 0);
+                b->rapdu[0] = 0x6f;
+                b->rapdu[1] = 0x00;
+                rlen = 2;
+        }
+        trace_fault(s, &action);
         trace_apdu(s, &info, c, clen, b->rapdu, rlen);
-        slot_answer(s, b->rapdu, rlen);
+        slot_send_answer(s, &action, rlen);
         /* The answer may have carried key material; its framed copy is wiped once sent. */
         explicit_bzero(b->rapdu, rlen);
 }
@@ -202,8 +236,7 @@ void slot_frame(struct slot *s, const uint8_t *p, size_t len)
                 slot_apdu(s, p, len);
 }
 
-/* Slot n's serial is the profile's plus n, so clients can tell the cards apart. */
-static int slot_set_serial(struct slot *s)
+int slot_set_serial(struct slot *s)
 {
         const uint8_t *serial = NULL;
         uint8_t buf[64];
@@ -240,7 +273,11 @@ static int slot_setup(struct bridge *b, unsigned i)
                 blog(b, L_ERROR, "slot %u: cannot create the card", i);
                 return -1;
         }
-        scsim_card_set_log(s->card, card_log, s);
+        scsim_card_set_log(s->card, slot_card_log, s);
+        if ((s->faults = scsim_faults_new()) == NULL) {
+                blog(b, L_ERROR, "slot %u: out of memory", i);
+                return -1;
+        }
         if (slot_set_serial(s) != 0) {
                 blog(b, L_ERROR, "slot %u: cannot give the card its serial number", i);
                 return -1;
@@ -258,6 +295,8 @@ static int slot_setup(struct bridge *b, unsigned i)
                         blog(b, L_ERROR, "slot %u: state: %s", i, line);
                         return -1;
                 }
+                if ((s->state_path = strdup(given != NULL ? given : path)) == NULL)
+                        return -1;
         }
         if (vpcd_addr_with_port_offset(&cfg->addr, i, &s->addr) != 0) {
                 blog(b, L_ERROR, "slot %u: port beyond 65535", i);
@@ -368,18 +407,25 @@ static int poll_timeout(uint64_t now, uint64_t deadline)
 static int bridge_loop(struct bridge *b)
 {
         const struct bridge_config *cfg = b->cfg;
-        struct pollfd pfd[1 + 2 * BRIDGE_SLOTS_MAX];
-        struct slot *owner[1 + 2 * BRIDGE_SLOTS_MAX];
+        struct pollfd pfd[1 + 2 * BRIDGE_SLOTS_MAX + CONTROL_FDS_MAX];
+        struct slot *owner[1 + 2 * BRIDGE_SLOTS_MAX + CONTROL_FDS_MAX];
 
         for (;;) {
                 uint64_t now = now_us(), deadline = UINT64_MAX;
                 nfds_t n = 0;
 
+                if (b->ctl != NULL)
+                        control_tick(b->ctl, now);
                 for (unsigned i = 0; i < cfg->slots; i++)
                         slot_tick(&b->slots[i], now);
                 now = now_us(); /* the ticks may have served frames */
                 pfd[n] = (struct pollfd){.fd = b->sig_fd, .events = POLLIN};
                 owner[n++] = NULL;
+                if (b->ctl != NULL) {
+                        nfds_t k = control_poll_fds(b->ctl, &pfd[n], &deadline);
+                        for (nfds_t j = 0; j < k; j++)
+                                owner[n++] = NULL;
+                }
                 for (unsigned i = 0; i < cfg->slots; i++) {
                         nfds_t k = slot_poll_fds(&b->slots[i], now, &pfd[n], &deadline);
                         for (nfds_t j = 0; j < k; j++)
@@ -395,9 +441,11 @@ static int bridge_loop(struct bridge *b)
                 for (nfds_t k = 0; k < n; k++) {
                         if (pfd[k].revents == 0)
                                 continue;
-                        if (owner[k] == NULL) {
+                        if (pfd[k].fd == b->sig_fd) {
                                 if (read_signals(b))
                                         return 0;
+                        } else if (owner[k] == NULL) {
+                                (void)control_poll_event(b->ctl, &pfd[k], now);
                         } else {
                                 slot_poll_event(owner[k], &pfd[k], now);
                         }
@@ -427,13 +475,17 @@ int bridge_run(const struct bridge_config *cfg)
         }
         if (bridge_setup(b) != 0)
                 goto fail;
+        if (cfg->control_path != NULL && control_open(b, cfg->control_path, &b->ctl) != 0)
+                goto fail;
         if (cfg->on_ready != NULL)
                 cfg->on_ready(cfg->on_ready_arg);
         rc = bridge_loop(b);
 fail:
+        control_free(&b->ctl);
         for (unsigned i = 0; i < BRIDGE_SLOTS_MAX; i++) {
                 slot_io_free(&b->slots[i]);
                 scsim_card_free(&b->slots[i].card);
+                ctl_ops_free_slot(&b->slots[i]);
         }
         if (b->sig_fd >= 0)
                 close(b->sig_fd);

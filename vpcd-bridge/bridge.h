@@ -46,6 +46,11 @@ struct bridge_config {
          * after connecting is dropped; one silent that long gives way to a new connection. */
         unsigned idle_timeout_ms;
         struct bridge_slot_config slot[BRIDGE_SLOTS_MAX];
+        /* NULL: no control socket; else its path (docs/control.md). */
+        const char *control_path;
+        /* Each slot's reader name as pcscd shows it (NULL: unknown), so that control
+         * operations can wait until PC/SC shows their effect. */
+        const char *reader[BRIDGE_SLOTS_MAX];
         /* Called once every card is made and every --reverse port listens: vpcd may come. */
         void (*on_ready)(void *arg);
         void *on_ready_arg;

@@ -23,6 +23,7 @@ struct opts {
         const char *profile, *state, *trace;
         const char *host, *port, *vpcd, *listen; /* -H/-P, or --vpcd / --listen */
         const char *slot_profile[BRIDGE_SLOTS_MAX], *slot_state[BRIDGE_SLOTS_MAX];
+        const char *control, *reader[BRIDGE_SLOTS_MAX];
         unsigned slots, slots_named; /* --slots; highest --slot index + 1 */
         bool reverse, allow_remote, print_atr, trace_append, trace_secrets;
         int verbosity, ready_fd;
@@ -58,6 +59,10 @@ static void usage(FILE *f)
             "      --trace-append      add to FILE instead of starting it anew\n"
             "      --trace-secrets     show PIN, PUK and key bytes in the trace (masked "
             "otherwise)\n"
+            "      --control PATH      take requests on the Unix socket PATH (made 0600); see\n"
+            "                          docs/control.md\n"
+            "      --reader N:NAME     slot N's reader name in pcscd, so that control requests\n"
+            "                          answer once PC/SC shows their effect; repeatable\n"
             "      --ready-fd FD       write \"ready\" to FD and close it once vpcd may connect\n"
             "      --print-atr         print the card's ATR in hex and exit\n"
             "  -v, --verbose           more diagnostics on standard error (repeat for card debug)\n"
@@ -76,6 +81,8 @@ enum {
         OPT_VPCD,
         OPT_SLOT,
         OPT_READY_FD,
+        OPT_CONTROL,
+        OPT_READER,
 };
 
 static const struct option options[] = {
@@ -94,6 +101,8 @@ static const struct option options[] = {
     {"trace-append", no_argument, NULL, OPT_TRACE_APPEND},
     {"trace-secrets", no_argument, NULL, OPT_TRACE_SECRETS},
     {"ready-fd", required_argument, NULL, OPT_READY_FD},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"reader", required_argument, NULL, OPT_READER},
     {"print-atr", no_argument, NULL, OPT_PRINT_ATR},
     {"verbose", no_argument, NULL, 'v'},
     {"version", no_argument, NULL, 'V'},
@@ -142,6 +151,23 @@ static int parse_slot(struct opts *o, char *text)
         o->slot_state[n] = state != NULL && state[0] != '\0' ? state : NULL;
         if (n + 1u > o->slots_named)
                 o->slots_named = (unsigned)n + 1u;
+        return 0;
+}
+
+/* --reader N:NAME; the name stays borrowed from argv. */
+static int parse_reader(struct opts *o, char *text)
+{
+        char *name = strchr(text, ':');
+        unsigned long n;
+
+        if (name == NULL || name[1] == '\0') {
+                fprintf(stderr, "scsim-vpcd: --reader '%s': expected N:NAME\n", text);
+                return -1;
+        }
+        *name++ = '\0';
+        if (parse_number("--reader", text, 0, BRIDGE_SLOTS_MAX - 1u, &n) != 0)
+                return -1;
+        o->reader[n] = name;
         return 0;
 }
 
@@ -206,6 +232,11 @@ static int parse_one(struct opts *o, int opt)
                         return EXIT_USAGE;
                 o->ready_fd = (int)n;
                 break;
+        case OPT_CONTROL:
+                o->control = optarg;
+                break;
+        case OPT_READER:
+                return parse_reader(o, optarg) == 0 ? -1 : EXIT_USAGE;
         case OPT_PRINT_ATR:
                 o->print_atr = true;
                 break;
@@ -439,6 +470,9 @@ int main(int argc, char **argv)
         cfg.reverse = o.reverse;
         cfg.trace_secrets = o.trace_secrets;
         cfg.on_ready = say_ready;
+        cfg.control_path = o.control;
+        for (unsigned i = 0; i < BRIDGE_SLOTS_MAX; i++)
+                cfg.reader[i] = o.reader[i];
         cfg.on_ready_arg = &o.ready_fd;
         if (load_slots(&o, &cfg, owned, paths) != 0)
                 goto done;

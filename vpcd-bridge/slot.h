@@ -12,6 +12,7 @@
 #include <scsim/scsim.h>
 
 #include "bridge.h"
+#include "control.h"
 #include "vpcd_io.h"
 
 enum log_level { L_ERROR = 0, L_WARN = 1, L_INFO = 2, L_DEBUG = 3 };
@@ -45,17 +46,30 @@ struct slot {
         unsigned backoff_ms;
         uint64_t next_try_us;
         bool waiting_logged; /* "waiting for vpcd" said once per outage */
+
+        /* Driven through the control socket (control_ops.c). */
+        bool removed;           /* taken out: not offered to vpcd */
+        bool unpowered;         /* power off: not offered to vpcd either */
+        uint64_t hold_until_us; /* a delay fault: the queued answer goes out then (0: none) */
+        uint64_t mute_until_us; /* a mute fault: the link drops then (0: none) */
+        scsim_faults *faults;
+        scsim_profile *own_profile; /* a profile loaded by insert or swap, the card's */
+        char *state_path;           /* the card's state file, NULL: in memory */
+        struct ctl_snap *snaps;     /* snapshots of this card, newest first */
+        unsigned next_snap;
+        struct ctl_op_run *op; /* the operation under way on this slot, NULL: none */
 };
 
 struct bridge {
         const struct bridge_config *cfg;
         struct slot slots[BRIDGE_SLOTS_MAX];
         int sig_fd;
-        uint64_t frame_us; /* time bounds in effect: a frame in, an answer out */
-        uint64_t idle_us;  /* a reverse-mode connection before its first frame */
-        uint8_t *rapdu;    /* the card's answer, before it is framed */
-        char *hex_c;       /* trace text of a command */
-        char *hex_r;       /* trace text of a response */
+        uint64_t frame_us;   /* time bounds in effect: a frame in, an answer out */
+        uint64_t idle_us;    /* a reverse-mode connection before its first frame */
+        uint8_t *rapdu;      /* the card's answer, before it is framed */
+        char *hex_c;         /* trace text of a command */
+        char *hex_r;         /* trace text of a response */
+        struct control *ctl; /* the control socket, NULL: none */
 };
 
 void blog(const struct bridge *b, enum log_level level, const char *fmt, ...)
@@ -79,7 +93,18 @@ void slot_answer(struct slot *s, const uint8_t *p, size_t len);
 /* Ends the connection: the card loses power, as one pulled from a reader. */
 void slot_drop(struct slot *s, const char *why);
 
+/* Queues an answer that goes out at at_us (a delay fault); nothing is read meanwhile. */
+void slot_answer_at(struct slot *s, const uint8_t *p, size_t len, uint64_t at_us);
+/* Whether the slot offers its card to vpcd (neither removed nor powered off). */
+bool slot_offered(const struct slot *s);
+
 /* The card side (bridge.c): one whole frame from vpcd, a control byte or a C-APDU. */
 void slot_frame(struct slot *s, const uint8_t *p, size_t len);
+/* A line in the trace, if there is one. */
+void trace_event(const struct slot *s, const char *what);
+/* Slot n's serial: the profile's plus n, so clients can tell the cards apart. */
+int slot_set_serial(struct slot *s);
+/* The card's log goes to the bridge's. */
+void slot_card_log(void *ctx, enum scsim_log_level level, const char *msg);
 
 #endif

@@ -74,6 +74,8 @@ static void slot_close(struct slot *s, bool abort)
         close(s->fd);
         s->fd = -1;
         s->link = SLOT_DOWN;
+        s->hold_until_us = 0;
+        s->mute_until_us = 0;
         /* The next frame or answer must not see a byte of this connection's (PINs included). */
         vpcd_rx_reset(&s->rx);
         vpcd_tx_reset(&s->tx);
@@ -262,6 +264,34 @@ static void slot_flush(struct slot *s, uint64_t now)
         }
 }
 
+bool slot_offered(const struct slot *s)
+{
+        return !s->removed && !s->unpowered;
+}
+
+void slot_answer_at(struct slot *s, const uint8_t *p, size_t len, uint64_t at_us)
+{
+        if (vpcd_tx_queue(&s->tx, p, len) != 0) {
+                slot_fail(s, "answer: %s", strerror(errno));
+                return;
+        }
+        /* The answer's time bound starts when it is let go. */
+        s->hold_until_us = at_us;
+        s->tx_start_us = at_us;
+}
+
+/* A held answer whose time came goes out; a mute that lasted its time drops the link. */
+static void slot_timers(struct slot *s, uint64_t now)
+{
+        if (s->hold_until_us != 0 && now >= s->hold_until_us) {
+                s->hold_until_us = 0;
+                s->tx_start_us = now;
+                slot_flush(s, now);
+        }
+        if (s->mute_until_us != 0 && now >= s->mute_until_us)
+                slot_fail(s, "mute fault: no answer given, the card is reseated");
+}
+
 void slot_answer(struct slot *s, const uint8_t *p, size_t len)
 {
         if (vpcd_tx_queue(&s->tx, p, len) != 0) {
@@ -279,7 +309,7 @@ static void slot_take_frame(struct slot *s)
         const char *why;
         size_t len;
 
-        if (s->link != SLOT_UP || vpcd_tx_pending(&s->tx))
+        if (s->link != SLOT_UP || vpcd_tx_pending(&s->tx) || s->mute_until_us != 0)
                 return;
         switch (vpcd_rx_frame(&s->rx, &payload, &len, &why)) {
         case VPCD_FRAME_PARTIAL:
@@ -363,7 +393,7 @@ void slot_tick(struct slot *s, uint64_t now)
 {
         switch (s->link) {
         case SLOT_DOWN:
-                if (!s->bridge->cfg->reverse && now >= s->next_try_us)
+                if (!s->bridge->cfg->reverse && now >= s->next_try_us && slot_offered(s))
                         slot_try_connect(s, now);
                 break;
         case SLOT_CONNECTING:
@@ -371,7 +401,9 @@ void slot_tick(struct slot *s, uint64_t now)
                         slot_connect_failed(s, ETIMEDOUT);
                 break;
         case SLOT_UP:
-                slot_take_frame(s);
+                slot_timers(s, now);
+                if (s->link == SLOT_UP)
+                        slot_take_frame(s);
                 if (s->link == SLOT_UP)
                         slot_check_bounds(s, now);
                 break;
@@ -393,7 +425,11 @@ static short slot_up_events(struct slot *s, uint64_t now, uint64_t *deadline)
         size_t len;
         short events = 0;
 
-        if (vpcd_tx_pending(&s->tx)) {
+        if (s->hold_until_us != 0) {
+                earlier(deadline, s->hold_until_us);
+        } else if (s->mute_until_us != 0) {
+                earlier(deadline, s->mute_until_us);
+        } else if (vpcd_tx_pending(&s->tx)) {
                 events = POLLOUT;
                 earlier(deadline, s->tx_start_us + b->frame_us);
         } else if (vpcd_rx_frame(&s->rx, &payload, &len, &why) != VPCD_FRAME_PARTIAL) {
@@ -417,7 +453,7 @@ nfds_t slot_poll_fds(struct slot *s, uint64_t now, struct pollfd *pfd, uint64_t 
         case SLOT_DOWN:
                 if (b->cfg->reverse)
                         pfd[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
-                else
+                else if (slot_offered(s))
                         earlier(deadline, s->next_try_us);
                 break;
         case SLOT_CONNECTING:

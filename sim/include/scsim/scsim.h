@@ -10,6 +10,7 @@
 #include <scsim/card.h>
 #include <scsim/state.h>
 #include <scsim/apdu.h>
+#include <scsim/control.h>
 
 #define SCSIM_VERSION "0.1.0"
 
