@@ -10,21 +10,12 @@ from .errors import LibraryError
 RAPDU_MAX = 65536 + 2
 CAPDU_MAX = 4 + 3 + 65535 + 2
 
-STATE_HEADER, STATE_CHV, STATE_KEY, STATE_FILE, STATE_APP = range(5)
-
-
 class Diag(ctypes.Structure):
     _fields_ = [("file", ctypes.c_char * 256), ("line", ctypes.c_uint),
                 ("column", ctypes.c_uint), ("message", ctypes.c_char * 512)]
 
 
-class StateRecord(ctypes.Structure):
-    _fields_ = [("kind", ctypes.c_int), ("name", ctypes.c_char_p), ("version", ctypes.c_uint),
-                ("ref", ctypes.c_int), ("tries", ctypes.c_uint), ("retries", ctypes.c_uint),
-                ("enabled", ctypes.c_int), ("fid", ctypes.c_uint), ("size", ctypes.c_size_t)]
-
-
-RecordFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(StateRecord))
+TriesFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint)
 
 _P = ctypes.c_void_p
 _PP = ctypes.POINTER(ctypes.c_void_p)
@@ -51,7 +42,11 @@ _PROTOTYPES = {
     "scsim_card_transmit": (_INT, [_P, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_void_p,
                                    ctypes.c_size_t, _SIZE_OUT]),
     "scsim_card_attach_state": (_INT, [_P, ctypes.c_char_p, ctypes.POINTER(Diag)]),
-    "scsim_card_inspect": (_INT, [_P, RecordFn, ctypes.c_void_p]),
+    "scsim_card_tries": (_INT, [_P, TriesFn, ctypes.c_void_p]),
+    "scsim_card_snapshot": (_INT, [_P, _PP]),
+    "scsim_card_restore": (_INT, [_P, _P]),
+    "scsim_snapshot_free": (None, [_PP]),
+    "scsim_card_reset_state": (_INT, [_P]),
 }
 
 _lib = None

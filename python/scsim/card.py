@@ -26,6 +26,21 @@ def _borrowed(fn, card):
     return rc, (ctypes.string_at(ptr, n.value) if rc == 0 and n.value else b"")
 
 
+class Snapshot:
+    """A card's durable state at one moment, held in memory until freed."""
+
+    def __init__(self, card):
+        self._lib = card._lib
+        self._card = card
+        self._snap = ctypes.c_void_p()
+        rc = self._lib.scsim_card_snapshot(card._live(), ctypes.byref(self._snap))
+        card._check("snapshot", rc)
+
+    def __del__(self):
+        if getattr(self, "_snap", None):
+            self._lib.scsim_snapshot_free(ctypes.byref(self._snap))
+
+
 class Card:
     """A card made from a profile (a shipped name such as "piv", or a YAML file's path), powered
     on; with state, its durable state lives in that file (docs/state.md)."""
@@ -117,30 +132,40 @@ class Card:
         raw = ctypes.string_at(self._rapdu, n)
         return raw[:-2], (raw[-2] << 8) | raw[-1]
 
-    def references(self):
-        """Every CHV and key of the profile as the card holds them now: a list of dicts with
-        kind ("chv" or "key"), name, ref (None when it has none), tries, retries, enabled."""
-        out = []
+    def tries(self):
+        """Tries left per reference data (CHVs, then keys), by profile name; 0: blocked."""
+        out = {}
 
-        def record(_arg, rec):
-            r = rec.contents
-            if r.kind in (_lib.STATE_CHV, _lib.STATE_KEY):
-                out.append({"kind": "chv" if r.kind == _lib.STATE_CHV else "key",
-                            "name": r.name.decode(), "ref": None if r.ref < 0 else r.ref,
-                            "tries": r.tries, "retries": r.retries,
-                            "enabled": bool(r.enabled) if r.kind == _lib.STATE_CHV else True})
+        def one(_arg, name, tries):
+            out[name.decode()] = tries
 
-        fn = _lib.RecordFn(record)
-        self._check("inspect", self._lib.scsim_card_inspect(self._live(), fn, None))
+        fn = _lib.TriesFn(one)
+        self._check("tries", self._lib.scsim_card_tries(self._live(), fn, None))
         return out
 
     def status(self):
-        """As the control socket's status reports a slot: profile, powered, state and tries
-        left per CHV name (keys' counters under "keys")."""
-        refs = self.references()
+        """As the control socket's status reports a slot: profile, powered, state file, and
+        tries left per reference."""
         return {"profile": self.profile, "powered": self.powered, "state": self.state,
-                "tries": {r["name"]: r["tries"] for r in refs if r["kind"] == "chv"},
-                "keys": {r["name"]: r["tries"] for r in refs if r["kind"] == "key"}}
+                "tries": self.tries()}
+
+    def snapshot(self):
+        """A copy of the card's durable state (codes, tries, files, keys) for restore()."""
+        return Snapshot(self)
+
+    def restore(self, snapshot):
+        """Put a snapshot of this card back (and into its state file), then a cold start: no
+        security status survives. Returns the ATR."""
+        if snapshot._card is not self or not snapshot._snap:
+            raise ValueError("a snapshot goes back only to the card it was taken of")
+        self._check("restore", self._lib.scsim_card_restore(self._live(), snapshot._snap))
+        return self.power_on()
+
+    def reset_state(self):
+        """The card's durable state back to its profile (a fresh card), then a cold start.
+        Returns the ATR."""
+        self._check("reset state", self._lib.scsim_card_reset_state(self._live()))
+        return self.power_on()
 
     def close(self):
         """Free the card (its state file, if any, is already up to date) and its profile."""

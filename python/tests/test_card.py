@@ -32,13 +32,27 @@ def test_each_test_gets_a_fresh_card(scsim_card, run):
 
 
 def test_status_as_control_reports_it(scsim_card):
-    st = scsim_card.status()
-    assert st == {"profile": "iso7816-chv", "powered": True, "state": None,
-                  "tries": {"pin": 3, "puk": 10, "app-pin": 3}, "keys": {"admin": 5}}
-    refs = {r["name"]: r for r in scsim_card.references()}
-    assert refs["pin"]["ref"] == 0x01 and refs["pin"]["retries"] == 3
-    assert refs["puk"]["ref"] is None
-    assert refs["admin"]["kind"] == "key"
+    assert scsim_card.status() == {"profile": "iso7816-chv", "powered": True, "state": None,
+                                   "tries": {"pin": 3, "puk": 10, "app-pin": 3, "admin": 5}}
+
+
+def test_snapshot_restore_and_reset_state(scsim_card):
+    snap = scsim_card.snapshot()
+    assert scsim_card.transmit(VERIFY_BAD)[1] == 0x63C2
+    assert scsim_card.transmit(VERIFY_OK)[1] == 0x9000
+    assert scsim_card.transmit(VERIFY_BAD)[1] == 0x63C2
+    assert scsim_card.tries()["pin"] == 2
+    atr = scsim_card.restore(snap)
+    assert atr == scsim_card.atr and scsim_card.powered
+    assert scsim_card.tries()["pin"] == 3
+    assert scsim_card.transmit(VERIFY_QUERY)[1] == 0x63C3
+    for sw in (0x63C2, 0x63C1, 0x63C0):
+        assert scsim_card.transmit(VERIFY_BAD)[1] == sw
+    assert scsim_card.transmit(VERIFY_OK)[1] == 0x6983
+    scsim_card.reset_state()
+    assert scsim_card.transmit(VERIFY_OK)[1] == 0x9000
+    with scsim.Card() as other, pytest.raises(ValueError, match="only to the card"):
+        other.restore(snap)
 
 
 def test_apdu_forms(scsim_card):

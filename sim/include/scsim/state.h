@@ -62,17 +62,6 @@ typedef struct scsim_state_record {
 int scsim_state_inspect(const char *path, void (*fn)(void *arg, const scsim_state_record *rec),
                         void *arg, scsim_diag *diag);
 
-/*
- * The same records for a card as it is now, with or without a state file:
- * the header (name: the profile; version 0), then one SCSIM_STATE_CHV per
- * CHV and one SCSIM_STATE_KEY per key of the profile, in its order (tries
- * left, retries: what a success restores). No code, key or file content is
- * reported; codes an application keeps in its own record (OpenPGP's PW1,
- * PW3) are not listed. Returns SCSIM_OK or SCSIM_ERR_INVALID_ARGUMENT.
- */
-int scsim_card_inspect(const scsim_card *card, void (*fn)(void *arg, const scsim_state_record *rec),
-                       void *arg);
-
 #ifdef __cplusplus
 }
 #endif
