@@ -116,13 +116,36 @@ class Reader:
             c.close()
         self._connections = []
 
-    def __getattr__(self, op):
-        # The run's control operations, with this slot filled in.
-        if op in ("status", "insert", "remove", "swap", "power", "reset", "snapshot", "restore",
-                  "fault", "clear"):
-            fn = getattr(self.run, op)
-            return lambda *a, **kw: fn(*a, slot=self.slot, **kw)
-        raise AttributeError(op)
+    # The run's control operations, bound to this slot.
+    def status(self):
+        return self.run.status(self.slot)
+
+    def insert(self, profile=None, state=None):
+        return self.run.insert(self.slot, profile=profile, state=state)
+
+    def remove(self):
+        return self.run.remove(self.slot)
+
+    def swap(self, profile=None, state=None):
+        return self.run.swap(self.slot, profile=profile, state=state)
+
+    def power(self, action="cycle"):
+        return self.run.power(self.slot, action)
+
+    def reset(self):
+        return self.run.reset(self.slot)
+
+    def snapshot(self):
+        return self.run.snapshot(self.slot)
+
+    def restore(self, snapshot):
+        return self.run.restore(snapshot, slot=self.slot)
+
+    def fault(self, kind, **fields):
+        return self.run.fault(kind, slot=self.slot, **fields)
+
+    def clear(self, fault=None):
+        return self.run.clear(self.slot, fault=fault)
 
     def __repr__(self):
         return "<scsim.Reader %d %r>" % (self.slot, self.name)

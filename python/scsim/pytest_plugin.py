@@ -4,7 +4,7 @@
 import pytest
 
 from .card import Card
-from .errors import ControlUnavailable, ScsimError
+from .errors import ControlError, ControlUnavailable, ScsimError
 from .pcsc import Reader, import_scard
 from .run import Run
 
@@ -76,10 +76,29 @@ def _fault_args(marker):
     return fields
 
 
-def fresh_reader(run, slot=0, faults=()):
+def fresh_reader(run, slot=0, faults=(), profile=None):
     """What scsim_reader does before a test (bench/python-reader.py measures it): no fault
-    left from before, the card back to its profile, then the test's faults."""
+    left from before, then the card back to its profile with the control socket's reset. A
+    slot a test left empty or unpowered gets its card back first; one holding another card
+    (swap, insert) gets a card like the first again (profile: its name or file). Then the
+    test's faults."""
+    first = getattr(run, "_scsim_first", None)
+    if first is None:
+        first = run._scsim_first = {s["slot"]: s for s in run.status()}
+    want = first[slot]
     run.clear(slot)
+    now = run.status(slot)
+    if not now["present"]:
+        try:
+            run.insert(slot)
+        except ControlError:
+            run.power(slot, "on")  # powered off: still in the reader
+        now = run.status(slot)
+    if now["profile"] != want["profile"] or now["state"] != want["state"]:
+        if want["state"] is not None:
+            run.swap(slot, state=want["state"])
+        else:
+            run.swap(slot, profile=profile or want["profile"])
     run.reset(slot)
     for f in faults:
         run.fault(**f)
@@ -92,7 +111,7 @@ def scsim_reader(request, scsim_run):
     back to the profile, no restart), the test's scsim_fault markers applied."""
     faults = [_fault_args(m) for m in request.node.iter_markers("scsim_fault")]
     try:
-        reader = fresh_reader(scsim_run, 0, faults)
+        reader = fresh_reader(scsim_run, 0, faults, request.config.getoption("scsim_profile"))
     except ControlUnavailable as e:
         pytest.fail("scsim_reader gives each test a fresh card through the control socket, and "
                     "this run has none: %s" % e, pytrace=False)

@@ -70,3 +70,14 @@ def test_fault_marker_needs_a_kind(pytester):
     # The run cannot start (no such scsim): the message names the command.
     assert r.ret != 0
     r.stdout.fnmatch_lines(["*/nonexistent/scsim*"])
+
+
+def test_a_run_without_control_socket_says_so(tmp_path):
+    from scsim.control import Control, socket_path
+    from scsim.errors import ControlUnavailable
+
+    assert socket_path({"SCSIM_RUN_DIR": "/r"}) == "/r/control.sock"
+    assert socket_path({"SCSIM_CONTROL": "/c.sock", "SCSIM_RUN_DIR": "/r"}) == "/c.sock"
+    assert socket_path({}) is None
+    with pytest.raises(ControlUnavailable, match="no control socket at .*control.sock"):
+        Control(str(tmp_path / "control.sock")).request("status")
