@@ -22,8 +22,13 @@
 #define VPCD_LIBPATH  "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 #define PID_FILE      "scsim-run.pid"
 #define READERS_FILE  "scsim-run.readers"
-/* scsim-vpcd's control socket (docs/control.md), exported as SCSIM_CONTROL. */
-#define CONTROL_FILE "control.sock"
+/*
+ * scsim-vpcd's control socket (docs/control.md), exported as SCSIM_CONTROL: in
+ * a directory of its own, 0700, since the run directory is open to every
+ * user's PC/SC clients and whoever reaches the socket changes the cards.
+ */
+#define CONTROL_DIR  "control"
+#define CONTROL_FILE CONTROL_DIR "/control.sock"
 /* Written by a supervisor that gave up, so that --wait can say so at once. */
 #define FAILED_FILE "scsim-run.failed"
 /* A restarted pcscd is a recovery; a pcscd that keeps dying is a failure to report. */

@@ -86,6 +86,7 @@ int write_file(const char *dir, const char *name, const char *text)
 int make_dir(struct run_env *e)
 {
         const char *tmp = getenv("TMPDIR");
+        char control[PATH_MAX];
 
         if (tmp == NULL || tmp[0] == '\0')
                 tmp = "/tmp";
@@ -100,7 +101,8 @@ int make_dir(struct run_env *e)
         if (chmod(e->dir, 0755) != 0 || path_join(e->run, sizeof(e->run), e->dir, "run") != 0 ||
             path_join(e->conf, sizeof(e->conf), e->dir, "reader.conf.d") != 0 ||
             path_join(e->sock, sizeof(e->sock), e->run, "pcscd.comm") != 0 ||
-            mkdir(e->run, 0755) != 0 || mkdir(e->conf, 0755) != 0) {
+            path_join(control, sizeof(control), e->dir, CONTROL_DIR) != 0 ||
+            mkdir(e->run, 0755) != 0 || mkdir(e->conf, 0755) != 0 || mkdir(control, 0700) != 0) {
                 fprintf(stderr, "scsim run: cannot prepare %s: %s\n", e->dir, strerror(errno));
                 return -1;
         }

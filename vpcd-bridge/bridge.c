@@ -177,6 +177,7 @@ static void slot_send_answer(struct slot *s, const scsim_fault_action *a, size_t
 
         if (a->kind == SCSIM_FAULT_DROP && a->id != 0) {
                 slot_drop(s, "drop fault");
+                ctl_ops_reseat(s);
         } else if (a->kind == SCSIM_FAULT_MUTE && a->id != 0) {
                 s->mute_until_us = now_us() + (uint64_t)a->ms * 1000u;
         } else if (a->kind == SCSIM_FAULT_DELAY && a->id != 0) {

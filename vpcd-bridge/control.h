@@ -50,6 +50,12 @@ void ctl_ops_forget_client(struct slot *s, const struct ctl_client *cl);
 /* A PC/SC watch said its condition holds (seen) or not in time. */
 void ctl_ops_watch_done(struct control *c, unsigned slot, bool seen);
 void ctl_ops_free_slot(struct slot *s);
+/*
+ * After a drop or mute fault: the card stays out until PC/SC shows the reader
+ * empty, then comes back, so that clients see a removal and not a card that
+ * vanished and returned between two of pcscd's polls.
+ */
+void ctl_ops_reseat(struct slot *s);
 
 struct bridge *control_bridge(struct control *c);
 struct pcsc_watch *control_watch(struct control *c);

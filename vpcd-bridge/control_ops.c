@@ -171,7 +171,7 @@ static void op_fault(struct control *c, struct ctl_client *cl, struct slot *s,
 {
         struct json_object *r;
         unsigned id;
-        char what[64];
+        char what[256];
 
         if (req->tear) {
                 control_reply_error(c, cl,
@@ -184,7 +184,10 @@ static void op_fault(struct control *c, struct ctl_client *cl, struct slot *s,
                                     s->index);
                 return;
         }
-        snprintf(what, sizeof(what), "fault %u set", id);
+        struct json_object *desc = fault_json(&req->fault, id);
+        snprintf(what, sizeof(what), "fault %u set: %s", id,
+                 json_object_to_json_string_ext(desc, JSON_C_TO_STRING_PLAIN));
+        json_object_put(desc);
         trace_event(s, what);
         r = ok_reply();
         json_object_object_add(r, "fault", json_object_new_int64(id));
@@ -405,6 +408,28 @@ void ctl_ops_watch_done(struct control *c, unsigned slot, bool seen)
                 op_change_and_put_back(c, s);
         else
                 op_finish(c, s, NULL);
+}
+
+void ctl_ops_reseat(struct slot *s)
+{
+        struct control *c = s->bridge->ctl;
+        struct ctl_op_run *op;
+
+        /* Reverse mode: vpcd reconnects on its own, and must find the slot listening. */
+        if (c == NULL || s->op != NULL || s->bridge->cfg->reverse || reader_of(s) == NULL ||
+            (op = calloc(1, sizeof(*op))) == NULL)
+                return;
+        op->req.op = CTL_INSERT;
+        op->req.slot = s->index;
+        op->put_back = true;
+        op->phase = PH_OUT;
+        s->op = op;
+        s->removed = true;
+        if (!op_watch(c, s, false)) {
+                s->removed = false;
+                s->op = NULL;
+                op_free(&op);
+        }
 }
 
 /* Why the request cannot run on this slot as it is; NULL when it can. */

@@ -293,6 +293,14 @@ static int parse_op_fields(struct parse *p, struct ctl_req *r, unsigned slots)
         }
 }
 
+static bool only_blanks(const char *p, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+                        return false;
+        return true;
+}
+
 int ctl_req_parse(const char *line, size_t len, unsigned slots, struct ctl_req *req, char *err,
                   size_t cap)
 {
@@ -310,7 +318,8 @@ int ctl_req_parse(const char *line, size_t len, unsigned slots, struct ctl_req *
                 return fail(&p, "out of memory");
         p.obj = json_tokener_parse_ex(tok, line, (int)len);
         if (p.obj == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-            json_tokener_get_parse_end(tok) != len ||
+            !only_blanks(line + json_tokener_get_parse_end(tok),
+                         len - json_tokener_get_parse_end(tok)) ||
             !json_object_is_type(p.obj, json_type_object)) {
                 fail(&p, "not a JSON object on one line: %s",
                      p.obj == NULL ? json_tokener_error_desc(json_tokener_get_error(tok))

@@ -288,8 +288,10 @@ static void slot_timers(struct slot *s, uint64_t now)
                 s->tx_start_us = now;
                 slot_flush(s, now);
         }
-        if (s->mute_until_us != 0 && now >= s->mute_until_us)
+        if (s->mute_until_us != 0 && now >= s->mute_until_us) {
                 slot_fail(s, "mute fault: no answer given, the card is reseated");
+                ctl_ops_reseat(s);
+        }
 }
 
 void slot_answer(struct slot *s, const uint8_t *p, size_t len)

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/* The card-side control API: snapshots put back whole, state reset, tries, faults and their scopes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "card_steps.h"
+
+#define VERIFY_OK    "00 20 00 01 04 31 32 33 34"
+#define VERIFY_BAD   "00 20 00 01 04 39 39 39 39"
+#define VERIFY_QUERY "00 20 00 01"
+
+struct tries_seen {
+        char names[8][32];
+        unsigned tries[8];
+        size_t n;
+};
+
+static void note_tries(void *arg, const char *name, unsigned tries)
+{
+        struct tries_seen *t = arg;
+
+        if (t->n < 8) {
+                strncpy(t->names[t->n], name, sizeof(t->names[0]) - 1);
+                t->tries[t->n++] = tries;
+        }
+}
+
+static unsigned pin_tries(const scsim_card *card)
+{
+        struct tries_seen t;
+
+        memset(&t, 0, sizeof(t));
+        assert_int_equal(scsim_card_tries(card, note_tries, &t), SCSIM_OK);
+        for (size_t i = 0; i < t.n; i++)
+                if (strcmp(t.names[i], "pin") == 0)
+                        return t.tries[i];
+        fail_msg("no reference named pin");
+        return 0;
+}
+
+static void power(scsim_card *card)
+{
+        assert_int_equal(scsim_card_power_on(card, NULL, NULL), SCSIM_OK);
+}
+
+static void test_snapshot_restore(void **state)
+{
+        scsim_profile *p = NULL;
+        scsim_card *card = default_card(&p);
+        scsim_snapshot *snap = NULL;
+
+        (void)state;
+        assert_int_equal(xmit(card, VERIFY_BAD, NULL, NULL), 0x63C2);
+        assert_int_equal(scsim_card_snapshot(card, &snap), SCSIM_OK);
+        assert_int_equal(xmit(card, VERIFY_BAD, NULL, NULL), 0x63C1);
+        assert_int_equal(xmit(card, VERIFY_BAD, NULL, NULL), 0x63C0);
+        assert_int_equal(pin_tries(card), 0);
+        assert_int_equal(scsim_card_restore(card, snap), SCSIM_OK);
+        assert_false(scsim_card_is_powered(card)); /* restored cards start cold */
+        assert_int_equal(pin_tries(card), 2);
+        power(card);
+        assert_int_equal(xmit(card, VERIFY_QUERY, NULL, NULL), 0x63C2);
+        assert_int_equal(xmit(card, VERIFY_OK, NULL, NULL), 0x9000);
+        /* The snapshot is a copy: what the card did since does not change it. */
+        assert_int_equal(scsim_card_restore(card, snap), SCSIM_OK);
+        assert_int_equal(pin_tries(card), 2);
+        scsim_snapshot_free(&snap);
+        assert_null(snap);
+        scsim_snapshot_free(&snap);
+        scsim_card_free(&card);
+        scsim_profile_free(&p);
+}
+
+static void test_reset_state(void **state)
+{
+        scsim_profile *p = NULL;
+        scsim_card *card = default_card(&p);
+
+        (void)state;
+        assert_int_equal(xmit(card, VERIFY_BAD, NULL, NULL), 0x63C2);
+        assert_int_equal(scsim_card_reset_state(card), SCSIM_OK);
+        assert_int_equal(pin_tries(card), 3);
+        power(card);
+        assert_int_equal(xmit(card, VERIFY_QUERY, NULL, NULL), 0x63C3);
+        scsim_card_free(&card);
+        scsim_profile_free(&p);
+}
+
+static void test_bad_arguments(void **state)
+{
+        scsim_profile *p = NULL, *q = NULL;
+        scsim_card *card = default_card(&p), *other;
+        scsim_snapshot *snap = NULL;
+
+        (void)state;
+        assert_int_equal(scsim_card_snapshot(NULL, &snap), SCSIM_ERR_INVALID_ARGUMENT);
+        assert_int_equal(scsim_card_snapshot(card, NULL), SCSIM_ERR_INVALID_ARGUMENT);
+        assert_int_equal(scsim_card_restore(card, NULL), SCSIM_ERR_INVALID_ARGUMENT);
+        assert_int_equal(scsim_card_reset_state(NULL), SCSIM_ERR_INVALID_ARGUMENT);
+        assert_int_equal(scsim_card_tries(card, NULL, NULL), SCSIM_ERR_INVALID_ARGUMENT);
+        /* A snapshot of another profile's card is refused, and the card left as it was. */
+        assert_int_equal(scsim_profile_default(&q), SCSIM_OK);
+        other = scsim_card_new(q);
+        assert_non_null(other);
+        assert_int_equal(scsim_card_snapshot(other, &snap), SCSIM_OK);
+        assert_int_equal(xmit(card, VERIFY_BAD, NULL, NULL), 0x63C2);
+        assert_int_equal(scsim_card_restore(card, snap), SCSIM_ERR_INVALID_ARGUMENT);
+        assert_int_equal(pin_tries(card), 2);
+        assert_true(scsim_card_is_powered(card));
+        scsim_snapshot_free(&snap);
+        scsim_card_free(&other);
+        scsim_card_free(&card);
+        scsim_profile_free(&q);
+        scsim_profile_free(&p);
+}
+
+/* One APDU through the faults: its status word, and the action left to the caller. */
+static uint16_t fx(scsim_faults *fs, scsim_card *card, const char *hex, scsim_fault_action *a,
+                   uint8_t *r, size_t *rlen)
+{
+        uint8_t c[64];
+        size_t len = hex_parse(hex, c, sizeof(c));
+
+        assert_int_equal(scsim_faults_transmit(fs, card, c, len, r, SCSIM_RAPDU_MAX, rlen, a),
+                         SCSIM_OK);
+        return *rlen >= 2 ? (uint16_t)((r[*rlen - 2] << 8) | r[*rlen - 1]) : 0;
+}
+
+static void test_faults(void **state)
+{
+        scsim_profile *p = NULL;
+        scsim_card *card = default_card(&p);
+        scsim_faults *fs = scsim_faults_new();
+        scsim_fault f;
+        scsim_fault_action a;
+        uint8_t *r = malloc(SCSIM_RAPDU_MAX), good[64];
+        size_t rlen, glen;
+        unsigned id1, id2, id3;
+
+        (void)state;
+        assert_non_null(fs);
+        /* SW before, on INS 20, once: the card never sees the wrong PIN. */
+        memset(&f, 0, sizeof(f));
+        f.kind = SCSIM_FAULT_SW;
+        f.sw = 0x6F00;
+        f.match_ins = true;
+        f.ins = 0x20;
+        f.count = 1;
+        assert_int_equal(scsim_faults_add(fs, &f, &id1), SCSIM_OK);
+        assert_int_equal(fx(fs, card, "00 CA 00 5A 00", &a, r, &rlen), 0x9000);
+        assert_int_equal(a.id, 0);
+        memcpy(good, r, rlen);
+        glen = rlen;
+        assert_int_equal(fx(fs, card, VERIFY_BAD, &a, r, &rlen), 0x6F00);
+        assert_int_equal(a.id, id1);
+        assert_int_equal(rlen, 2);
+        assert_int_equal(pin_tries(card), 3);
+        assert_int_equal(scsim_faults_count(fs), 0); /* its count is spent */
+        assert_int_equal(fx(fs, card, VERIFY_BAD, &a, r, &rlen), 0x63C2);
+        /* SW after, by prefix, until cleared: the card runs the command. */
+        f.after = true;
+        f.sw = 0x6581;
+        f.match_ins = false;
+        memcpy(f.prefix, "\x00\x20\x00", 3);
+        f.prefix_len = 3;
+        f.count = 0;
+        assert_int_equal(scsim_faults_add(fs, &f, &id2), SCSIM_OK);
+        assert_true(id2 > id1);
+        assert_int_equal(fx(fs, card, VERIFY_BAD, &a, r, &rlen), 0x6581);
+        assert_int_equal(pin_tries(card), 1);
+        assert_int_equal(fx(fs, card, VERIFY_OK, &a, r, &rlen), 0x6581);
+        assert_int_equal(pin_tries(card), 3);
+        /* Corrupt: byte 0, oldest first (the SW fault does not match GET DATA). */
+        memset(&f, 0, sizeof(f));
+        f.kind = SCSIM_FAULT_CORRUPT;
+        f.count = 2;
+        assert_int_equal(scsim_faults_add(fs, &f, &id3), SCSIM_OK);
+        assert_int_equal(fx(fs, card, "00 CA 00 5A 00", &a, r, &rlen), 0x9000);
+        assert_int_equal(a.id, id3);
+        assert_int_equal(r[0], good[0] ^ 0xFF);
+        assert_memory_equal(r + 1, good + 1, glen - 1);
+        /* The transport kinds are the caller's: no answer for drop, the card untouched. */
+        assert_int_equal(scsim_faults_clear(fs, id2), SCSIM_OK);
+        assert_int_equal(scsim_faults_clear(fs, id2), SCSIM_ERR_INVALID_ARGUMENT);
+        assert_int_equal(scsim_faults_clear(fs, 0), SCSIM_OK);
+        memset(&f, 0, sizeof(f));
+        f.kind = SCSIM_FAULT_DROP;
+        assert_int_equal(scsim_faults_add(fs, &f, NULL), SCSIM_OK);
+        fx(fs, card, VERIFY_BAD, &a, r, &rlen);
+        assert_false(a.answer);
+        assert_int_equal(a.kind, SCSIM_FAULT_DROP);
+        assert_int_equal(rlen, 0);
+        assert_int_equal(pin_tries(card), 3);
+        f.kind = SCSIM_FAULT_DELAY;
+        f.ms = 250;
+        assert_int_equal(scsim_faults_clear(fs, 0), SCSIM_OK);
+        assert_int_equal(scsim_faults_add(fs, &f, NULL), SCSIM_OK);
+        assert_int_equal(fx(fs, card, VERIFY_QUERY, &a, r, &rlen), 0x9000); /* verified above */
+        assert_true(a.answer);
+        assert_int_equal(a.ms, 250);
+        f.kind = (enum scsim_fault_kind)42;
+        assert_int_equal(scsim_faults_add(fs, &f, NULL), SCSIM_ERR_INVALID_ARGUMENT);
+        free(r);
+        scsim_faults_free(&fs);
+        assert_null(fs);
+        scsim_card_free(&card);
+        scsim_profile_free(&p);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_snapshot_restore),
+            cmocka_unit_test(test_reset_state),
+            cmocka_unit_test(test_bad_arguments),
+            cmocka_unit_test(test_faults),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
