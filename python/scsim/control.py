@@ -112,9 +112,11 @@ class ControlOps:
             raise ValueError("power action is off, on or cycle, not %r" % (action,))
         return self.control.request("power", slot=slot, action=action)
 
-    def reset(self, slot=0):
-        """The card's state back to its profile: a fresh card in the same reader."""
-        return self.control.request("reset", slot=slot)
+    def reset(self, slot=0, in_place=False):
+        """The card's state back to its profile: a fresh card in the same reader. PC/SC sees
+        a removal and an insertion; with in_place, nothing (the card is cold-reset inside the
+        bridge: no wait for pcscd, but a client's open handle meets the fresh card unwarned)."""
+        return self.control.request("reset", slot=slot, in_place=True if in_place else None)
 
     def snapshot(self, slot=0):
         """An id restore() takes back to this slot's state now."""

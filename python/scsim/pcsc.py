@@ -132,8 +132,8 @@ class Reader:
     def power(self, action="cycle"):
         return self.run.power(self.slot, action)
 
-    def reset(self):
-        return self.run.reset(self.slot)
+    def reset(self, in_place=False):
+        return self.run.reset(self.slot, in_place=in_place)
 
     def snapshot(self):
         return self.run.snapshot(self.slot)

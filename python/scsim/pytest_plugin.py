@@ -78,7 +78,8 @@ def _fault_args(marker):
 
 def fresh_reader(run, slot=0, faults=(), profile=None):
     """What scsim_reader does before a test (bench/python-reader.py measures it): no fault
-    left from before, then the card back to its profile with the control socket's reset. A
+    left from before, then the card back to its profile with the control socket's reset in
+    place. A
     slot a test left empty or unpowered gets its card back first; one holding another card
     (swap, insert) gets a card like the first again (profile: its name or file). Then the
     test's faults."""
@@ -99,7 +100,9 @@ def fresh_reader(run, slot=0, faults=(), profile=None):
             run.swap(slot, state=want["state"])
         else:
             run.swap(slot, profile=profile or want["profile"])
-    run.reset(slot)
+    # In place: the previous test's connections are closed, so no client can tell, and the
+    # test does not wait for pcscd to poll a removal and an insertion.
+    run.reset(slot, in_place=True)
     for f in faults:
         run.fault(**f)
     return Reader(run, slot)
@@ -107,8 +110,8 @@ def fresh_reader(run, slot=0, faults=(), profile=None):
 
 @pytest.fixture
 def scsim_reader(request, scsim_run):
-    """Slot 0 of the session's run with a fresh card (the control socket's reset: its state
-    back to the profile, no restart), the test's scsim_fault markers applied."""
+    """Slot 0 of the session's run with a fresh card (the control socket's reset in place: its
+    state back to the profile, no restart), the test's scsim_fault markers applied."""
     faults = [_fault_args(m) for m in request.node.iter_markers("scsim_fault")]
     try:
         reader = fresh_reader(scsim_run, 0, faults, request.config.getoption("scsim_profile"))

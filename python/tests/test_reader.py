@@ -131,3 +131,19 @@ def test_leave_the_slot(scsim_reader, leave):
 def test_the_card_is_back_after_a_test_left_it_out(scsim_reader):
     assert scsim_reader.status()["present"] is True
     assert scsim_reader.connect().transmit(VERIFY_QUERY)[1] == 0x63C3
+
+
+def test_reset_in_place_and_seen(scsim_reader):
+    c = scsim_reader.connect()
+    assert c.transmit(VERIFY_BAD)[1] == 0x63C2
+    assert c.transmit(VERIFY_OK)[1] == 0x9000
+    assert c.transmit(VERIFY_BAD)[1] == 0x63C2
+    # In place: the same handle goes on, and meets a card with no status and all its tries.
+    assert scsim_reader.reset(in_place=True)["seen"] == "bridge"
+    assert c.transmit(VERIFY_QUERY)[1] == 0x63C3
+    assert c.transmit(VERIFY_OK)[1] == 0x9000
+    # Seen by PC/SC: the handle's card went away.
+    assert scsim_reader.reset()["seen"] == "pcsc"
+    with pytest.raises(PcscError):
+        c.transmit(VERIFY_QUERY)
+    assert scsim_reader.connect().transmit(VERIFY_QUERY)[1] == 0x63C3
