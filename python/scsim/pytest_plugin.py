@@ -79,10 +79,9 @@ def _fault_args(marker):
 def fresh_reader(run, slot=0, faults=(), profile=None):
     """What scsim_reader does before a test (bench/python-reader.py measures it): no fault
     left from before, then the card back to its profile with the control socket's reset in
-    place. A
-    slot a test left empty or unpowered gets its card back first; one holding another card
-    (swap, insert) gets a card like the first again (profile: its name or file). Then the
-    test's faults."""
+    place. A slot a test left empty or unpowered gets its card back first; one holding another
+    card (swap, insert) gets a card like the first again (profile: its name or file). Then
+    the test's faults."""
     first = getattr(run, "_scsim_first", None)
     if first is None:
         first = run._scsim_first = {s["slot"]: s for s in run.status()}
@@ -118,6 +117,8 @@ def scsim_reader(request, scsim_run):
     except ControlUnavailable as e:
         pytest.fail("scsim_reader gives each test a fresh card through the control socket, and "
                     "this run has none: %s" % e, pytrace=False)
+    except ScsimError as e:
+        pytest.fail("scsim_reader: no fresh card for this test: %s" % e, pytrace=False)
     yield reader
     reader.close()
     for slot in sorted({f.get("slot", 0) for f in faults}):
