@@ -30,5 +30,6 @@ extern const struct verb verb_status;
 extern const struct verb verb_demo;
 extern const struct verb verb_run;
 extern const struct verb verb_conform;
+extern const struct verb verb_ctl;
 
 #endif

@@ -51,7 +51,7 @@ const struct verb verb_version = {"version", "print the version (also --version,
 static const struct verb *const verbs[] = {
     &verb_version, &verb_demo,
 #ifndef SCSIM_CLIENT_ONLY
-    &verb_run,
+    &verb_run,     &verb_ctl,
 #endif
     &verb_status,  &verb_verify, &verb_change_code, &verb_unblock, &verb_reset_security_state,
 #ifndef SCSIM_CLIENT_ONLY

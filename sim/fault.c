@@ -7,6 +7,7 @@
 
 #include <scsim/control.h>
 #include <scsim/err.h>
+#include <scsim/state.h>
 
 /* Enough for every fault a test sets on one card; more is a runaway loop. */
 #define FAULTS_MAX 64u
@@ -49,6 +50,7 @@ static bool fault_valid(const scsim_fault *f)
         case SCSIM_FAULT_MUTE:
         case SCSIM_FAULT_DROP:
         case SCSIM_FAULT_CORRUPT:
+        case SCSIM_FAULT_TEAR:
                 return true;
         }
         return false;
@@ -114,23 +116,58 @@ static bool fault_matches(const scsim_fault *f, const uint8_t *c, size_t len)
         return true;
 }
 
-/* The first fault that matches, copied to *out with its count spent; false when none. */
-static bool take_fault(scsim_faults *faults, const uint8_t *c, size_t len, scsim_fault *out,
-                       unsigned *id)
+/* The first fault that matches, or -1. */
+static long find_fault(const scsim_faults *faults, const uint8_t *c, size_t len)
 {
-        for (size_t i = 0; faults != NULL && i < faults->n; i++) {
-                struct fault_entry *e = &faults->e[i];
-                if (!fault_matches(&e->f, c, len))
-                        continue;
-                *out = e->f;
-                *id = e->id;
-                if (e->f.count == 1)
-                        remove_at(faults, i);
-                else if (e->f.count > 1)
-                        e->f.count--;
-                return true;
+        for (size_t i = 0; faults != NULL && i < faults->n; i++)
+                if (fault_matches(&faults->e[i].f, c, len))
+                        return (long)i;
+        return -1;
+}
+
+/* One more APDU that fault i applied to: the last of its count removes it. */
+static void spend(scsim_faults *faults, size_t i)
+{
+        if (faults->e[i].f.count == 1)
+                remove_at(faults, i);
+        else if (faults->e[i].f.count > 1)
+                faults->e[i].f.count--;
+}
+
+struct tear {
+        bool after;
+        unsigned writes; /* durable writes the command began */
+};
+
+/* Power goes at the first write: before it starts, or once it is done (no later one starts). */
+static int tear_hook(void *ctx, enum scsim_state_stage stage)
+{
+        struct tear *t = ctx;
+
+        if (stage != SCSIM_STATE_BEFORE_WRITE)
+                return 0;
+        t->writes++;
+        return t->after && t->writes == 1 ? 0 : -1;
+}
+
+/* The command under a tear fault; *torn when it wrote (then its answer is gone, the card off). */
+static int transmit_torn(scsim_card *card, const scsim_fault *f, const uint8_t *capdu, size_t len,
+                         uint8_t *rapdu, size_t cap, size_t *rlen, bool *torn)
+{
+        struct tear t = {.after = f->after};
+        int rc;
+
+        if (scsim_card_set_fault_hook(card, tear_hook, &t) != SCSIM_OK)
+                return SCSIM_ERR_INTERNAL;
+        rc = scsim_card_transmit(card, capdu, len, rapdu, cap, rlen);
+        (void)scsim_card_set_fault_hook(card, NULL, NULL);
+        *torn = t.writes > 0;
+        if (*torn) {
+                OPENSSL_cleanse(rapdu, *rlen);
+                *rlen = 0;
+                scsim_card_power_off(card);
         }
-        return false;
+        return rc;
 }
 
 static int answer_sw(uint16_t sw, uint8_t *rapdu, size_t cap, size_t *rlen)
@@ -143,39 +180,63 @@ static int answer_sw(uint16_t sw, uint8_t *rapdu, size_t cap, size_t *rlen)
         return SCSIM_OK;
 }
 
+static int transmit_with(scsim_card *card, const scsim_fault *f, const uint8_t *capdu, size_t len,
+                         uint8_t *rapdu, size_t cap, size_t *rlen, scsim_fault_action *action)
+{
+        int rc;
+
+        action->answer = f->kind != SCSIM_FAULT_MUTE && f->kind != SCSIM_FAULT_DROP;
+        if (!action->answer) {
+                action->ms = f->ms;
+                return SCSIM_OK; /* the card never sees it, as a command lost on the way */
+        }
+        if (f->kind == SCSIM_FAULT_SW && !f->after)
+                return answer_sw(f->sw, rapdu, cap, rlen);
+        rc = scsim_card_transmit(card, capdu, len, rapdu, cap, rlen);
+        if (rc != SCSIM_OK)
+                return rc;
+        if (f->kind == SCSIM_FAULT_SW) {
+                /* The card's answer may hold secrets: it is wiped, not only replaced. */
+                OPENSSL_cleanse(rapdu, *rlen);
+                return answer_sw(f->sw, rapdu, cap, rlen);
+        }
+        if (f->kind == SCSIM_FAULT_CORRUPT && *rlen > 0)
+                rapdu[f->offset < *rlen ? f->offset : *rlen - 1] ^= 0xff;
+        if (f->kind == SCSIM_FAULT_DELAY)
+                action->ms = f->ms;
+        return SCSIM_OK;
+}
+
 int scsim_faults_transmit(scsim_faults *faults, scsim_card *card, const uint8_t *capdu, size_t len,
                           uint8_t *rapdu, size_t cap, size_t *rlen, scsim_fault_action *action)
 {
-        scsim_fault f = {0};
-        unsigned id = 0;
+        long i;
+        bool torn = false;
         int rc;
 
         if (card == NULL || capdu == NULL || rapdu == NULL || rlen == NULL || action == NULL)
                 return SCSIM_ERR_INVALID_ARGUMENT;
         memset(action, 0, sizeof(*action));
         *rlen = 0;
-        if (!take_fault(faults, capdu, len, &f, &id))
-                f.kind = 0;
-        action->id = id;
-        action->kind = f.kind;
-        action->answer = f.kind != SCSIM_FAULT_MUTE && f.kind != SCSIM_FAULT_DROP;
-        if (!action->answer) {
-                action->ms = f.ms;
-                return SCSIM_OK; /* the card never sees it, as a command lost on the way */
+        i = find_fault(faults, capdu, len);
+        if (i < 0) {
+                action->answer = true;
+                return scsim_card_transmit(card, capdu, len, rapdu, cap, rlen);
         }
-        if (f.kind == SCSIM_FAULT_SW && !f.after)
-                return answer_sw(f.sw, rapdu, cap, rlen);
-        rc = scsim_card_transmit(card, capdu, len, rapdu, cap, rlen);
-        if (rc != SCSIM_OK || id == 0)
-                return rc;
-        if (f.kind == SCSIM_FAULT_SW) {
-                /* The card's answer may hold secrets: it is wiped, not only replaced. */
-                OPENSSL_cleanse(rapdu, *rlen);
-                return answer_sw(f.sw, rapdu, cap, rlen);
+        const scsim_fault f = faults->e[i].f;
+        unsigned id = faults->e[i].id;
+        if (f.kind != SCSIM_FAULT_TEAR) {
+                spend(faults, (size_t)i);
+                action->id = id;
+                action->kind = f.kind;
+                return transmit_with(card, &f, capdu, len, rapdu, cap, rlen, action);
         }
-        if (f.kind == SCSIM_FAULT_CORRUPT && *rlen > 0)
-                rapdu[f.offset < *rlen ? f.offset : *rlen - 1] ^= 0xff;
-        if (f.kind == SCSIM_FAULT_DELAY)
-                action->ms = f.ms;
-        return SCSIM_OK;
+        rc = transmit_torn(card, &f, capdu, len, rapdu, cap, rlen, &torn);
+        action->answer = !torn;
+        if (torn) {
+                spend(faults, (size_t)i);
+                action->id = id;
+                action->kind = f.kind;
+        }
+        return rc;
 }

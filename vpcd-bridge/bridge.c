@@ -20,6 +20,7 @@
 
 #include "apdu_trace.h"
 #include "slot.h"
+#include "test_fault.h"
 
 void blog(const struct bridge *b, enum log_level level, const char *fmt, ...)
 {
@@ -35,7 +36,7 @@ void blog(const struct bridge *b, enum log_level level, const char *fmt, ...)
         fflush(b->cfg->log);
 }
 
-void slot_card_log(void *ctx, enum scsim_log_level level, const char *msg)
+static void slot_card_log(void *ctx, enum scsim_log_level level, const char *msg)
 {
         const struct slot *s = ctx;
 
@@ -157,7 +158,7 @@ static void slot_control(struct slot *s, uint8_t ctrl)
 /* A fault applied to this APDU, as a trace line before the APDU's own. */
 static void trace_fault(const struct slot *s, const scsim_fault_action *a)
 {
-        static const char *const names[] = {"?", "sw", "delay", "mute", "drop", "corrupt"};
+        static const char *const names[] = {"?", "sw", "delay", "mute", "drop", "corrupt", "tear"};
         char what[96];
 
         if (a->id == 0)
@@ -175,8 +176,8 @@ static void slot_send_answer(struct slot *s, const scsim_fault_action *a, size_t
 {
         struct bridge *b = s->bridge;
 
-        if (a->kind == SCSIM_FAULT_DROP && a->id != 0) {
-                slot_drop(s, "drop fault");
+        if ((a->kind == SCSIM_FAULT_DROP || a->kind == SCSIM_FAULT_TEAR) && a->id != 0) {
+                slot_drop(s, a->kind == SCSIM_FAULT_DROP ? "drop fault" : "tear fault: power lost");
                 ctl_ops_reseat(s);
         } else if (a->kind == SCSIM_FAULT_MUTE && a->id != 0) {
                 s->mute_until_us = now_us() + (uint64_t)a->ms * 1000u;
@@ -237,16 +238,17 @@ void slot_frame(struct slot *s, const uint8_t *p, size_t len)
                 slot_apdu(s, p, len);
 }
 
-int slot_set_serial(struct slot *s)
+/* Slot n's serial is the profile's plus n, so clients can tell the cards apart. */
+static int set_slot_serial(scsim_card *card, unsigned index)
 {
         const uint8_t *serial = NULL;
         uint8_t buf[64];
         size_t len = 0;
-        unsigned carry = s->index;
+        unsigned carry = index;
 
-        if (s->index == 0)
+        if (index == 0)
                 return 0;
-        if (scsim_card_serial(s->card, &serial, &len) != SCSIM_OK || len == 0 || len > sizeof(buf))
+        if (scsim_card_serial(card, &serial, &len) != SCSIM_OK || len == 0 || len > sizeof(buf))
                 return -1;
         memcpy(buf, serial, len);
         for (size_t i = len; i > 0 && carry != 0; i--) {
@@ -254,51 +256,75 @@ int slot_set_serial(struct slot *s)
                 buf[i - 1] = (uint8_t)v;
                 carry = v >> 8;
         }
-        return scsim_card_set_serial(s->card, buf, len) == SCSIM_OK ? 0 : -1;
+        return scsim_card_set_serial(card, buf, len) == SCSIM_OK ? 0 : -1;
+}
+
+scsim_card *slot_make_card(struct slot *s, const scsim_profile *profile, const char *state_path,
+                           char *err, size_t cap)
+{
+        const struct bridge_config *cfg = s->bridge->cfg;
+        scsim_card *card = scsim_card_new(profile);
+        scsim_diag diag;
+
+        memset(&diag, 0, sizeof(diag));
+        if (card == NULL) {
+                snprintf(err, cap, "cannot create the card");
+                return NULL;
+        }
+        scsim_card_set_log(card, slot_card_log, s);
+        if (set_slot_serial(card, s->index) != 0) {
+                snprintf(err, cap, "cannot give the card its serial number");
+                goto fail;
+        }
+        if (state_path != NULL) {
+                scsim_card_set_state_key(card, cfg->state_key,
+                                         cfg->state_key != NULL ? SCSIM_STATE_KEY_LEN : 0);
+                if (scsim_card_attach_state(card, state_path, &diag) != SCSIM_OK) {
+                        char line[1024];
+                        scsim_diag_format(&diag, line, sizeof(line));
+                        snprintf(err, cap, "state: %s", line);
+                        goto fail;
+                }
+        }
+        if (test_fault_arm(card) != 0) {
+                snprintf(err, cap, "SCSIM_TEST_FAULT is malformed");
+                goto fail;
+        }
+        return card;
+fail:
+        scsim_card_free(&card);
+        return NULL;
 }
 
 static int slot_setup(struct bridge *b, unsigned i)
 {
         const struct bridge_config *cfg = b->cfg;
         struct slot *s = &b->slots[i];
+        const char *state = cfg->slot[i].state_path;
+        char path[PATH_MAX], err[1200];
 
         s->bridge = b;
         s->index = i;
-        if (slot_io_init(s) != 0) {
+        if (slot_io_init(s) != 0 || (s->faults = scsim_faults_new()) == NULL) {
                 blog(b, L_ERROR, "slot %u: out of memory", i);
                 return -1;
         }
-        s->card =
-            scsim_card_new(cfg->slot[i].profile != NULL ? cfg->slot[i].profile : cfg->profile);
-        if (s->card == NULL) {
-                blog(b, L_ERROR, "slot %u: cannot create the card", i);
-                return -1;
-        }
-        scsim_card_set_log(s->card, slot_card_log, s);
-        if ((s->faults = scsim_faults_new()) == NULL) {
-                blog(b, L_ERROR, "slot %u: out of memory", i);
-                return -1;
-        }
-        if (slot_set_serial(s) != 0) {
-                blog(b, L_ERROR, "slot %u: cannot give the card its serial number", i);
-                return -1;
-        }
-        if (cfg->slot[i].state_path != NULL || cfg->state_path != NULL) {
-                char path[PATH_MAX], line[1024];
-                scsim_diag diag;
-                const char *given = cfg->slot[i].state_path;
-                memset(&diag, 0, sizeof(diag));
-                if ((given == NULL &&
-                     bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0) ||
-                    scsim_card_attach_state(s->card, given != NULL ? given : path, &diag) !=
-                        SCSIM_OK) {
-                        scsim_diag_format(&diag, line, sizeof(line));
-                        blog(b, L_ERROR, "slot %u: state: %s", i, line);
+        if (state == NULL && cfg->state_path != NULL) {
+                if (bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0) {
+                        blog(b, L_ERROR, "slot %u: state path too long", i);
                         return -1;
                 }
-                if ((s->state_path = strdup(given != NULL ? given : path)) == NULL)
-                        return -1;
+                state = path;
         }
+        s->card =
+            slot_make_card(s, cfg->slot[i].profile != NULL ? cfg->slot[i].profile : cfg->profile,
+                           state, err, sizeof(err));
+        if (s->card == NULL) {
+                blog(b, L_ERROR, "slot %u: %s", i, err);
+                return -1;
+        }
+        if (state != NULL && (s->state_path = strdup(state)) == NULL)
+                return -1;
         if (vpcd_addr_with_port_offset(&cfg->addr, i, &s->addr) != 0) {
                 blog(b, L_ERROR, "slot %u: port beyond 65535", i);
                 return -1;

@@ -232,7 +232,8 @@ static void handle_line(struct control *c, struct ctl_client *cl, const char *li
                 control_reply_error(c, cl, "%s", err);
                 return;
         }
-        if (cl->req.has_slot && c->b->slots[cl->req.slot].op != NULL) {
+        /* A status is answered at once; anything else waits for the slot's operation to end. */
+        if (cl->req.op != CTL_STATUS && c->b->slots[cl->req.slot].op != NULL) {
                 cl->waiting = true;
                 return;
         }

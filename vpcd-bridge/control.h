@@ -12,12 +12,13 @@
 
 #include "control_req.h"
 
-/* Clients at once; one more is told so and closed. */
-#define CONTROL_CLIENTS_MAX 16u
+/* Clients at once (a few per slot); one more is told so and closed. */
+#define CONTROL_CLIENTS_MAX 64u
 /* pollfds the control socket may add to the loop's. */
 #define CONTROL_FDS_MAX (2u + CONTROL_CLIENTS_MAX)
-/* Replies a client leaves unread beyond this get it disconnected. */
-#define CONTROL_OUT_MAX 65536u
+/* Replies a client leaves unread beyond this get it disconnected (a status of 16 slots
+ * with 64 faults each is about 120 KiB). */
+#define CONTROL_OUT_MAX (1024u * 1024u)
 /* How long an operation waits for PC/SC to show its effect. */
 #define CONTROL_WAIT_MS 10000u
 

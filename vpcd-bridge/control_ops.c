@@ -93,7 +93,7 @@ static void add_tries(void *arg, const char *name, unsigned tries)
 
 static struct json_object *fault_json(const scsim_fault *f, unsigned id)
 {
-        static const char *const names[] = {"?", "sw", "delay", "mute", "drop", "corrupt"};
+        static const char *const names[] = {"?", "sw", "delay", "mute", "drop", "corrupt", "tear"};
         struct json_object *o = json_object_new_object();
         char hex[40];
 
@@ -102,9 +102,10 @@ static struct json_object *fault_json(const scsim_fault *f, unsigned id)
         if (f->kind == SCSIM_FAULT_SW) {
                 snprintf(hex, sizeof(hex), "%04X", (unsigned)f->sw);
                 json_object_object_add(o, "sw", json_object_new_string(hex));
+        }
+        if (f->kind == SCSIM_FAULT_SW || f->kind == SCSIM_FAULT_TEAR)
                 json_object_object_add(o, "when",
                                        json_object_new_string(f->after ? "after" : "before"));
-        }
         if (f->kind == SCSIM_FAULT_DELAY || f->kind == SCSIM_FAULT_MUTE)
                 json_object_object_add(o, "ms", json_object_new_int64(f->ms));
         if (f->kind == SCSIM_FAULT_CORRUPT)
@@ -173,10 +174,12 @@ static void op_fault(struct control *c, struct ctl_client *cl, struct slot *s,
         unsigned id;
         char what[256];
 
-        if (req->tear) {
+        if (req->fault.kind == SCSIM_FAULT_TEAR && s->state_path == NULL) {
                 control_reply_error(c, cl,
-                                    "\"kind\": tear needs the durable-write fault hook, which "
-                                    "this build does not have; use mute or drop meanwhile");
+                                    "\"kind\": slot %u's card keeps its state in memory, so it "
+                                    "has no durable write to tear; give it a state file "
+                                    "(scsim run --state, or insert/swap with \"state\")",
+                                    s->index);
                 return;
         }
         if (scsim_faults_add(s->faults, &req->fault, &id) != SCSIM_OK) {
@@ -254,8 +257,9 @@ static int prepare_card(struct control *c, struct ctl_client *cl, struct slot *s
                         struct ctl_op_run *op)
 {
         const scsim_profile *prof = scsim_card_profile(s->card);
+        const char *state = op->req.state[0] != '\0' ? op->req.state : NULL;
         scsim_diag diag;
-        char text[512];
+        char text[1200];
 
         memset(&diag, 0, sizeof(diag));
         if (op->req.profile[0] != '\0') {
@@ -266,17 +270,14 @@ static int prepare_card(struct control *c, struct ctl_client *cl, struct slot *s
                 }
                 prof = op->profile;
         }
-        if ((op->card = scsim_card_new(prof)) == NULL) {
-                control_reply_error(c, cl, "slot %u: cannot create the card", s->index);
+        if ((op->card = slot_make_card(s, prof, state, text, sizeof(text))) == NULL) {
+                control_reply_error(c, cl, "slot %u: %s%s", s->index,
+                                    state != NULL ? "\"state\": " : "", text);
                 return -1;
         }
-        if (op->req.state[0] != '\0') {
-                if (scsim_card_attach_state(op->card, op->req.state, &diag) != SCSIM_OK) {
-                        scsim_diag_format(&diag, text, sizeof(text));
-                        control_reply_error(c, cl, "\"state\": %s", text);
-                        return -1;
-                }
-                op->state_path = strdup(op->req.state);
+        if (state != NULL && (op->state_path = strdup(state)) == NULL) {
+                control_reply_error(c, cl, "out of memory");
+                return -1;
         }
         return 0;
 }
@@ -296,10 +297,6 @@ static void install_card(struct slot *s, struct ctl_op_run *op)
         free(s->state_path);
         s->state_path = op->state_path;
         op->state_path = NULL;
-        scsim_card_set_log(s->card, slot_card_log, s);
-        if (slot_set_serial(s) != 0)
-                blog(s->bridge, L_WARN, "slot %u: the new card keeps its profile's serial",
-                     s->index);
 }
 
 static void op_finish(struct control *c, struct slot *s, const char *error)

@@ -169,8 +169,12 @@ static int parse_match(struct parse *p, scsim_fault *f)
 }
 
 static const char *const kind_names[] = {"sw", "delay", "mute", "drop", "corrupt", "tear"};
-static const enum scsim_fault_kind kinds[] = {SCSIM_FAULT_SW, SCSIM_FAULT_DELAY, SCSIM_FAULT_MUTE,
-                                              SCSIM_FAULT_DROP, SCSIM_FAULT_CORRUPT};
+/* In kind_names' order: one table could not drift from the other unnoticed. */
+static const enum scsim_fault_kind kinds[] = {SCSIM_FAULT_SW,      SCSIM_FAULT_DELAY,
+                                              SCSIM_FAULT_MUTE,    SCSIM_FAULT_DROP,
+                                              SCSIM_FAULT_CORRUPT, SCSIM_FAULT_TEAR};
+_Static_assert(sizeof(kinds) / sizeof(kinds[0]) == sizeof(kind_names) / sizeof(kind_names[0]),
+               "a kind for each kind name");
 static const char *const when_names[] = {"before", "after"};
 
 /* What a kind needs and what it cannot take. */
@@ -217,9 +221,6 @@ static int parse_fault(struct parse *p, struct ctl_req *r)
                 return -1;
         if (sw_given && n != 2)
                 return fail(p, "\"sw\": expected 4 hex digits (\"6F00\")");
-        r->tear = kind == 5;
-        if (r->tear)
-                return 0;
         f->kind = kinds[kind];
         f->sw = sw_given ? (uint16_t)((sw[0] << 8) | sw[1]) : 0;
         f->after = when == 1;

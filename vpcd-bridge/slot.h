@@ -102,9 +102,12 @@ bool slot_offered(const struct slot *s);
 void slot_frame(struct slot *s, const uint8_t *p, size_t len);
 /* A line in the trace, if there is one. */
 void trace_event(const struct slot *s, const char *what);
-/* Slot n's serial: the profile's plus n, so clients can tell the cards apart. */
-int slot_set_serial(struct slot *s);
-/* The card's log goes to the bridge's. */
-void slot_card_log(void *ctx, enum scsim_log_level level, const char *msg);
+/*
+ * A card for slot s as every card of the bridge is made: its log, its
+ * serial (the profile's plus the slot number), the state file with the
+ * bridge's key, SCSIM_TEST_FAULT. NULL with a message in err.
+ */
+scsim_card *slot_make_card(struct slot *s, const scsim_profile *profile, const char *state_path,
+                           char *err, size_t cap);
 
 #endif

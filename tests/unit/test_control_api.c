@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <cmocka.h>
 
 #include "card_steps.h"
@@ -214,6 +216,84 @@ static void test_faults(void **state)
         scsim_profile_free(&p);
 }
 
+/* A default card whose state lives in dir/card.state (made from the profile when absent). */
+static scsim_card *file_card(const scsim_profile *p, const char *dir)
+{
+        char path[512];
+        scsim_diag diag;
+        scsim_card *card = scsim_card_new(p);
+
+        memset(&diag, 0, sizeof(diag));
+        snprintf(path, sizeof(path), "%s/card.state", dir);
+        assert_non_null(card);
+        assert_int_equal(scsim_card_attach_state(card, path, &diag), SCSIM_OK);
+        power(card);
+        return card;
+}
+
+/* A torn command loses its answer and the card's power; what was durable is what stays. */
+static void test_tear(void **state)
+{
+        char dir[] = "/tmp/scsim-tear.XXXXXX", path[600];
+        scsim_profile *p = NULL;
+        scsim_card *card;
+        scsim_faults *fs = scsim_faults_new();
+        scsim_fault f;
+        scsim_fault_action a;
+        uint8_t *r = malloc(SCSIM_RAPDU_MAX);
+        size_t rlen;
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(scsim_profile_default(&p), SCSIM_OK);
+        card = file_card(p, dir);
+        memset(&f, 0, sizeof(f));
+        f.kind = SCSIM_FAULT_TEAR;
+        f.count = 1;
+        assert_int_equal(scsim_faults_add(fs, &f, NULL), SCSIM_OK);
+        /* A command that writes nothing goes through; the tear waits for a write. */
+        assert_int_equal(fx(fs, card, VERIFY_QUERY, &a, r, &rlen), 0x63C3);
+        assert_true(a.answer);
+        assert_int_equal(scsim_faults_count(fs), 1);
+        /* Before: the decrement never reaches the file, no try is spent, no answer. */
+        fx(fs, card, VERIFY_BAD, &a, r, &rlen);
+        assert_false(a.answer);
+        assert_int_equal(a.kind, SCSIM_FAULT_TEAR);
+        assert_int_equal(rlen, 0);
+        assert_false(scsim_card_is_powered(card));
+        assert_int_equal(scsim_faults_count(fs), 0);
+        scsim_card_free(&card);
+        card = file_card(p, dir);
+        assert_int_equal(pin_tries(card), 3);
+        /* After: the decrement is durable, the command's answer lost. */
+        f.after = true;
+        assert_int_equal(scsim_faults_add(fs, &f, NULL), SCSIM_OK);
+        fx(fs, card, VERIFY_BAD, &a, r, &rlen);
+        assert_false(a.answer);
+        scsim_card_free(&card);
+        card = file_card(p, dir);
+        assert_int_equal(pin_tries(card), 2);
+        /* A change torn after its first write: the old code or the new one works, no try back. */
+        assert_int_equal(scsim_faults_add(fs, &f, NULL), SCSIM_OK);
+        fx(fs, card, "00 24 00 01 08 31 32 33 34 35 36 37 38", &a, r, &rlen);
+        assert_false(a.answer);
+        scsim_card_free(&card);
+        card = file_card(p, dir);
+        assert_true(pin_tries(card) <= 2);
+        uint16_t old_sw = xmit(card, VERIFY_OK, NULL, NULL);
+        uint16_t new_sw = xmit(card, "00 20 00 01 04 35 36 37 38", NULL, NULL);
+        assert_true(old_sw == 0x9000 || new_sw == 0x9000);
+        scsim_card_free(&card);
+        snprintf(path, sizeof(path), "%s/card.state", dir);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/card.state.lock", dir);
+        unlink(path);
+        assert_int_equal(rmdir(dir), 0);
+        free(r);
+        scsim_faults_free(&fs);
+        scsim_profile_free(&p);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -221,6 +301,7 @@ int main(void)
             cmocka_unit_test(test_reset_state),
             cmocka_unit_test(test_bad_arguments),
             cmocka_unit_test(test_faults),
+            cmocka_unit_test(test_tear),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -150,7 +150,8 @@ static void test_fault_fields(void **state)
         assert_int_equal(r.fault.count, 0); /* until cleared */
         line = "{\"op\":\"fault\",\"slot\":0,\"kind\":\"tear\",\"when\":\"before\"}";
         assert_int_equal(ctl_req_parse(line, strlen(line), 2, &r, err, sizeof(err)), 0);
-        assert_true(r.tear);
+        assert_int_equal(r.fault.kind, SCSIM_FAULT_TEAR);
+        assert_false(r.fault.after);
 }
 
 /* The length given is what counts: no reading past it, and longer than a line is refused. */

@@ -35,11 +35,21 @@ int scsim_card_tries(const scsim_card *card,
                      void (*fn)(void *arg, const char *name, unsigned tries), void *arg);
 
 enum scsim_fault_kind {
-        SCSIM_FAULT_SW = 1, /* answer a status word */
-        SCSIM_FAULT_DELAY,  /* the caller holds the answer for ms */
-        SCSIM_FAULT_MUTE,   /* the caller sends no answer, and drops the link after ms */
-        SCSIM_FAULT_DROP,   /* the caller drops the link before answering */
-        SCSIM_FAULT_CORRUPT /* one byte of the answer XORed with FF */
+        SCSIM_FAULT_SW = 1,  /* answer a status word */
+        SCSIM_FAULT_DELAY,   /* the caller holds the answer for ms */
+        SCSIM_FAULT_MUTE,    /* the caller sends no answer, and drops the link after ms */
+        SCSIM_FAULT_DROP,    /* the caller drops the link before answering */
+        SCSIM_FAULT_CORRUPT, /* one byte of the answer XORed with FF */
+        /*
+         * Power lost at the command's first durable write of the card's state
+         * file: before it (the write fails, the state stays as it was) or after
+         * it (that write is durable, any later one in the command fails). The
+         * answer is lost: the caller drops the link as for DROP. A matching
+         * APDU that writes nothing goes through, and the fault waits for the
+         * next. Needs a state file (scsim_card_attach_state); while the
+         * command runs it replaces the card's fault hook (scsim_card_set_fault_hook).
+         */
+        SCSIM_FAULT_TEAR
 };
 
 /* One fault and the APDUs it applies to. */
@@ -73,14 +83,16 @@ const scsim_fault *scsim_faults_at(const scsim_faults *faults, size_t i, unsigne
 typedef struct scsim_fault_action {
         unsigned id;                /* the fault applied; 0: none */
         enum scsim_fault_kind kind; /* with id */
-        bool answer;                /* rapdu holds an answer to send (after ms, for DELAY) */
+        bool answer;                /* rapdu holds an answer to send (after ms, for DELAY);
+                                       false for MUTE, DROP and a TEAR that happened */
         unsigned ms;                /* DELAY: hold the answer; MUTE: drop the link after */
 } scsim_fault_action;
 
 /*
  * scsim_card_transmit with the first matching fault applied (its count
- * spent): SW and CORRUPT are done here; DELAY, MUTE and DROP are the
- * caller's to enact on its link, as *action says.
+ * spent): SW, CORRUPT and TEAR's power loss are done here (a torn card is
+ * powered off); DELAY, MUTE, DROP and a TEAR's lost answer are the caller's
+ * to enact on its link, as *action says.
  */
 int scsim_faults_transmit(scsim_faults *faults, scsim_card *card, const uint8_t *capdu, size_t len,
                           uint8_t *rapdu, size_t cap, size_t *rlen, scsim_fault_action *action);
