@@ -73,3 +73,23 @@ def test_exports_are_parsed_as_a_shell_would():
         parse_exports("echo hi\n")
     with pytest.raises(scsim.RunError, match="did not export"):
         parse_exports("export SCSIM_READER='x'\n")
+
+
+def sw_of(run, apdu):
+    code = ("import os, sys; from scsim.pcsc import Connection; "
+            "print(Connection(os.environ['SCSIM_READER']).transmit(sys.argv[1])[1])")
+    p = subprocess.run([sys.executable, "-c", code, apdu], env=run.environ(),
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return int(p.stdout)
+
+
+def test_reverse_mode_refuses_removal_but_resets_in_place():
+    with scsim.Run(export=False) as run:
+        assert sw_of(run, "0020000104 39393939") == 0x63C2
+        assert run.status(0)["tries"]["pin"] == 2
+        with pytest.raises(scsim.ControlError, match="--removable"):
+            run.reset(0)
+        assert run.reset(0, in_place=True)["seen"] == "bridge"
+        assert run.status(0)["tries"]["pin"] == 3
+        assert sw_of(run, "00200001") == 0x63C3
