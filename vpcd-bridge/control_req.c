@@ -222,7 +222,7 @@ static int parse_fault(struct parse *p, struct ctl_req *r)
         if (sw_given && n != 2)
                 return fail(p, "\"sw\": expected 4 hex digits (\"6F00\")");
         f->kind = kinds[kind];
-        f->sw = sw_given ? (uint16_t)((sw[0] << 8) | sw[1]) : 0;
+        f->sw = (uint16_t)(sw_given ? (sw[0] << 8) | sw[1] : 0);
         f->after = when == 1;
         f->ms = ms_given ? (unsigned)ms : f->kind == SCSIM_FAULT_MUTE ? CTL_MUTE_MS : 0;
         if (f->kind == SCSIM_FAULT_MUTE && f->ms == 0)
