@@ -132,7 +132,7 @@ static uint16_t fx(scsim_faults *fs, scsim_card *card, const char *hex, scsim_fa
 
         assert_int_equal(scsim_faults_transmit(fs, card, c, len, r, SCSIM_RAPDU_MAX, rlen, a),
                          SCSIM_OK);
-        return *rlen >= 2 ? (uint16_t)((r[*rlen - 2] << 8) | r[*rlen - 1]) : 0;
+        return (uint16_t)(*rlen >= 2 ? (r[*rlen - 2] << 8) | r[*rlen - 1] : 0);
 }
 
 static void test_faults(void **state)
