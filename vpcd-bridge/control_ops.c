@@ -228,6 +228,30 @@ static void op_snapshot(struct control *c, struct ctl_client *cl, struct slot *s
         control_reply(c, cl, r);
 }
 
+/*
+ * reset with in_place: the state back to the profile and a cold reset inside the bridge, the
+ * card left where it is. PC/SC is shown nothing, so nothing waits for pcscd's next poll: a
+ * test fixture gets a fresh card between tests, when no client holds a status to lose.
+ */
+static void op_reset_in_place(struct control *c, struct ctl_client *cl, struct slot *s)
+{
+        bool powered = scsim_card_is_powered(s->card) == 1;
+        struct json_object *r;
+
+        if (scsim_card_reset_state(s->card) != SCSIM_OK ||
+            (powered && scsim_card_power_on(s->card, NULL, NULL) != SCSIM_OK)) {
+                control_reply_error(c, cl,
+                                    "slot %u: the card's state could not be reset (its "
+                                    "state file?)",
+                                    s->index);
+                return;
+        }
+        trace_event(s, "card state reset to its profile, in place");
+        r = ok_reply();
+        json_object_object_add(r, "seen", json_object_new_string("bridge"));
+        control_reply(c, cl, r);
+}
+
 /* Loads the card insert or swap asks for: refused here, before anything changes. */
 static int prepare_card(struct control *c, struct ctl_client *cl, struct slot *s,
                         struct ctl_op_run *op)
@@ -515,6 +539,13 @@ void ctl_ops_start(struct control *c, struct ctl_client *cl, const struct ctl_re
                 return;
         case CTL_SNAPSHOT:
                 op_snapshot(c, cl, s);
+                return;
+        case CTL_RESET:
+                if (req->in_place) {
+                        op_reset_in_place(c, cl, s);
+                        return;
+                }
+                op_start_visible(c, cl, s, req);
                 return;
         default:
                 op_start_visible(c, cl, s, req);

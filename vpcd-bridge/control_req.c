@@ -29,7 +29,7 @@ static const char *const op_fields[] = {
     [CTL_REMOVE] = "",
     [CTL_SWAP] = " profile state ",
     [CTL_POWER] = " action ",
-    [CTL_RESET] = "",
+    [CTL_RESET] = " in_place ",
     [CTL_SNAPSHOT] = "",
     [CTL_RESTORE] = " snapshot ",
     [CTL_FAULT] = " kind sw ms when offset match count ",
@@ -289,6 +289,15 @@ static int parse_op_fields(struct parse *p, struct ctl_req *r, unsigned slots)
                 return 0;
         case CTL_FAULT:
                 return parse_fault(p, r);
+        case CTL_RESET: {
+                struct json_object *in_place;
+                if (!json_object_object_get_ex(p->obj, "in_place", &in_place))
+                        return 0;
+                if (!json_object_is_type(in_place, json_type_boolean))
+                        return fail(p, "\"in_place\": expected true or false");
+                r->in_place = json_object_get_boolean(in_place);
+                return 0;
+        }
         default:
                 return 0;
         }

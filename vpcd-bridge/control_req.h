@@ -33,6 +33,7 @@ struct ctl_req {
         char profile[1024]; /* "" when absent */
         char state[1024];   /* "" when absent */
         enum ctl_power power;
+        bool in_place;     /* reset: the card stays in the reader, PC/SC sees nothing */
         unsigned id;       /* restore: the snapshot; clear: the fault (0: all) */
         bool tear;         /* fault kind tear, which this build cannot inject */
         scsim_fault fault; /* fault */
