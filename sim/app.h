@@ -106,6 +106,13 @@ struct app_def {
         int (*save)(const void *state, uint8_t **buf, size_t *len);
         int (*load)(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf,
                     size_t len, void **state);
+        /*
+         * The retry counters the application keeps itself (the core's CHVs
+         * and keys are reported without it): fn once per code that is set,
+         * with its name in the profile section. NULL: none of its own.
+         */
+        void (*tries)(const void *state, void (*fn)(void *arg, const char *name, unsigned tries),
+                      void *arg);
 };
 
 /* The registry (sim/apps/registry.c): the one place that names every application. */

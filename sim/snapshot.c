@@ -180,5 +180,10 @@ int scsim_card_tries(const scsim_card *card,
                 fn(arg, card->prof->chvs[i].name, card->st.chv[i].tries);
         for (size_t i = 0; i < card->prof->nkeys; i++)
                 fn(arg, card->prof->keys[i].name, card->st.key[i].tries);
+        for (size_t i = 0; i < card->prof->napps; i++) {
+                const struct app_def *def = card->prof->apps[i].def;
+                if (def->tries != NULL && card->app_state[i] != NULL)
+                        def->tries(card->app_state[i], fn, arg);
+        }
         return SCSIM_OK;
 }

@@ -95,6 +95,36 @@ static void test_reset_state(void **state)
         scsim_profile_free(&p);
 }
 
+/* Codes an application keeps itself are reported with the core's: OpenPGP's passwords. */
+static void test_application_tries(void **state)
+{
+        scsim_profile *p = NULL;
+        scsim_card *card;
+        scsim_diag diag;
+        struct tries_seen t;
+
+        (void)state;
+        assert_int_equal(
+            scsim_profile_load_file(SCSIM_SOURCE_DIR "/profiles/openpgp.yaml", &p, &diag),
+            SCSIM_OK);
+        card = scsim_card_new(p);
+        assert_non_null(card);
+        power(card);
+        /* SELECT the OpenPGP application, then a wrong PW1 (mode 82) */
+        assert_int_equal(xmit(card, "00 A4 04 00 06 D2 76 00 01 24 01", NULL, NULL), 0x9000);
+        assert_int_equal(xmit(card, "00 20 00 82 06 39 39 39 39 39 39", NULL, NULL), 0x63C2);
+        memset(&t, 0, sizeof(t));
+        assert_int_equal(scsim_card_tries(card, note_tries, &t), SCSIM_OK);
+        /* no resetting code is set on the shipped card: it is not reported */
+        assert_int_equal(t.n, 2);
+        assert_string_equal(t.names[0], "pw1");
+        assert_int_equal(t.tries[0], 2);
+        assert_string_equal(t.names[1], "pw3");
+        assert_int_equal(t.tries[1], 3);
+        scsim_card_free(&card);
+        scsim_profile_free(&p);
+}
+
 static void test_bad_arguments(void **state)
 {
         scsim_profile *p = NULL, *q = NULL;
@@ -299,6 +329,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_snapshot_restore),
             cmocka_unit_test(test_reset_state),
+            cmocka_unit_test(test_application_tries),
             cmocka_unit_test(test_bad_arguments),
             cmocka_unit_test(test_faults),
             cmocka_unit_test(test_tear),

@@ -303,6 +303,18 @@ static const struct cmd_def opgp_commands[] = {
     {0xe6, "TERMINATE DF", 0, opgp_terminate},
 };
 
+/* PW1, the resetting code when one is set, PW3: named as the profile section names them. */
+static void opgp_tries(const void *state, void (*fn)(void *arg, const char *name, unsigned tries),
+                       void *arg)
+{
+        static const char *const names[OPGP_NPW] = {"pw1", "resetting_code", "pw3"};
+        const struct opgp *st = state;
+
+        for (unsigned i = 0; i < OPGP_NPW; i++)
+                if (i != OPGP_RC || st->d.pw[i].len != 0)
+                        fn(arg, names[i], st->d.pw[i].tries);
+}
+
 const struct app_def app_openpgp = {
     .name = "openpgp",
     .commands = opgp_commands,
@@ -316,4 +328,5 @@ const struct app_def app_openpgp = {
     .df_name = opgp_df_name,
     .save = opgp_save,
     .load = opgp_load,
+    .tries = opgp_tries,
 };
