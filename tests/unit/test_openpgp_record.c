@@ -95,12 +95,67 @@ static void test_dropped_key_loads(void **state)
         opgp_close(&f);
 }
 
+/* A card with PIV (a key in 9A) and OpenPGP, each behind its own DF. */
+static const char two_apps[] =
+    "name: both\n"
+    "historical_bytes: \"00 31 F5 73 C0 01 E0 05 90 00\"\n"
+    "serial: \"53 43 50 47 00 00 00 01\"\n"
+    "files:\n"
+    "  piv:\n"
+    "    type: df\n"
+    "    fid: \"7F10\"\n"
+    "    aid: \"A0 00 00 03 08 00 00 10 00 01 00\"\n"
+    "    application: piv\n"
+    "    chvs:\n"
+    "      pin: {reference: \"80\", value: \"123456\", length: 6..8, format: digits,\n"
+    "            padding: FF, retries: 3, puk: puk}\n"
+    "      puk: {reference: \"81\", verifiable: false, value: \"12345678\", length: 6..8,\n"
+    "            format: bytes, padding: FF, retries: 3}\n"
+    "  openpgp:\n"
+    "    type: df\n"
+    "    fid: \"7F20\"\n"
+    "    aid: \"D2 76 00 01 24 01\"\n"
+    "    application: openpgp\n"
+    "piv:\n"
+    "  keys:\n"
+    "    9a: {algorithm: eccp256}\n"
+    "openpgp: {}\n";
+
+/* One application's commands encode no other application's record (its keys). */
+static void test_other_record_untouched(void **state)
+{
+        struct state_fx *fx = *state;
+        scsim_profile *p = NULL;
+        scsim_card *card;
+        scsim_diag diag;
+
+        if (scsim_profile_load_buffer("both.yaml", two_apps, sizeof(two_apps) - 1, &p, &diag) !=
+            SCSIM_OK)
+                fail_msg("two applications: %s", diag.message);
+        card = state_card(p, fx->path, SCSIM_OK);
+        encodings = 0;
+        run_steps(card, (const char *const[]){"00A4040006D27600012401 -> 9000", V83,
+                                              "00DA005B 03 414243 -> 9000", P256SIG,
+                                              "00200081" PW1 " -> 9000", NULL});
+        /* OpenPGP's data objects, attributes and passwords: PIV's key stays as written */
+        assert_int_equal(encodings, 0);
+        scsim_card_free(&card);
+        card = state_card(p, fx->path, SCSIM_OK);
+        run_steps(card,
+                  (const char *const[]){"00A4040006D27600012401 -> 9000",
+                                        "00CA006500 -> 650B 5B03414243 5F2D00 5F3500 9000", NULL});
+        scsim_card_free(&card);
+        scsim_profile_free(&p);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_tries_encode_no_key, state_fx_setup,
                                             state_fx_teardown),
             cmocka_unit_test_setup_teardown(test_dropped_key_loads, state_fx_setup,
+                                            state_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_other_record_untouched, state_fx_setup,
                                             state_fx_teardown),
         };
         return cmocka_run_group_tests_name("openpgp record", tests, NULL, NULL);

@@ -59,7 +59,7 @@ bool opgp_access_ok(const struct cmd *c, enum opgp_access acc)
 
 uint16_t opgp_commit(struct cmd *c, const struct opgp_data *before)
 {
-        if (card_commit(c->card) == 0)
+        if (card_commit_app(c->card, opgp_of(c)) == 0)
                 return SW_OK;
         /* memory never runs ahead of the file */
         opgp_of(c)->d = *before;
@@ -272,7 +272,7 @@ static uint16_t opgp_activate(struct cmd *c)
         {
                 struct opgp old = *op;
                 *op = *fresh;
-                if (card_commit(c->card) != 0) {
+                if (card_commit_app(c->card, op) != 0) {
                         *fresh = *op;
                         *op = old;
                         memcpy(op->ch, ch, sizeof(ch));
