@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 
-from scsimtest import check
+from scsimtest import check, fail
 from vpcd_peer import TIMEOUT, accept, frame, listen_loopback, recv_frame
 
 vpcd = sys.argv[1]
@@ -41,21 +41,47 @@ def stop(bridge):
             bridge.wait()
 
 
+def serve_everywhere():
+    """A bridge listening on 0.0.0.0 at a free port: (port, bridge, the lines it printed up to
+    saying so). The port free_port() probed may be taken before the bridge binds it (other tests
+    listen on loopback ports too); the bridge then says it cannot listen and exits, and the next
+    port is tried. Once the bridge says it listens, it holds the port: no one else can listen on
+    127.0.0.1 at that port, so a connection there reaches the bridge."""
+    for _ in range(20):
+        port = free_port()
+        bridge = subprocess.Popen([vpcd, "--reverse", "--listen", "0.0.0.0:%d" % port,
+                                   "--allow-remote", "-v"], stderr=subprocess.PIPE, text=True)
+        before = []
+        for line in bridge.stderr:
+            before.append(line)
+            # the bridge's own line, not the warning (which names the address too)
+            if "slot 0: listening on" in line:
+                return port, bridge, before
+        rc = bridge.wait(TIMEOUT)
+        if not any("cannot listen on" in line and "in use" in line for line in before):
+            fail("the bridge exited (%d) without listening: %s" % (rc, "".join(before)))
+    fail("no free port in 20 tries")
+
+
 port = free_port()
 refused(["--vpcd", "192.0.2.1:%d" % port], "connecting to 192.0.2.1")
 refused(["--reverse", "--listen", "0.0.0.0:%d" % port], "listening on every IPv4 interface")
 refused(["--reverse", "--listen", "[::]:%d" % port], "listening on every IPv6 interface")
 
+# A port another program listens on: the bridge says so and exits, never serving someone else's.
+squatter = socket.socket()
+squatter.bind(("127.0.0.1", 0))
+squatter.listen(1)
+r = subprocess.run([vpcd, "--reverse", "--listen", "0.0.0.0:%d" % squatter.getsockname()[1],
+                    "--allow-remote"], capture_output=True, text=True, timeout=TIMEOUT)
+check(r.returncode == 3 and "cannot listen on 0.0.0.0:%d" % squatter.getsockname()[1] in r.stderr
+      and "slot 0: listening on" not in r.stderr,
+      "a port in use: the bridge says it cannot listen there and exits 3")
+squatter.close()
+
 # Asked for: the warning comes first, then the card is served on every address, loopback too.
-bridge = subprocess.Popen([vpcd, "--reverse", "--listen", "0.0.0.0:%d" % port, "--allow-remote",
-                           "-v"], stderr=subprocess.PIPE, text=True)
+port, bridge, before = serve_everywhere()
 try:
-    before = []
-    for line in bridge.stderr:
-        before.append(line)
-        # the bridge's own line, not the warning (which names the address too): now it listens
-        if "slot 0: listening on" in line:
-            break
     warned = [line for line in before if WARNING in line]
     check(len(warned) == 1 and "warning" in warned[0] and "0.0.0.0:%d" % port in warned[0],
           "--allow-remote --listen 0.0.0.0: one warning naming the address, before listening")
