@@ -8,9 +8,9 @@
  * replace the store used to do (temporary, fdatasync, rename, fsync of the
  * directory). Rounds alternate all of them, so disk weather hits each
  * alike; a round's figure is the median of its operations' times, the
- * result the median of the rounds' figures and ratios. Two cards: the
- * default one, and PIV with four RSA-2048 keys, whose record a VERIFY must
- * not encode again.
+ * result the median of the rounds' figures and ratios. Three cards: the
+ * default one, PIV with four RSA-2048 keys, and OpenPGP with three, whose
+ * record holds the password counters and whose VERIFY must encode no key.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -57,6 +57,8 @@ static int sw_of(scsim_card *card, const uint8_t *apdu, size_t len)
 
 struct card_case {
         const char *name;
+        const uint8_t *select; /* the SELECT that comes first, or NULL */
+        size_t select_len;
         scsim_card *card;
         uint8_t wrong[16], right[16];
         size_t len;
@@ -185,31 +187,40 @@ static size_t image_size(const char *path)
 }
 
 /* profiles/piv.yaml with keys in its four standard slots. */
-static scsim_profile *piv_with_keys(void)
+static const char piv_keys[] = "  keys:\n"
+                               "    9a: {algorithm: rsa2048}\n"
+                               "    9c: {algorithm: rsa2048}\n"
+                               "    9d: {algorithm: rsa2048}\n"
+                               "    9e: {algorithm: rsa2048}\n";
+/* profiles/openpgp.yaml with its three keys. */
+static const char opgp_keys[] = "  keys:\n"
+                                "    sig: {algorithm: rsa2048}\n"
+                                "    dec: {algorithm: rsa2048}\n"
+                                "    aut: {algorithm: rsa2048}\n";
+
+/* A shipped profile (file in profiles/) whose commented `# keys:` example gives way to keys. */
+static scsim_profile *with_keys(const char *file, const char *keys)
 {
         static const char commented[] = "  # keys:\n";
-        static const char keys[] = "  keys:\n"
-                                   "    9a: {algorithm: rsa2048}\n"
-                                   "    9c: {algorithm: rsa2048}\n"
-                                   "    9d: {algorithm: rsa2048}\n"
-                                   "    9e: {algorithm: rsa2048}\n";
         scsim_profile *p = NULL;
-        char *text = NULL, *at, *out = NULL;
-        FILE *fp = fopen(SCSIM_SOURCE_DIR "/profiles/piv.yaml", "rb");
+        char *text = NULL, *at, *out = NULL, path[512];
+        FILE *fp;
         long len;
 
+        snprintf(path, sizeof(path), "%s/profiles/%s", SCSIM_SOURCE_DIR, file);
+        fp = fopen(path, "rb");
         if (fp == NULL || fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 ||
             fseek(fp, 0, SEEK_SET) != 0 || (text = calloc(1, (size_t)len + 1)) == NULL ||
             fread(text, 1, (size_t)len, fp) != (size_t)len)
                 goto out;
         if ((at = strstr(text, commented)) == NULL ||
-            (out = calloc(1, (size_t)len + sizeof(keys))) == NULL)
+            (out = calloc(1, (size_t)len + strlen(keys) + 1)) == NULL)
                 goto out;
         memcpy(out, text, (size_t)(at - text));
         strcat(out, keys);
         /* the commented example lines after it are comments still */
         strcat(out, at + strlen(commented));
-        if (scsim_profile_load_buffer("piv-keys.yaml", out, strlen(out), &p, NULL) != SCSIM_OK)
+        if (scsim_profile_load_buffer(file, out, strlen(out), &p, NULL) != SCSIM_OK)
                 p = NULL;
 out:
         if (fp != NULL)
@@ -221,8 +232,6 @@ out:
 
 static int setup_case(struct card_case *k, const scsim_profile *p, const char *path)
 {
-        static const uint8_t sel[] = {0x00, 0xa4, 0x04, 0x0c, 0x09, 0xa0, 0x00,
-                                      0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00};
         scsim_diag diag;
 
         if ((k->card = scsim_card_new(p)) == NULL ||
@@ -231,7 +240,7 @@ static int setup_case(struct card_case *k, const scsim_profile *p, const char *p
                 fprintf(stderr, "state-commit: %s: %s\n", k->name, diag.message);
                 return -1;
         }
-        if (strcmp(k->name, "piv") == 0 && sw_of(k->card, sel, sizeof(sel)) != 0x9000)
+        if (k->select != NULL && sw_of(k->card, k->select, k->select_len) != 0x9000)
                 return -1;
         k->image = image_size(path);
         return k->image > 0 ? 0 : -1;
@@ -301,9 +310,15 @@ out:
 
 int main(int argc, char **argv)
 {
+        static const uint8_t sel_piv[] = {0x00, 0xa4, 0x04, 0x0c, 0x09, 0xa0, 0x00,
+                                          0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00};
+        static const uint8_t sel_opgp[] = {0x00, 0xa4, 0x04, 0x00, 0x06, 0xd2,
+                                           0x76, 0x00, 0x01, 0x24, 0x01};
         size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100;
         char dir[] = "/tmp/scsim-bench-XXXXXX", path[64], cmd[96];
         struct card_case def = {"default",
+                                NULL,
+                                0,
                                 NULL,
                                 {0x00, 0x20, 0x00, 0x01, 0x04, '9', '9', '9', '9'},
                                 {0x00, 0x20, 0x00, 0x01, 0x04, '1', '2', '3', '4'},
@@ -311,12 +326,23 @@ int main(int argc, char **argv)
                                 0};
         struct card_case piv = {
             "piv",
+            sel_piv,
+            sizeof(sel_piv),
             NULL,
             {0x00, 0x20, 0x00, 0x80, 0x08, '9', '9', '9', '9', '9', '9', 0xff, 0xff},
             {0x00, 0x20, 0x00, 0x80, 0x08, '1', '2', '3', '4', '5', '6', 0xff, 0xff},
             13,
             0};
-        scsim_profile *p = NULL, *pk = NULL;
+        /* VERIFY 81 (PW1 for signing), the counter in the OpenPGP record */
+        struct card_case opgp = {"openpgp",
+                                 sel_opgp,
+                                 sizeof(sel_opgp),
+                                 NULL,
+                                 {0x00, 0x20, 0x00, 0x81, 0x06, '9', '9', '9', '9', '9', '9'},
+                                 {0x00, 0x20, 0x00, 0x81, 0x06, '1', '2', '3', '4', '5', '6'},
+                                 11,
+                                 0};
+        scsim_profile *p = NULL, *pk = NULL, *po = NULL;
         int ok = 1;
 
         if (n == 0 || mkdtemp(dir) == NULL)
@@ -326,15 +352,21 @@ int main(int argc, char **argv)
             bench(&def, dir, n) != 0)
                 goto fail;
         snprintf(path, sizeof(path), "%s/piv.state", dir);
-        if ((pk = piv_with_keys()) == NULL || setup_case(&piv, pk, path) != 0 ||
+        if ((pk = with_keys("piv.yaml", piv_keys)) == NULL || setup_case(&piv, pk, path) != 0 ||
             bench(&piv, dir, n) != 0)
+                goto fail;
+        snprintf(path, sizeof(path), "%s/openpgp.state", dir);
+        if ((po = with_keys("openpgp.yaml", opgp_keys)) == NULL ||
+            setup_case(&opgp, po, path) != 0 || bench(&opgp, dir, n) != 0)
                 goto fail;
         ok = 0;
 fail:
         scsim_card_free(&def.card);
         scsim_card_free(&piv.card);
+        scsim_card_free(&opgp.card);
         scsim_profile_free(&p);
         scsim_profile_free(&pk);
+        scsim_profile_free(&po);
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
         if (system(cmd) != 0)
                 ok = 1;

@@ -100,8 +100,9 @@ struct app_def {
          * it); load builds a new state from such bytes, or fails with -1 for
          * bytes it cannot use. NULL: nothing durable beyond the core's. The
          * record is encoded when the card is attached to a file and on each
-         * card_commit() or card_commit_app() (card_internal.h), never on
-         * card_commit_core(), which the core's counters use.
+         * card_commit_app() of its own state (card_internal.h), never on
+         * another application's nor on card_commit_core(), which the core's
+         * counters use: a record whose state did not change is not encoded.
          */
         int (*save)(const void *state, uint8_t **buf, size_t *len);
         int (*load)(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf,

@@ -100,13 +100,13 @@ struct cmd {
 /*
  * Make a change to the durable state durable before the command answers.
  * Returns 0, or -1: nothing of the change may be relied on, so the caller
- * puts memory back as it was and answers 6581. card_commit encodes every
- * application's record anew (any state may have changed); card_commit_app
- * only that of app_state's application; card_commit_core none, for a
- * change to the core's state alone (counters, codes, EF contents), which
- * reuses each record as last written.
+ * puts memory back as it was and answers 6581. card_commit_app encodes
+ * only the record of app_state's application (one application's command
+ * changes no other's record; a state the card does not know has every
+ * record encoded); card_commit_core none, for a change to the core's state
+ * alone (counters, codes, limits, EF contents), which reuses each record as
+ * last written.
  */
-int card_commit(struct scsim_card *card);
 int card_commit_app(struct scsim_card *card, const void *app_state);
 int card_commit_core(struct scsim_card *card);
 /*
@@ -117,7 +117,7 @@ int card_commit_core(struct scsim_card *card);
  * it is not written at all until the next write or until the card goes, so
  * that right codes on a full counter write nothing after the first (the
  * decrement each one makes is then what the disk holds already). 0 or -1,
- * as card_commit.
+ * as card_commit_app.
  */
 int card_commit_restore(struct scsim_card *card, const void *app_state, bool was_full);
 

@@ -21,11 +21,6 @@ static int app_index(const struct scsim_card *card, const void *app_state)
         return app_state != NULL ? CARD_COMMIT_ALL : CARD_COMMIT_CORE;
 }
 
-int card_commit(struct scsim_card *card)
-{
-        return commit(card, CARD_COMMIT_ALL, CARD_WRITE_DURABLE);
-}
-
 int card_commit_app(struct scsim_card *card, const void *app_state)
 {
         return commit(card, app_index(card, app_state), CARD_WRITE_DURABLE);

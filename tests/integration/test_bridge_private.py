@@ -11,13 +11,12 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 
 from scsimtest import check
-from vpcd_peer import TIMEOUT, start_listening_bridge
+from vpcd_peer import TIMEOUT, free_port, start_listening_bridge
 
 NOBODY = 65534
 src = sys.argv[1]
@@ -36,22 +35,14 @@ hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
 resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def start(extra=()):
-    args = [vpcd, "--reverse", "--listen", "127.0.0.1:%d" % free_port(), "-v"] + list(extra)
+    args = [vpcd, "--reverse", "--listen", "127.0.0.1:{port}", "-v"] + list(extra)
     if run_as is not None:
         args = ["setpriv", "--reuid=%d" % run_as, "--regid=%d" % run_as, "--clear-groups"] + args
     old = os.getcwd()
     os.chdir(cores)
     try:
-        bridge, _ = start_listening_bridge(args, os.path.join(work, "bridge.log"))
+        bridge, _, _ = start_listening_bridge(args, os.path.join(work, "bridge.log"))
     finally:
         os.chdir(old)
     return bridge

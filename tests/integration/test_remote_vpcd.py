@@ -4,24 +4,18 @@ it, a warning that vpcd has no authentication, then the bridge serves as usual; 
 loopback. Needs no pcscd: the test plays vpcd.
 
 Usage: test_remote_vpcd.py SCSIM_VPCD"""
+import os
 import signal
 import socket
 import subprocess
 import sys
 
 from scsimtest import check
-from vpcd_peer import TIMEOUT, accept, frame, listen_loopback, recv_frame
+from vpcd_peer import (TIMEOUT, accept, frame, free_port, listen_loopback, recv_frame,
+                       start_listening_bridge)
 
 vpcd = sys.argv[1]
 WARNING = "vpcd has no authentication"
-
-
-def free_port():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
 
 
 def refused(args, what):
@@ -46,17 +40,22 @@ refused(["--vpcd", "192.0.2.1:%d" % port], "connecting to 192.0.2.1")
 refused(["--reverse", "--listen", "0.0.0.0:%d" % port], "listening on every IPv4 interface")
 refused(["--reverse", "--listen", "[::]:%d" % port], "listening on every IPv6 interface")
 
+# A port another program listens on: the bridge says so and exits, never serving someone else's.
+squatter = socket.socket()
+squatter.bind(("127.0.0.1", 0))
+squatter.listen(1)
+r = subprocess.run([vpcd, "--reverse", "--listen", "0.0.0.0:%d" % squatter.getsockname()[1],
+                    "--allow-remote"], capture_output=True, text=True, timeout=TIMEOUT)
+check(r.returncode == 3 and "cannot listen on 0.0.0.0:%d" % squatter.getsockname()[1] in r.stderr
+      and "slot 0: listening on" not in r.stderr,
+      "a port in use: the bridge says it cannot listen there and exits 3")
+squatter.close()
+
 # Asked for: the warning comes first, then the card is served on every address, loopback too.
-bridge = subprocess.Popen([vpcd, "--reverse", "--listen", "0.0.0.0:%d" % port, "--allow-remote",
-                           "-v"], stderr=subprocess.PIPE, text=True)
+bridge, before, port = start_listening_bridge(
+    [vpcd, "--reverse", "--listen", "0.0.0.0:{port}", "--allow-remote", "-v"], os.devnull)
 try:
-    before = []
-    for line in bridge.stderr:
-        before.append(line)
-        # the bridge's own line, not the warning (which names the address too): now it listens
-        if "slot 0: listening on" in line:
-            break
-    warned = [line for line in before if WARNING in line]
+    warned = [line for line in before.splitlines() if WARNING in line]
     check(len(warned) == 1 and "warning" in warned[0] and "0.0.0.0:%d" % port in warned[0],
           "--allow-remote --listen 0.0.0.0: one warning naming the address, before listening")
     s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
@@ -65,7 +64,9 @@ try:
     check(atr is not None and len(atr) > 2, "the card answers the ATR request")
     s.close()
 finally:
-    check(stop(bridge) == 0, "SIGTERM: exit 0")
+    # stopped whatever happened, its exit checked only when nothing did: a failure shows itself
+    code = stop(bridge)
+check(code == 0, "SIGTERM: exit 0")
 
 # Connecting out to a remote vpcd: the warning says so (the address need not answer).
 bridge = subprocess.Popen([vpcd, "--vpcd", "192.0.2.1:%d" % port, "--allow-remote"],
@@ -87,6 +88,7 @@ try:
     check(recv_frame(c) is not None, "loopback: the bridge connects and answers")
     c.close()
 finally:
-    check(stop(bridge) == 0, "SIGTERM: exit 0")
+    code = stop(bridge)
+check(code == 0, "SIGTERM: exit 0")
 err = bridge.stderr.read()
 check(WARNING not in err, "loopback: no warning")

@@ -19,12 +19,8 @@ artifacts = sys.argv[2]
 os.makedirs(artifacts, exist_ok=True)
 log_path = os.path.join(artifacts, "reverse_idle.log")
 
-probe = socket.socket()
-probe.bind(("127.0.0.1", 0))
-port = probe.getsockname()[1]
-probe.close()
-bridge, started = start_listening_bridge(
-    [vpcd, "--reverse", "--listen", "127.0.0.1:%d" % port, "-v"], log_path)
+bridge, started, port = start_listening_bridge(
+    [vpcd, "--reverse", "--listen", "127.0.0.1:{port}", "-v"], log_path)
 try:
     _, idle = bridge_bounds(started)
     t0 = time.monotonic()  # before connecting: the bridge's clock starts at its accept

@@ -105,22 +105,47 @@ def bridge_bounds(text):
     return int(m.group(1)), int(m.group(2))
 
 
-def start_listening_bridge(args, log_path):
-    """Start scsim-vpcd --reverse ARGS -v; return once it listens (its log line says so: a blocking
-    read, no polling) with the process and its log so far. The rest of its log goes to log_path."""
-    log = open(log_path, "w")
-    bridge = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
-    seen = ""
-    for line in bridge.stderr:
-        log.write(line)
-        seen += line
-        if "listening on" in line:
-            break
+def free_port():
+    """A port free on loopback now; free for as long as no one else takes it."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
 
-    def pump():
+
+def start_listening_bridge(args, log_path, slots=2, tries=20):
+    """Start scsim-vpcd --reverse ARGS -v, "{port}" in ARGS standing for a free port; return once
+    all its slots listen (their log lines say so: a blocking read, no polling) with the process,
+    its log so far and the port. With one card the bridge listens for two slots, the second (a
+    spare card) on the next port. The rest of its log goes to log_path. A port probed free can be
+    taken before the bridge binds it, and the next one was never probed (tests and pcscd of other
+    runs listen on loopback ports too): the bridge then says it cannot listen and exits, and
+    another port is tried. Once a slot listens it holds its port, and no one else can listen
+    there: a connection to it reaches the bridge."""
+    for _ in range(tries):
+        port = free_port()
+        bridge = subprocess.Popen([a.replace("{port}", str(port)) for a in args],
+                                  stderr=subprocess.PIPE, text=True)
+        seen = ""
         for line in bridge.stderr:
-            log.write(line)
-        log.close()
+            seen += line
+            # the bridge's own line (a warning about a remote address says "listening on" too)
+            if "slot %d: listening on" % (slots - 1) in line:
+                break
+        else:
+            rc = bridge.wait(TIMEOUT)
+            if "cannot listen on" in seen and "in use" in seen:
+                continue
+            raise RuntimeError("scsim-vpcd exited (%d) without listening:\n%s" % (rc, seen))
+        log = open(log_path, "w")
+        log.write(seen)
 
-    threading.Thread(target=pump, daemon=True).start()
-    return bridge, seen
+        def pump():
+            for line in bridge.stderr:
+                log.write(line)
+            log.close()
+
+        threading.Thread(target=pump, daemon=True).start()
+        return bridge, seen, port
+    raise RuntimeError("no free port for scsim-vpcd in %d tries" % tries)

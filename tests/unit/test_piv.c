@@ -28,6 +28,18 @@
 #include "card_steps.h"
 #include "state_helpers.h"
 
+/* piv_save, wrapped at link time (-Wl,--wrap=piv_save): how often the PIV record is encoded. */
+int __real_piv_save(const void *state, uint8_t **buf, size_t *len);
+int __wrap_piv_save(const void *state, uint8_t **buf, size_t *len);
+
+static unsigned piv_saves;
+
+int __wrap_piv_save(const void *state, uint8_t **buf, size_t *len)
+{
+        piv_saves++;
+        return __real_piv_save(state, buf, len);
+}
+
 #define SEL                                                                                        \
         "00A4040009A0000003080000100000 -> 6117 4F06000010000100 790D 4F0BA0000003080000100001 "   \
         "00 9000"
@@ -1156,6 +1168,30 @@ static void test_set_pin_retries(void **state)
         assert_int_equal(system(cmd), 0);
 }
 
+/* SET PIN RETRIES changes the core's counters alone: the PIV record (keys) is not encoded again. */
+static void test_set_pin_retries_core_only(void **state)
+{
+        struct fx *f = *state;
+        char dir[] = "/tmp/scsim-piv-XXXXXX", path[64], cmd[128];
+        scsim_card *card;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/piv.state", dir);
+        card = durable_card(f->p, path, SCSIM_OK);
+        run_steps(card, (const char *const[]){"00200080" PIN " -> 9000", NULL});
+        assert_int_equal(mutual_auth(card, 0x03, mgm_default, 8, des3, false), 0x9000);
+        piv_saves = 0;
+        run_steps(card, (const char *const[]){"00FA0506 -> 9000", NULL});
+        assert_int_equal(piv_saves, 0);
+        scsim_card_free(&card);
+        card = durable_card(f->p, path, SCSIM_OK);
+        run_steps(card, (const char *const[]){"00F7008000 -> 0101FF 050101 06020505 9000",
+                                              "00F7008100 -> 0101FF 050101 06020606 9000", NULL});
+        scsim_card_free(&card);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 static void test_profile_errors(void **state)
 {
         static const struct {
@@ -1250,6 +1286,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_import_key, setup, teardown),
             cmocka_unit_test_setup_teardown(test_global_pin, setup, teardown),
             cmocka_unit_test_setup_teardown(test_set_pin_retries, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_set_pin_retries_core_only, setup, teardown),
             cmocka_unit_test(test_profile_errors),
             cmocka_unit_test(test_profile_key_errors),
         };

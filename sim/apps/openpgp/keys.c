@@ -53,19 +53,21 @@ static uint16_t install_key(struct cmd *c, enum opgp_key k, EVP_PKEY *key, uint8
                             const struct opgp_data *before)
 {
         struct opgp *op = opgp_of(c);
-        EVP_PKEY *old = op->key[k];
+        struct opgp_held old;
 
-        op->key[k] = key;
+        if (opgp_key_swap(op, k, key, &old) != 0) {
+                EVP_PKEY_free(key);
+                return SW_MEMORY_FAILURE;
+        }
         op->d.key_status[k] = status;
         /* 4.4.3.9: a new signature key starts counting from zero */
         if (k == OPGP_SIG)
                 op->d.sig_count = 0;
         if (opgp_commit(c, before) != SW_OK) {
-                op->key[k] = old;
-                EVP_PKEY_free(key);
+                opgp_key_restore(op, k, &old);
                 return SW_MEMORY_FAILURE;
         }
-        EVP_PKEY_free(old);
+        opgp_held_free(&old);
         return SW_OK;
 }
 
@@ -241,6 +243,7 @@ uint16_t opgp_put_attributes(struct cmd *c, enum opgp_key k, const uint8_t *v, s
         struct opgp *op = opgp_of(c);
         struct opgp_alg alg;
         struct opgp_data before;
+        struct opgp_held old = {NULL, NULL, 0};
         bool drop;
         uint16_t sw;
 
@@ -251,12 +254,16 @@ uint16_t opgp_put_attributes(struct cmd *c, enum opgp_key k, const uint8_t *v, s
         before = op->d;
         opgp_do_set(&op->d, (enum opgp_slot)(DO_ATTR_SIG + k), v, len);
         drop = op->key[k] != NULL && !opgp_key_fits(op->key[k], &alg);
-        if (drop)
+        /* the key leaves before the commit: the record must not keep a key its status denies */
+        if (drop) {
+                (void)opgp_key_swap(op, k, NULL, &old); /* without a key nothing is encoded */
                 op->d.key_status[k] = KEY_ABSENT;
-        if ((sw = opgp_commit(c, &before)) == SW_OK && drop) {
-                EVP_PKEY_free(op->key[k]);
-                op->key[k] = NULL;
         }
+        sw = opgp_commit(c, &before);
+        if (drop && sw == SW_OK)
+                opgp_held_free(&old);
+        else if (drop)
+                opgp_key_restore(op, k, &old);
         OPENSSL_cleanse(&before, sizeof(before));
         return sw;
 }

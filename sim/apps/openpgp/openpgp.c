@@ -59,7 +59,7 @@ bool opgp_access_ok(const struct cmd *c, enum opgp_access acc)
 
 uint16_t opgp_commit(struct cmd *c, const struct opgp_data *before)
 {
-        if (card_commit(c->card) == 0)
+        if (card_commit_app(c->card, opgp_of(c)) == 0)
                 return SW_OK;
         /* memory never runs ahead of the file */
         opgp_of(c)->d = *before;
@@ -87,8 +87,10 @@ static void opgp_clear_channel(void *state, unsigned chno)
 
 void opgp_free_contents(struct opgp *op)
 {
-        for (size_t k = 0; k < OPGP_NKEYS; k++)
-                EVP_PKEY_free(op->key[k]);
+        for (size_t k = 0; k < OPGP_NKEYS; k++) {
+                struct opgp_held h = {op->key[k], op->der[k], op->der_len[k]};
+                opgp_held_free(&h);
+        }
         OPENSSL_cleanse(op, sizeof(*op));
 }
 
@@ -126,7 +128,8 @@ static int load_key(struct opgp *op, const scsim_profile *p, const struct prof_o
                 op->key[k] = opgp_generate(&alg);
                 op->d.key_status[k] = KEY_GENERATED;
         }
-        if (op->key[k] == NULL || !opgp_key_fits(op->key[k], &alg))
+        if (op->key[k] == NULL || !opgp_key_fits(op->key[k], &alg) ||
+            opgp_key_encode(op->key[k], &op->der[k], &op->der_len[k]) != 0)
                 return -1;
         if (pk->has_fpr)
                 opgp_do_set(&op->d, fpr[k], pk->fpr, sizeof(pk->fpr));
@@ -269,7 +272,7 @@ static uint16_t opgp_activate(struct cmd *c)
         {
                 struct opgp old = *op;
                 *op = *fresh;
-                if (card_commit(c->card) != 0) {
+                if (card_commit_app(c->card, op) != 0) {
                         *fresh = *op;
                         *op = old;
                         memcpy(op->ch, ch, sizeof(ch));

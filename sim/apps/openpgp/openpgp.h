@@ -93,6 +93,13 @@ struct opgp {
         const struct prof_openpgp *sec; /* the profile's section (borrowed from the profile) */
         struct opgp_data d;
         EVP_PKEY *key[OPGP_NKEYS];
+        /*
+         * Each key's DER (i2d_PrivateKey), made when the key is set: the
+         * state record copies it, so that a commit of a counter or a
+         * password, which changes no key, encodes none.
+         */
+        uint8_t *der[OPGP_NKEYS];
+        size_t der_len[OPGP_NKEYS];
         struct opgp_chan ch[CARD_CHANNELS];
 };
 
@@ -160,6 +167,23 @@ uint16_t opgp_import_key(struct cmd *c, const uint8_t *v, size_t len);
 uint16_t opgp_put_attributes(struct cmd *c, enum opgp_key k, const uint8_t *v, size_t len);
 
 /* state.c: the OpenPGP record of the state file (the contract's save and load). */
+/* A key taken out of its place with its DER, to be put back or freed. */
+struct opgp_held {
+        EVP_PKEY *key;
+        uint8_t *der;
+        size_t der_len;
+};
+/* key's DER into a new buffer (*der, *len). 0 or -1. */
+int opgp_key_encode(const EVP_PKEY *key, uint8_t **der, size_t *len);
+/*
+ * Put key (owned from here on; NULL: none) in place of key k with its DER,
+ * made now; the old key and DER go to *old. 0, or -1 with nothing changed
+ * (key still the caller's) when the DER cannot be made.
+ */
+int opgp_key_swap(struct opgp *op, enum opgp_key k, EVP_PKEY *key, struct opgp_held *old);
+/* Put held back as key k, freeing the key and DER there now. */
+void opgp_key_restore(struct opgp *op, enum opgp_key k, struct opgp_held *held);
+void opgp_held_free(struct opgp_held *h);
 int opgp_save(const void *state, uint8_t **buf, size_t *len);
 int opgp_load(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf, size_t len,
               void **state);

@@ -66,6 +66,56 @@ static void w_u16(struct wbuf *w, size_t v)
         w_u8(w, (unsigned)v & 0xff);
 }
 
+int opgp_key_encode(const EVP_PKEY *key, uint8_t **der, size_t *len)
+{
+        uint8_t *p = NULL;
+        int n = i2d_PrivateKey(key, &p);
+
+        *der = NULL;
+        *len = 0;
+        if (n <= 0 || n > 0xffff) {
+                OPENSSL_free(p);
+                return -1;
+        }
+        *der = p;
+        *len = (size_t)n;
+        return 0;
+}
+
+void opgp_held_free(struct opgp_held *h)
+{
+        EVP_PKEY_free(h->key);
+        if (h->der != NULL)
+                OPENSSL_clear_free(h->der, h->der_len);
+        *h = (struct opgp_held){NULL, NULL, 0};
+}
+
+int opgp_key_swap(struct opgp *op, enum opgp_key k, EVP_PKEY *key, struct opgp_held *old)
+{
+        uint8_t *der = NULL;
+        size_t len = 0;
+
+        if (key != NULL && opgp_key_encode(key, &der, &len) != 0)
+                return -1;
+        *old = (struct opgp_held){op->key[k], op->der[k], op->der_len[k]};
+        op->key[k] = key;
+        op->der[k] = der;
+        op->der_len[k] = len;
+        return 0;
+}
+
+void opgp_key_restore(struct opgp *op, enum opgp_key k, struct opgp_held *held)
+{
+        struct opgp_held now = {op->key[k], op->der[k], op->der_len[k]};
+
+        op->key[k] = held->key;
+        op->der[k] = held->der;
+        op->der_len[k] = held->der_len;
+        *held = (struct opgp_held){NULL, NULL, 0};
+        opgp_held_free(&now);
+}
+
+/* The keys as their DER, made when each was set: a commit that changed no key encodes none. */
 static void save_keys(struct wbuf *w, const struct opgp *op)
 {
         size_t n = 0;
@@ -74,20 +124,15 @@ static void save_keys(struct wbuf *w, const struct opgp *op)
                 n += op->key[k] != NULL;
         w_u8(w, (unsigned)n);
         for (size_t k = 0; k < OPGP_NKEYS; k++) {
-                uint8_t *der = NULL;
-                int dlen;
                 if (op->key[k] == NULL)
                         continue;
-                dlen = i2d_PrivateKey(op->key[k], &der);
-                if (dlen <= 0 || dlen > 0xffff) {
-                        OPENSSL_free(der);
+                if (op->der[k] == NULL) {
                         w->failed = true;
                         return;
                 }
                 w_u8(w, (unsigned)k);
-                w_u16(w, (size_t)dlen);
-                w_put(w, der, (size_t)dlen);
-                OPENSSL_clear_free(der, (size_t)dlen);
+                w_u16(w, op->der_len[k]);
+                w_put(w, op->der[k], op->der_len[k]);
         }
 }
 
@@ -235,6 +280,11 @@ static int load_keys(struct rcur *r, struct opgp *op)
                     opgp_key_alg(&op->d, (enum opgp_key)k, &alg) != 0 ||
                     !opgp_key_fits(op->key[k], &alg))
                         return -1;
+                /* the bytes just decoded are the key's DER: kept, not made again */
+                if ((op->der[k] = OPENSSL_malloc(dlen)) == NULL)
+                        return -1;
+                memcpy(op->der[k], v, dlen);
+                op->der_len[k] = dlen;
         }
         return 0;
 }

@@ -40,7 +40,7 @@ static uint16_t install_key(struct cmd *c, int idx, EVP_PKEY *key, enum prof_piv
         s->alg = alg;
         s->pin_policy = policy != POLICY_DEFAULT ? policy : piv_default_policy(c->apdu->p2);
         s->origin = origin;
-        if (card_commit(c->card) != 0) {
+        if (card_commit_app(c->card, piv_of(c)) != 0) {
                 *s = old;
                 EVP_PKEY_free(key);
                 return SW_MEMORY_FAILURE;

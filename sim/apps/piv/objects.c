@@ -145,7 +145,7 @@ static uint16_t store_obj(struct cmd *c, uint32_t tag, const uint8_t *tlv, size_
                 memcpy(old, o->data, old_len);
         if (piv_set_obj(piv, tag, tlv, len) != 0) {
                 sw = SW_FILE_FULL;
-        } else if (card_commit(c->card) != 0) {
+        } else if (card_commit_app(c->card, piv) != 0) {
                 /* the old object fits where the new one was: set_obj cannot fail here */
                 piv_set_obj(piv, tag, old, old_len);
                 sw = SW_MEMORY_FAILURE;

@@ -113,7 +113,7 @@ uint16_t piv_set_mgm_key(struct cmd *c)
         OPENSSL_cleanse(piv->mgm_key, sizeof(piv->mgm_key));
         memcpy(piv->mgm_key, a->data + 3, klen);
         piv->mgm_alg = alg;
-        if (card_commit(c->card) != 0) {
+        if (card_commit_app(c->card, piv) != 0) {
                 memcpy(piv->mgm_key, old_key, sizeof(old_key));
                 piv->mgm_alg = old_alg;
                 sw = SW_MEMORY_FAILURE;
@@ -155,7 +155,7 @@ uint16_t piv_set_pin_retries(struct cmd *c)
                 st->limit = i == 0 ? a->p1 : a->p2;
                 st->tries = st->limit;
         }
-        if (card_commit(card) != 0) {
+        if (card_commit_core(card) != 0) {
                 card->st.chv[pin] = old_pin;
                 card->st.chv[puk] = old_puk;
                 sw = SW_MEMORY_FAILURE;
@@ -204,7 +204,7 @@ uint16_t piv_reset(struct cmd *c)
                 st->limit = pc->retries;
                 st->enabled = pc->enabled;
         }
-        if (card_commit(card) != 0) {
+        if (card_commit_app(card, piv) != 0) {
                 piv_free_contents(piv);
                 *piv = old;
                 card->st.chv[pin] = old_pin;
