@@ -105,10 +105,12 @@ struct cmd {
  * changes no other's record; a state the card does not know has every
  * record encoded); card_commit_core none, for a change to the core's state
  * alone (counters, codes, limits, EF contents), which reuses each record as
- * last written.
+ * last written; card_commit_all every record, for a change to the whole
+ * state at once (a snapshot put back).
  */
 int card_commit_app(struct scsim_card *card, const void *app_state);
 int card_commit_core(struct scsim_card *card);
+int card_commit_all(struct scsim_card *card);
 /*
  * A counter restored after a match: a change whose loss in a crash can
  * only cost a try, never give one. app_state: the application whose state

@@ -31,6 +31,11 @@ int card_commit_core(struct scsim_card *card)
         return commit(card, CARD_COMMIT_CORE, CARD_WRITE_DURABLE);
 }
 
+int card_commit_all(struct scsim_card *card)
+{
+        return commit(card, CARD_COMMIT_ALL, CARD_WRITE_DURABLE);
+}
+
 int card_commit_restore(struct scsim_card *card, const void *app_state, bool was_full)
 {
         return commit(card, app_index(card, app_state),

@@ -140,7 +140,7 @@ int scsim_card_restore(scsim_card *card, const scsim_snapshot *snap)
         /* Power goes first: a handler's volatile state must not outlive the state it was about. */
         scsim_card_power_off(card);
         exchange(card, &st, apps);
-        if (card_commit(card) != 0) {
+        if (card_commit_all(card) != 0) {
                 exchange(card, &st, apps); /* back: the file still holds the old state */
                 free_apps(card, apps);
                 wipe_free(st.ef, st.ef_len);
