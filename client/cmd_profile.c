@@ -173,6 +173,8 @@ static void show_chvs(const scsim_profile *p, uint16_t df, int depth)
                 indent(depth + 2);
                 printf("padding: %s\n", paddings[c->padding]);
                 indent(depth + 2);
+                printf("malformed: %s\n", c->malformed_is_wrong ? "wrong" : "refused");
+                indent(depth + 2);
                 printf("retries: %u\n", c->retries);
                 if (c->puk != PROF_NONE) {
                         indent(depth + 2);

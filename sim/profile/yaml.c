@@ -73,12 +73,13 @@ enum {
         C_MAY_DISABLE,
         C_ENABLED,
         C_KEEP,
+        C_MALFORMED,
         C_N
 };
 static const char *const chv_fields[C_N] = {
     "reference",        "verifiable", "value", "value_hex",           "length",      "format",
     "padding",          "retries",    "puk",   "reset_retry_counter", "may_disable", "enabled",
-    "keep_on_deselect",
+    "keep_on_deselect", "malformed",
 };
 
 enum { K_REFERENCE, K_ALGORITHM, K_VALUE, K_RETRIES, K_KEEP, K_N };
@@ -915,6 +916,7 @@ static int build_chv(struct yaml_loader *ld, size_t i)
 {
         static const char *const formats[] = {"digits", "alnum", "bytes"};
         static const char *const paddings[] = {"none", "FF", "00"};
+        static const char *const malformed[] = {"refused", "wrong"};
         const struct ent *e = &ld->chvs[i];
         struct prof_chv c;
         struct fy_node *vn;
@@ -969,6 +971,12 @@ static int build_chv(struct yaml_loader *ld, size_t i)
                     0)
                         goto fail;
                 c.padding = (enum prof_chv_padding)w;
+        }
+        if (e->v[C_MALFORMED] != NULL) {
+                if (yaml_enum(ld, e->v[C_MALFORMED], e->kp[C_MALFORMED], "malformed", malformed, 2,
+                              &w) != 0)
+                        goto fail;
+                c.malformed_is_wrong = w == 1;
         }
         if (e->v[C_VALUE] != NULL) {
                 const char *s;
