@@ -395,6 +395,71 @@ static void test_state_keeps_25519(void **state)
         rmdir(dir);
 }
 
+/*
+ * Mutated YubiKey commands (attestation, MOVE KEY, Curve25519 use, the
+ * management application, the PIN rules) never crash the card and answer
+ * only documented status words.
+ */
+static void test_mutated(void **state)
+{
+        static const char *const seeds[] = {
+            "00F99A00",
+            "00F6829A",
+            "00F6FF9A",
+            "0087E09A 08 7C06 8200 8102 CAFE",
+            "0087E19D 26 7C24 8200 8520 0900000000000000000000000000000000000000000000000000000000"
+            "000000",
+            "00FEE082 22 0720 0102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F20",
+            "00A4040008A000000527471117",
+            "001D0000",
+            "00200080 08 FFFFFFFFFFFFFFFF",
+            "00240080 10 313233343536FFFF 3132FFFFFFFFFFFF",
+            "002C0080 10 FFFFFFFFFFFFFFFF FFFFFFFFFFFFFFFF",
+            "00A4040009A00000030800001000",
+        };
+        static const uint16_t ok_sw[] = {0x9000, 0x6700, 0x6881, 0x6882, 0x6883, 0x6884,
+                                         0x6982, 0x6983, 0x6985, 0x6a80, 0x6a82, 0x6a86,
+                                         0x6a88, 0x6d00, 0x6e00, 0x6986, 0x6a81, 0x6b00};
+        struct fx *f = *state;
+        uint32_t rng = 0x57u;
+        uint8_t apdu[128], out[SCSIM_RAPDU_MAX];
+        EVP_PKEY *a = piv_gen_pub(f->card, 0x9a, ALG_ED25519),
+                 *b = piv_gen_pub(f->card, 0x9d, ALG_X25519);
+
+        for (unsigned iter = 0; iter < 5000; iter++) {
+                const char *seed;
+                size_t n, rn = 0, i;
+                uint16_t sw;
+
+                rng = rng * 1103515245u + 12345u;
+                seed = seeds[(rng >> 8) % (sizeof(seeds) / sizeof(seeds[0]))];
+                n = hex_parse(seed, apdu, sizeof(apdu));
+                for (unsigned m = 0; m < 1 + (rng >> 28) % 3; m++) {
+                        rng = rng * 1103515245u + 12345u;
+                        if ((rng >> 12) % 3 == 2 && n > 4)
+                                n -= 1 + (rng >> 16) % (n - 4);
+                        else
+                                apdu[(rng >> 16) % n] ^= (uint8_t)(1u << ((rng >> 4) % 8));
+                }
+                apdu[0] &= 0x13;     /* no secure messaging */
+                if (apdu[1] == 0x47) /* no key generation storms */
+                        apdu[1] = 0x87;
+                sw = xmit_bytes(f->card, apdu, n, out, &rn);
+                for (i = 0; i < sizeof(ok_sw) / sizeof(ok_sw[0]); i++)
+                        if (sw == ok_sw[i] || (sw & 0xfff0) == 0x63c0 || (sw & 0xff00) == 0x6100)
+                                break;
+                if (i == sizeof(ok_sw) / sizeof(ok_sw[0]))
+                        fail_msg("iteration %u: SW %04X to %s", iter, sw, seed);
+                if ((rng >> 20) % 32 == 0) {
+                        assert_int_equal(scsim_card_reset(f->card, NULL, NULL), SCSIM_OK);
+                        piv_select(f->card);
+                        piv_mgm_auth(f->card);
+                }
+        }
+        EVP_PKEY_free(a);
+        EVP_PKEY_free(b);
+}
+
 /* On firmware 5.4.3 none of it exists: the answers of an older YubiKey. */
 static void test_older_firmware(void **state)
 {
@@ -426,6 +491,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_attest_ed25519, setup, teardown),
             cmocka_unit_test_setup_teardown(test_move_delete, setup, teardown),
             cmocka_unit_test_setup_teardown(test_state_keeps_25519, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_mutated, setup, teardown),
             cmocka_unit_test_setup_teardown(test_older_firmware, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
