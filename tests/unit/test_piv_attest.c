@@ -149,6 +149,9 @@ static void test_attest_refused(void **state)
             "00F99B00 -> 6A86",       /* not a key slot */
             "00F99A01 -> 6A86",       /* P2 */
             "00F99A00 01 00 -> 6700", /* no data */
+            /* the attestation key signs nothing but attestations */
+            "008711F9 26 7C24 8200 8120 00000000000000000000000000000000000000000000000000000000"
+            "00000000 -> 6A86",
             NULL};
         /* an imported P-256 key: scalar 1 (its public key is the generator) */
         static const uint8_t import[] = {0x06, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
