@@ -360,6 +360,71 @@ static void test_state_keeps_attestation(void **state)
         rmdir(dir);
 }
 
+/*
+ * A state written before the card had attestation (here: by the same
+ * profile at firmware 4.2.7) gets an attestation key and certificate when
+ * loaded, durable from the card's next change of state.
+ */
+static void test_state_without_attestation(void **state)
+{
+        static const char old_yaml[] =
+            "name: p\nhistorical_bytes: \"80\"\nserial: \"00 6A CF C7\"\n"
+            "files:\n  piv:\n    type: df\n    fid: \"7F10\"\n"
+            "    aid: \"A0 00 00 03 08 00 00 10 00 01 00\"\n    application: piv\n"
+            "    chvs:\n      pin: {reference: \"80\", value: \"123456\", length: 6..8, "
+            "padding: FF, retries: 3, puk: puk}\n"
+            "      puk: {reference: \"81\", verifiable: false, value: \"12345678\", "
+            "length: 6..8, format: bytes, padding: FF, retries: 3}\n"
+            "piv:\n  version: 4.2.7\n";
+        char new_yaml[sizeof(old_yaml)], dir[] = "/tmp/scsim-attest-XXXXXX", path[600];
+        static uint8_t c1[2048], c2[2048], m1[256], m2[256];
+        size_t cn1 = 0, cn2 = 0, mn1 = 0, mn2 = 0;
+        struct fx *f = *state;
+        scsim_diag diag;
+        EVP_PKEY *pub;
+        X509 *ca, *att;
+        uint16_t sw = 0;
+
+        memcpy(new_yaml, old_yaml, sizeof(old_yaml));
+        memcpy(strstr(new_yaml, "4.2.7"), "5.4.3", 5);
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/state", dir);
+        teardown(state);
+        f->card = piv_card(&f->p, old_yaml, NULL);
+        assert_int_equal(scsim_card_attach_state(f->card, path, &diag), SCSIM_OK);
+        piv_select(f->card);
+        piv_mgm_auth(f->card);
+        pub = piv_gen_pub(f->card, 0x9a, 0x11);
+        assert_int_equal(xmit(f->card, "00F700F900", NULL, NULL), 0x6a88);
+        teardown(state);
+
+        for (int round = 0; round < 2; round++) {
+                f->card = piv_card(&f->p, new_yaml, NULL);
+                assert_int_equal(scsim_card_attach_state(f->card, path, &diag), SCSIM_OK);
+                piv_select(f->card);
+                f9_identity(f->card, round == 0 ? c1 : c2, round == 0 ? &cn1 : &cn2,
+                            round == 0 ? m1 : m2, round == 0 ? &mn1 : &mn2);
+                assert_non_null(ca = piv_read_cert(f->card, TAG_F9_CERT));
+                assert_non_null(att = attest(f->card, 0x9a, &sw));
+                assert_chains(att, ca);
+                assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(att), pub), 1);
+                X509_free(att);
+                X509_free(ca);
+                /* a change of state makes the new key durable */
+                assert_int_equal(xmit(f->card, "0020008008393939393939FFFF", NULL, NULL),
+                                 0x63c2 - round);
+                teardown(state);
+        }
+        assert_int_equal(cn1, cn2);
+        assert_memory_equal(c1, c2, cn1);
+        assert_int_equal(mn1, mn2);
+        assert_memory_equal(m1, m2, mn1);
+        f->card = piv_card(&f->p, new_yaml, NULL);
+        EVP_PKEY_free(pub);
+        unlink(path);
+        rmdir(dir);
+}
+
 /* Two cards have attestation CAs of their own. */
 static void test_cas_differ(void **state)
 {
@@ -388,6 +453,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_attest_profile_key, setup, teardown),
             cmocka_unit_test_setup_teardown(test_reset_keeps_attestation, setup, teardown),
             cmocka_unit_test_setup_teardown(test_state_keeps_attestation, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_state_without_attestation, setup, teardown),
             cmocka_unit_test_setup_teardown(test_cas_differ, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
