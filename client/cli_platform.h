@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* What the scsim command does differently on POSIX and on Windows: hex digits, a quiet prompt. */
+/* What the scsim command does differently on POSIX and on Windows: hex digits, a quiet prompt,
+ * core dumps. */
 #ifndef SCSIM_CLIENT_CLI_PLATFORM_H
 #define SCSIM_CLIENT_CLI_PLATFORM_H
 
@@ -21,5 +22,8 @@ struct plat_quiet {
 /* Print prompt on the terminal and turn echo off; 0, or -1 when there is no terminal. */
 int plat_quiet_open(struct plat_quiet *q, const char *prompt);
 void plat_quiet_close(struct plat_quiet *q);
+
+/* From now on the process holds a code: no core dump may keep it. */
+void plat_no_core_dumps(void);
 
 #endif

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The scsim command's platform layer on POSIX: libcrypto's hex digits, termios. */
+/* The scsim command's platform layer on POSIX: libcrypto's hex digits, termios, no dumps. */
 #include <stdlib.h>
 #include <termios.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <openssl/crypto.h>
 
@@ -55,4 +58,12 @@ void plat_quiet_close(struct plat_quiet *q)
         free(q->saved);
         q->in = NULL;
         q->saved = NULL;
+}
+
+void plat_no_core_dumps(void)
+{
+#ifdef __linux__
+        /* also keeps other processes of the same user from reading our memory through ptrace */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 }

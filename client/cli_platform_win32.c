@@ -72,3 +72,8 @@ void plat_quiet_close(struct plat_quiet *q)
         q->in = NULL;
         q->saved = NULL;
 }
+
+void plat_no_core_dumps(void)
+{
+        /* Windows writes no core file of its own; a crash dump is the debugger's or WER's call */
+}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_profile.h"
 #include "run.h"
 
 static void usage(FILE *f)
@@ -260,6 +261,25 @@ static int dispatch(struct run_opts *o, struct run_env *e, int argc, char **argv
         return RUN_EXIT_FAILED;
 }
 
+/*
+ * Every profile named loads, before anything starts: a typo fails here with
+ * the nearest name ("--profile PIV": did you mean 'piv'?), not later as the
+ * bridge's exit.
+ */
+static int check_profiles(const struct run_opts *o)
+{
+        for (unsigned i = 0; i <= RUN_SLOTS_MAX; i++) {
+                const char *name = i == RUN_SLOTS_MAX ? o->profile : o->slot[i].profile;
+                scsim_profile *p = NULL;
+                if (name == NULL)
+                        continue;
+                if (cli_profile_open("run", name, &p) != EXIT_OK)
+                        return RUN_EXIT_FAILED;
+                scsim_profile_free(&p);
+        }
+        return 0;
+}
+
 static int run_main(int argc, char **argv)
 {
         struct run_opts o;
@@ -286,6 +306,8 @@ static int run_main(int argc, char **argv)
                         return RUN_EXIT_FAILED;
                 }
         }
+        if (o.mode != MODE_STOP && o.mode != MODE_WAIT && (rc = check_profiles(&o)) != 0)
+                return rc;
         memset(&e, 0, sizeof(e));
         e.opts = &o;
         e.sig_fd = -1;

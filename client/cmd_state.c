@@ -7,17 +7,20 @@
 
 #include <scsim/scsim.h>
 
+#include "cli.h"
+#include "cli_profile.h"
 #include "commands.h"
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: scsim state show PATH\n"
+        fprintf(f, "usage: scsim state show [--json] PATH\n"
                    "       scsim state reset [--profile NAME|FILE] [--yes] PATH\n\n"
                    "show   print a state file (tries left, blocked references, file sizes);\n"
                    "       codes and keys are never printed\n"
                    "reset  rewrite PATH with the profile's initial values\n\n"
                    "  -p, --profile NAME|FILE  profile the state belongs to (default iso7816-chv)\n"
                    "  -y, --yes                do not ask for confirmation\n"
+                   "      --json               show: one JSON object on stdout (docs/json.md)\n"
                    "  -h, --help               this text\n\n"
                    "exit: 0 done, 1 not confirmed, 2 usage or bad profile, 3 bad/unreadable "
                    "state file\n");
@@ -50,56 +53,91 @@ static int confirm(const char *path)
         return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-static int state_run(int argc, char **argv)
-{
-        static const struct option opts[] = {
-            {"profile", required_argument, NULL, 'p'},
-            {"yes", no_argument, NULL, 'y'},
-            {"help", no_argument, NULL, 'h'},
-            {NULL, 0, NULL, 0},
-        };
-        const char *profile_name = "iso7816-chv", *sub, *path;
-        scsim_profile *profile = NULL;
-        scsim_diag diag;
-        int yes = 0, c, rc;
+struct show_ctx {
+        struct json_object *o, *chvs, *keys, *files, *apps;
+};
 
-        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-                usage(argc < 2 ? stderr : stdout);
-                return argc < 2 ? EXIT_USAGE : EXIT_OK;
+static void show_record(void *arg, const scsim_state_record *r)
+{
+        struct show_ctx *s = arg;
+        struct json_object *e;
+        char hex[8];
+
+        if (r->kind == SCSIM_STATE_HEADER) {
+                cli_json_int(s->o, "format", r->version);
+                cli_json_text(s->o, "profile", r->name);
+                s->chvs = cli_json_array(s->o, "chvs");
+                s->keys = cli_json_array(s->o, "keys");
+                s->files = cli_json_array(s->o, "files");
+                s->apps = r->version >= 2 ? cli_json_array(s->o, "applications") : NULL;
+                return;
         }
-        sub = argv[1];
-        optind = 2;
-        while ((c = getopt_long(argc, argv, "p:yh", opts, NULL)) != -1) {
-                switch (c) {
-                case 'p':
-                        profile_name = optarg;
-                        break;
-                case 'y':
-                        yes = 1;
-                        break;
-                case 'h':
-                        usage(stdout);
-                        return EXIT_OK;
-                default:
-                        usage(stderr);
-                        return EXIT_USAGE;
-                }
+        e = cli_json_object();
+        cli_json_text(e, "name", r->name);
+        if (r->kind == SCSIM_STATE_CHV && r->ref >= 0) {
+                cli_json_ref(e, (uint8_t)r->ref);
+        } else if (r->kind == SCSIM_STATE_CHV) {
+                cli_json_text(e, "ref", NULL);
+                cli_json_text(e, "scope", NULL);
+        } else if (r->kind == SCSIM_STATE_KEY) {
+                snprintf(hex, sizeof(hex), "%02X", (unsigned)r->ref & 0xffu);
+                cli_json_text(e, "ref", hex);
         }
-        if (optind != argc - 1) {
-                fprintf(stderr, "scsim state %s: expected exactly one PATH\n", sub);
-                return EXIT_USAGE;
+        if (r->kind == SCSIM_STATE_CHV || r->kind == SCSIM_STATE_KEY) {
+                cli_json_int(e, "tries_left", r->tries);
+                cli_json_int(e, "retries", r->retries);
+                cli_json_bool(e, "blocked", r->tries == 0);
         }
-        path = argv[optind];
-        if (strcmp(sub, "show") == 0) {
+        if (r->kind == SCSIM_STATE_CHV)
+                cli_json_bool(e, "enabled", r->enabled);
+        if (r->kind == SCSIM_STATE_FILE) {
+                snprintf(hex, sizeof(hex), "%04X", r->fid & 0xffffu);
+                cli_json_text(e, "fid", hex);
+        }
+        if (r->kind == SCSIM_STATE_FILE || r->kind == SCSIM_STATE_APP)
+                cli_json_int(e, "size", (long long)r->size);
+        cli_json_append(r->kind == SCSIM_STATE_CHV    ? s->chvs
+                        : r->kind == SCSIM_STATE_KEY  ? s->keys
+                        : r->kind == SCSIM_STATE_FILE ? s->files
+                                                      : s->apps,
+                        e);
+}
+
+static int show(const char *path, int json)
+{
+        struct show_ctx s = {0};
+        scsim_diag diag;
+        char line[1024];
+        int rc;
+
+        memset(&diag, 0, sizeof(diag));
+        if (!json) {
                 rc = scsim_state_print(path, stdout, &diag);
                 return rc == SCSIM_OK ? EXIT_OK : report(&diag, EXIT_RUNTIME);
         }
-        if (strcmp(sub, "reset") != 0) {
-                fprintf(stderr, "scsim state: unknown action '%s' (show or reset)\n", sub);
-                return EXIT_USAGE;
+        s.o = cli_json_new("state show");
+        cli_json_text(s.o, "path", path);
+        rc = scsim_state_inspect(path, show_record, &s, &diag);
+        if (rc != SCSIM_OK) {
+                /* what a bad file held before its fault is not a result */
+                cli_json_free(&s.o);
+                s.o = cli_json_new("state show");
+                cli_json_text(s.o, "path", path);
+                scsim_diag_format(&diag, line, sizeof(line));
+                cli_json_print(&s.o, 0, line);
+                return report(&diag, EXIT_RUNTIME);
         }
-        if (scsim_profile_open(profile_name, &profile, &diag) != SCSIM_OK)
-                return report(&diag, EXIT_USAGE);
+        return cli_json_print(&s.o, 1, NULL) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
+static int reset(const char *path, const char *profile_name, int yes)
+{
+        scsim_profile *profile = NULL;
+        scsim_diag diag;
+        int rc;
+
+        if ((rc = cli_profile_open("state", profile_name, &profile)) != EXIT_OK)
+                return rc;
         if (!yes && !confirm(path)) {
                 scsim_profile_free(&profile);
                 return EXIT_FAILED;
@@ -110,6 +148,67 @@ static int state_run(int argc, char **argv)
                 return report(&diag, EXIT_RUNTIME);
         printf("%s: reset to the initial values of profile '%s'\n", path, profile_name);
         return EXIT_OK;
+}
+
+static int state_run(int argc, char **argv)
+{
+        enum { O_JSON = 256 };
+        static const struct option opts[] = {
+            {"profile", required_argument, NULL, 'p'},
+            {"yes", no_argument, NULL, 'y'},
+            {"json", no_argument, NULL, O_JSON},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+        };
+        const char *profile_name = "iso7816-chv", *sub;
+        int yes = 0, json = 0, c;
+
+        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                usage(argc < 2 ? stderr : stdout);
+                return argc < 2 ? EXIT_USAGE : EXIT_OK;
+        }
+        sub = argv[1];
+        optind = 2;
+        while ((c = getopt_long(argc, argv, "p:yh", opts, NULL)) != -1) {
+                if (c == 'p')
+                        profile_name = optarg;
+                else if (c == 'y')
+                        yes = 1;
+                else if (c == O_JSON)
+                        json = 1;
+                else
+                        break;
+        }
+        if (c == 'h') {
+                usage(stdout);
+                return EXIT_OK;
+        }
+        if (c != -1) {
+                fprintf(stderr,
+                        "scsim state: unknown option or missing value: %s ('scsim help "
+                        "state' lists the options)\n",
+                        argv[optind - 1]);
+                return EXIT_USAGE;
+        }
+        if (optind != argc - 1) {
+                fprintf(stderr, "scsim state %s: expected exactly one PATH\n", sub);
+                return EXIT_USAGE;
+        }
+        if (strcmp(sub, "show") == 0)
+                return show(argv[optind], json);
+        if (strcmp(sub, "reset") != 0) {
+                static const char *const actions[] = {"show", "reset"};
+                const char *near = cli_nearest(sub, actions, 2);
+                fprintf(stderr, "scsim state: unknown action '%s'%s%s%s (show or reset)\n", sub,
+                        near != NULL ? "; did you mean '" : "", near != NULL ? near : "",
+                        near != NULL ? "'?" : "");
+                return EXIT_USAGE;
+        }
+        if (json) {
+                fprintf(stderr, "scsim state reset: --json applies to show only\n");
+                return EXIT_USAGE;
+        }
+        return reset(argv[optind], profile_name, yes);
 }
 
 const struct verb verb_state = {"state", "show or reset a durable state file", state_run};

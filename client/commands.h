@@ -29,5 +29,6 @@ extern const struct verb verb_reset_security_state;
 extern const struct verb verb_status;
 extern const struct verb verb_demo;
 extern const struct verb verb_run;
+extern const struct verb verb_conform;
 
 #endif

@@ -28,6 +28,7 @@ typedef SCARD_READERSTATEW pcsc_readerstate;
 #define pcsc_list_readers  SCardListReadersW
 #define pcsc_status_change SCardGetStatusChangeW
 #define pcsc_connect       SCardConnectW
+#define pcsc_status        SCardStatusW
 
 static size_t pchar_len(const pchar *s)
 {
@@ -76,6 +77,7 @@ typedef SCARD_READERSTATE pcsc_readerstate;
 #define pcsc_list_readers  SCardListReaders
 #define pcsc_status_change SCardGetStatusChange
 #define pcsc_connect       SCardConnect
+#define pcsc_status        SCardStatus
 
 static size_t pchar_len(const pchar *s)
 {
@@ -134,6 +136,7 @@ struct pcsc {
         SCARDHANDLE card;
         DWORD proto;
         int connected;
+        pchar *reader; /* the name connected to, for scv_pcsc_reattach */
 };
 
 /* LONG is 32 bits in winscard.dll and 64 in pcsc-lite: int64_t holds both, sign and all. */
@@ -168,6 +171,52 @@ static scsim_hresult pcsc_reconnect(void *vctx, int warm_reset)
                                  warm_reset ? SCARD_RESET_CARD : SCARD_LEAVE_CARD, &p->proto));
 }
 
+scsim_hresult scv_pcsc_atr(void *vctx, uint8_t *atr, size_t cap, size_t *len)
+{
+        struct pcsc *p = vctx;
+        DWORD rlen = 0, state = 0, proto = 0, alen = cap > 64 ? 64 : (DWORD)cap;
+        LONG rc;
+
+        *len = 0;
+        /* no reader name wanted, only its length */
+        rc = pcsc_status(p->card, NULL, &rlen, &state, &proto, atr, &alen);
+        if (rc != SCARD_S_SUCCESS)
+                return hr(rc);
+        *len = (size_t)alen;
+        return SCSIM_S_OK;
+}
+
+scsim_hresult scv_pcsc_reattach(void *vctx, unsigned timeout_ms)
+{
+        struct pcsc *p = vctx;
+        pcsc_readerstate st;
+        LONG rc;
+
+        if (p->connected)
+                SCardDisconnect(p->card, SCARD_RESET_CARD);
+        p->connected = 0;
+        memset(&st, 0, sizeof(st));
+        st.szReader = p->reader;
+        st.dwCurrentState = SCARD_STATE_UNAWARE;
+        /* each change of the reader's state ends a wait; a few are enough for a card to return */
+        for (unsigned i = 0;; i++) {
+                if ((rc = pcsc_status_change(p->ctx, timeout_ms, &st, 1)) != SCARD_S_SUCCESS)
+                        return hr(rc);
+                if ((st.dwEventState & SCARD_STATE_PRESENT) != 0 &&
+                    (st.dwEventState & SCARD_STATE_MUTE) == 0)
+                        break;
+                if (i == 16)
+                        return SCSIM_SCARD_E_NO_SMARTCARD;
+                st.dwCurrentState = st.dwEventState;
+        }
+        rc = pcsc_connect(p->ctx, p->reader, SCARD_SHARE_SHARED,
+                          SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &p->card, &p->proto);
+        if (rc != SCARD_S_SUCCESS)
+                return hr(rc);
+        p->connected = 1;
+        return SCSIM_S_OK;
+}
+
 static void pcsc_close(void *vctx)
 {
         struct pcsc *p = vctx;
@@ -177,6 +226,7 @@ static void pcsc_close(void *vctx)
         if (p->connected)
                 SCardDisconnect(p->card, SCARD_LEAVE_CARD);
         SCardReleaseContext(p->ctx);
+        free(p->reader);
         free(p);
 }
 
@@ -203,14 +253,14 @@ static scsim_hresult first_with_card(SCARDCONTEXT ctx, const pchar *list, pchar 
         return SCSIM_SCARD_E_NO_SMARTCARD;
 }
 
-/* The reader to use when none is named: the first holding a card. */
-static scsim_hresult pick_reader(SCARDCONTEXT ctx, pchar **out)
+/* PC/SC's reader list as a multi-string the caller frees; an HRESULT. */
+static scsim_hresult list_readers(SCARDCONTEXT ctx, pchar **out)
 {
         pchar *list = NULL;
         DWORD len = 0;
         LONG rc;
-        scsim_hresult res;
 
+        *out = NULL;
         rc = pcsc_list_readers(ctx, NULL, NULL, &len);
         if (rc == SCARD_E_NO_READERS_AVAILABLE || (rc == SCARD_S_SUCCESS && len <= 1))
                 return SCSIM_SCARD_E_NO_READERS_AVAILABLE;
@@ -219,9 +269,62 @@ static scsim_hresult pick_reader(SCARDCONTEXT ctx, pchar **out)
         /* len counts characters, the two final NULs included; one more guards the walk */
         if ((list = calloc((size_t)len + 1, sizeof(*list))) == NULL)
                 return SCSIM_E_OUTOFMEMORY;
-        if ((rc = pcsc_list_readers(ctx, NULL, list, &len)) != SCARD_S_SUCCESS)
-                res = hr(rc);
-        else
+        /* a reader may come or go between the two calls: then the list is shorter or refused */
+        if ((rc = pcsc_list_readers(ctx, NULL, list, &len)) != SCARD_S_SUCCESS) {
+                free(list);
+                return hr(rc);
+        }
+        *out = list;
+        return SCSIM_S_OK;
+}
+
+/* Call fn for each reader of list with its UTF-8 name and whether a card answers in it. */
+static void each_reader(SCARDCONTEXT ctx, const pchar *list, void (*fn)(void *, const char *, int),
+                        void *arg)
+{
+        pcsc_readerstate st;
+        char name[1024];
+
+        for (const pchar *r = list; *r != 0; r += pchar_len(r) + 1) {
+                memset(&st, 0, sizeof(st));
+                st.szReader = r;
+                st.dwCurrentState = SCARD_STATE_UNAWARE;
+                if (name_out(r, name, sizeof(name)) != 0)
+                        continue; /* no name we could give back */
+                if (pcsc_status_change(ctx, 0, &st, 1) != SCARD_S_SUCCESS)
+                        st.dwEventState = 0;
+                fn(arg, name,
+                   (st.dwEventState & SCARD_STATE_PRESENT) != 0 &&
+                       (st.dwEventState & SCARD_STATE_MUTE) == 0);
+        }
+}
+
+scsim_hresult scsim_scv_list_readers(void (*fn)(void *arg, const char *name, int card_present),
+                                     void *arg)
+{
+        SCARDCONTEXT ctx;
+        pchar *list = NULL;
+        LONG rc;
+        scsim_hresult res;
+
+        if (fn == NULL)
+                return SCSIM_E_POINTER;
+        if ((rc = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx)) != SCARD_S_SUCCESS)
+                return hr(rc);
+        if ((res = list_readers(ctx, &list)) == SCSIM_S_OK)
+                each_reader(ctx, list, fn, arg);
+        free(list);
+        SCardReleaseContext(ctx);
+        return res;
+}
+
+/* The reader to use when none is named: the first holding a card. */
+static scsim_hresult pick_reader(SCARDCONTEXT ctx, pchar **out)
+{
+        pchar *list = NULL;
+        scsim_hresult res = list_readers(ctx, &list);
+
+        if (res == SCSIM_S_OK)
                 res = first_with_card(ctx, list, out);
         free(list);
         return res;
@@ -267,6 +370,8 @@ scsim_hresult scv_pcsc_open(const char *reader, struct scsim_scv_transport *ops,
                 goto fail;
         }
         p->connected = 1;
+        p->reader = want;
+        want = NULL;
         ops->transmit = pcsc_transmit;
         ops->reconnect = pcsc_reconnect;
         ops->close = pcsc_close;

@@ -54,13 +54,20 @@ struct app_identity {
  * An application's section of the profile: the YAML mapping under the
  * application's name. parse builds the section of the DF at file index df
  * (n NULL when the profile has no such key: defaults), reporting mistakes
- * through the loader; the section belongs to the profile from then on.
+ * through the loader and going on past each one to find the next
+ * (profile/yaml_reader.h); it returns 0 with *section set, which belongs to
+ * the profile from then on, or -1 when it reported anything.
  */
 struct app_section {
         int (*parse)(struct yaml_loader *ld, struct fy_node *n, const struct yaml_pos *at,
                      uint16_t df, void **section);
-        /* The section as YAML at two spaces of indent; keys and codes masked. */
-        void (*print)(const scsim_profile *p, const void *section, FILE *out);
+        /*
+         * The section's fields as YAML at two spaces of indent, as
+         * scsim_profile_print asks: with SCSIM_PRINT_SECRETS in flags, the
+         * whole section, loadable by parse into the same section; without
+         * it, keys and codes masked. 0, or -1 when out of memory.
+         */
+        int (*print)(const scsim_profile *p, const void *section, FILE *out, unsigned flags);
         void (*free)(void *section);
         /*
          * The device identity the section gives, when the application owns
@@ -92,8 +99,19 @@ struct app_def {
         void (*free)(void **state);
         /* Forget channel chno's volatile state (reset, channel closed, DF left). */
         void (*clear_channel)(void *state, unsigned chno);
-        /* The answer to SELECT of its DF when P2 asks for the FCI; NULL: the ISO FCI. */
+        /*
+         * The answer to every SELECT of its DF (the DF is already current;
+         * P2 says what is asked for): a status word with any data in c->out,
+         * or 0 to let the ISO answer for that P2 stand. NULL: always the ISO answer.
+         */
         uint16_t (*select_answer)(struct cmd *c);
+        /*
+         * The DF name SELECT by name matches and the FCP shows, when the
+         * application makes it at run time (an OpenPGP AID holds the card's
+         * serial number, which differs per slot): its length, at most
+         * PROF_AID_MAX bytes into out. NULL: the profile's aid.
+         */
+        size_t (*df_name)(const struct scsim_card *card, const void *state, uint8_t *out);
         /*
          * The state file's record (docs/state.md): save encodes the durable
          * state into a new buffer (*len bytes; the caller cleanses and frees

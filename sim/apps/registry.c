@@ -4,6 +4,7 @@
 
 #include "app.h"
 #include "card_internal.h"
+#include "apps/openpgp/openpgp.h"
 #include "apps/piv/piv.h"
 #include "apps/yubikey/yubikey.h"
 #include "iso/iso.h"
@@ -13,6 +14,7 @@
 static const struct app_def *const registry[] = {
     &app_yubikey,
     &app_piv,
+    &app_openpgp,
 };
 
 const struct app_def *app_find(const char *name, size_t len)

@@ -58,36 +58,48 @@ static size_t presented_len(const struct prof_chv *pc, const struct chv_state *s
         return pc->padding != PROF_PAD_NONE ? pc->max_len : st->value_len;
 }
 
+uint16_t chv_guarded_compare(struct scsim_card *card, uint8_t *tries, uint8_t limit,
+                             const uint8_t *stored, size_t stored_len, const uint8_t *code,
+                             size_t len)
+{
+        uint8_t a[CHV_GUARDED_MAX] = {0}, b[CHV_GUARDED_MAX] = {0};
+        int same;
+
+        if (*tries == 0)
+                return SW_AUTH_BLOCKED;
+        if (len > sizeof(a) || stored_len > sizeof(b))
+                return SW_WRONG_LENGTH;
+        (*tries)--;
+        if (card_commit(card) != 0)
+                return SW_MEMORY_FAILURE;
+        /* fixed-size buffers: the time taken does not depend on where they differ */
+        if (len > 0)
+                memcpy(a, code, len);
+        if (stored_len > 0)
+                memcpy(b, stored, stored_len);
+        same = CRYPTO_memcmp(a, b, sizeof(a)) == 0 && len == stored_len;
+        OPENSSL_cleanse(a, sizeof(a));
+        OPENSSL_cleanse(b, sizeof(b));
+        if (!same)
+                return SW_COUNTER(*tries);
+        *tries = limit;
+        if (card_commit(card) != 0)
+                return SW_MEMORY_FAILURE;
+        return SW_OK;
+}
+
 /*
- * The guarded comparison. The counter is decremented and committed before
- * the comparison, so a card torn at any instant has spent the try; a match
- * gives it back. A malformed code (len bytes as presented) never matches.
- * Returns 9000, 63Cx, 6983 (blocked) or 6581 (commit failed).
+ * The guarded comparison against reference idx of the profile's CHVs. A
+ * malformed code (len bytes as presented) is compared against no value: it
+ * spends the try and cannot match.
  */
 static uint16_t check_code(struct scsim_card *card, size_t idx, const uint8_t *code, size_t len,
                            bool malformed)
 {
         struct chv_state *st = &card->st.chv[idx];
-        uint8_t a[PROF_CHV_MAX_LEN] = {0}, b[PROF_CHV_MAX_LEN] = {0};
-        int same;
 
-        if (st->tries == 0)
-                return SW_AUTH_BLOCKED;
-        st->tries--;
-        if (card_commit(card) != 0)
-                return SW_MEMORY_FAILURE;
-        /* fixed-size buffers: the time taken does not depend on where they differ */
-        memcpy(a, code, len);
-        memcpy(b, st->value, st->value_len);
-        same = CRYPTO_memcmp(a, b, sizeof(a)) == 0 && len == st->value_len && !malformed;
-        OPENSSL_cleanse(a, sizeof(a));
-        OPENSSL_cleanse(b, sizeof(b));
-        if (!same)
-                return SW_COUNTER(st->tries);
-        st->tries = st->limit;
-        if (card_commit(card) != 0)
-                return SW_MEMORY_FAILURE;
-        return SW_OK;
+        return chv_guarded_compare(card, &st->tries, st->limit, st->value,
+                                   malformed ? 0 : st->value_len, code, len);
 }
 
 static void set_verified(struct channel *ch, size_t idx, bool on)

@@ -48,15 +48,30 @@ static int find_by_path(const scsim_profile *p, uint16_t start, const uint8_t *p
         return cur;
 }
 
+/* The name of file idx: the profile's aid, or the one its application makes at run time. */
+static size_t df_name(const struct scsim_card *card, uint16_t idx, uint8_t out[PROF_AID_MAX])
+{
+        const struct prof_file *f = &card->prof->files[idx];
+
+        if (f->type != PROF_FILE_EF && f->app != PROF_APP_NONE) {
+                const struct app_def *app = card->prof->apps[f->app - 1].def;
+                if (app->df_name != NULL)
+                        return app->df_name(card, card->app_state[f->app - 1], out);
+        }
+        memcpy(out, f->aid, f->aid_len);
+        return f->aid_len;
+}
+
 /* P1=04: DF name, matched as a prefix of the AID; "next" continues after the current DF. */
-static int find_by_name(const scsim_profile *p, const struct channel *ch, const uint8_t *name,
-                        size_t len, bool next)
+static int find_by_name(const struct scsim_card *card, const struct channel *ch,
+                        const uint8_t *name, size_t len, bool next)
 {
         size_t from = next ? (size_t)ch->df + 1 : 0;
+        uint8_t aid[PROF_AID_MAX];
 
-        for (size_t i = from; i < p->nfiles; i++) {
-                const struct prof_file *f = &p->files[i];
-                if (f->aid_len >= len && memcmp(f->aid, name, len) == 0)
+        for (size_t i = from; i < card->prof->nfiles; i++) {
+                size_t aid_len = df_name(card, (uint16_t)i, aid);
+                if (aid_len >= len && memcmp(aid, name, len) == 0)
                         return (int)i;
         }
         return -1;
@@ -67,6 +82,8 @@ static bool put_fcp_body(struct rbuf *r, const struct scsim_card *card, uint16_t
         const struct prof_file *f = &card->prof->files[idx];
         uint8_t fid[2] = {(uint8_t)(f->fid >> 8), (uint8_t)f->fid};
         static const uint8_t lcs_operational = 0x05;
+        uint8_t aid[PROF_AID_MAX];
+        size_t aid_len;
         bool ok = true;
 
         /*
@@ -84,22 +101,25 @@ static bool put_fcp_body(struct rbuf *r, const struct scsim_card *card, uint16_t
                 static const uint8_t df = 0x78;
                 ok = ok && tlv_put(r, 0x82, &df, 1) && tlv_put(r, 0x83, fid, 2);
         }
-        if (f->aid_len > 0)
-                ok = ok && tlv_put(r, 0x84, f->aid, f->aid_len);
+        if ((aid_len = df_name(card, idx, aid)) > 0)
+                ok = ok && tlv_put(r, 0x84, aid, aid_len);
         return ok && tlv_put(r, 0x8a, &lcs_operational, 1);
 }
 
 static uint16_t put_select_answer(struct cmd *c, uint16_t idx)
 {
         const struct prof_file *f = &c->card->prof->files[idx];
-        size_t mark;
+        uint8_t aid[PROF_AID_MAX];
+        size_t mark, aid_len;
         bool ok = true;
 
-        if ((c->apdu->p2 & 0x0c) == 0x00 && f->type != PROF_FILE_EF && f->app != PROF_APP_NONE) {
+        if (f->type != PROF_FILE_EF && f->app != PROF_APP_NONE) {
                 const struct prof_app *use = &c->card->prof->apps[f->app - 1];
+                uint16_t sw;
                 if (use->def->select_answer != NULL) {
                         c->app = c->card->app_state[f->app - 1];
-                        return use->def->select_answer(c);
+                        if ((sw = use->def->select_answer(c)) != 0)
+                                return sw;
                 }
         }
         switch (c->apdu->p2 & 0x0c) {
@@ -112,8 +132,9 @@ static uint16_t put_select_answer(struct cmd *c, uint16_t idx)
                      tlv_close(c->out, mark);
                 break;
         case 0x08: /* FMD */
+                aid_len = df_name(c->card, idx, aid);
                 ok = tlv_open(c->out, 0x64, &mark) &&
-                     (f->aid_len == 0 || tlv_put(c->out, 0x84, f->aid, f->aid_len)) &&
+                     (aid_len == 0 || tlv_put(c->out, 0x84, aid, aid_len)) &&
                      tlv_close(c->out, mark);
                 break;
         default: /* 0C: no response data */
@@ -156,7 +177,8 @@ uint16_t fs_select(struct cmd *c)
         case 0x04:
                 if (a->nc > PROF_AID_MAX)
                         return SW_WRONG_LENGTH;
-                idx = a->nc == 0 ? 0 : find_by_name(p, c->ch, a->data, a->nc, occurrence == 2);
+                idx =
+                    a->nc == 0 ? 0 : find_by_name(c->card, c->ch, a->data, a->nc, occurrence == 2);
                 break;
         case 0x08: /* path from the MF, without 3F00 */
         case 0x09: /* path from the current DF */

@@ -26,6 +26,21 @@ bool sec_chv_verified(const struct channel *ch, size_t idx);
 /* Forget reference idx's verification on every channel (its value or counter was replaced). */
 void sec_forget_chv(struct scsim_card *card, size_t idx);
 
+/* chv.c */
+#define CHV_GUARDED_MAX 128 /* longest code the guarded comparison takes (OpenPGP: 127) */
+/*
+ * The guarded comparison of a presented code with stored reference data,
+ * for the profile's CHVs and for codes an application keeps itself. The
+ * retry counter (*tries) is decremented and committed before the
+ * comparison, so a card torn at any instant has spent the try; a match
+ * restores it to limit and commits again. Compared in constant time over
+ * fixed-size buffers, which are wiped. Returns 9000, 63Cx, 6983 (blocked,
+ * nothing compared), 6700 (longer than CHV_GUARDED_MAX) or 6581 (commit failed).
+ */
+uint16_t chv_guarded_compare(struct scsim_card *card, uint8_t *tries, uint8_t limit,
+                             const uint8_t *stored, size_t stored_len, const uint8_t *code,
+                             size_t len);
+
 /* Command handlers, one file per concept. */
 cmd_handler fs_select;
 cmd_handler fs_read_binary;

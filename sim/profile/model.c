@@ -370,6 +370,11 @@ const char *scsim_profile_name(const scsim_profile *profile)
         return profile != NULL ? profile->name : "";
 }
 
+const char *scsim_profile_label(const scsim_profile *profile)
+{
+        return profile != NULL ? profile->label : "";
+}
+
 void scsim_profile_free(scsim_profile **profile)
 {
         scsim_profile *p;
@@ -388,21 +393,4 @@ void scsim_profile_free(scsim_profile **profile)
         OPENSSL_cleanse(p, sizeof(*p)); /* reference data and keys */
         free(p);
         *profile = NULL;
-}
-
-void scsim_diag_format(const scsim_diag *diag, char *buf, size_t cap)
-{
-        if (buf == NULL || cap == 0)
-                return;
-        if (diag == NULL) {
-                buf[0] = '\0';
-                return;
-        }
-        if (diag->line > 0)
-                snprintf(buf, cap, "%s:%u:%u: %s", diag->file, diag->line, diag->column,
-                         diag->message);
-        else if (diag->file[0] != '\0')
-                snprintf(buf, cap, "%s: %s", diag->file, diag->message);
-        else
-                snprintf(buf, cap, "%s", diag->message);
 }

@@ -26,7 +26,11 @@ scsim_profile *yaml_profile(struct yaml_loader *ld);
 struct yaml_pos yaml_chv_pos(const struct yaml_loader *ld, size_t i);
 struct yaml_pos yaml_file_pos(const struct yaml_loader *ld, size_t i);
 
-/* Report a mistake at a position (prefixed by the context); always returns -1. */
+/*
+ * Report a mistake at a position (prefixed by the context); always returns
+ * -1. Loading goes on to find more mistakes; it fails at the end if any was
+ * reported, so a check reports and then carries on with what it can.
+ */
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
@@ -37,6 +41,10 @@ __attribute__((format(printf, 2, 3)))
 #endif
 void yaml_context(struct yaml_loader *ld, const char *fmt, ...);
 void yaml_context_clear(struct yaml_loader *ld);
+/* Mistakes reported so far: a section compares counts to know whether its parts were good. */
+size_t yaml_errors(const struct yaml_loader *ld);
+/* Whether every CHV was built without a mistake (checks of CHVs can trust the model). */
+bool yaml_chvs_ok(const struct yaml_loader *ld);
 
 /* Where a node is; a collection is placed at its first scalar, an empty one at fallback. */
 struct yaml_pos yaml_node_pos(struct fy_node *n, struct yaml_pos fallback);
@@ -49,7 +57,9 @@ const char *yaml_shown(const char *s, size_t len, char *buf, size_t cap);
 
 /*
  * Check a mapping's keys against the allowed list and hand out the values by
- * index (v[i], NULL when absent) with their keys' positions (kp[i]).
+ * index (v[i], NULL when absent) with their keys' positions (kp[i]). Unknown
+ * keys are reported (with the nearest allowed one) and skipped; -1 only when
+ * map is not a mapping.
  */
 int yaml_fields(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at, const char *what,
                 const char *const *allowed, size_t nallowed, struct fy_node **v,
@@ -65,7 +75,7 @@ int yaml_bool(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, con
 /* One of a fixed list of words; *out is its index. */
 int yaml_enum(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
               const char *const *words, size_t nwords, size_t *out);
-/* Hex bytes as two digits each, optionally separated by spaces; min..max bytes. */
+/* Hex bytes as scsim_hex_decode reads them (the text never shown); min..max bytes. */
 int yaml_hex(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
              uint8_t *out, size_t min, size_t max, size_t *out_len);
 int yaml_text(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,

@@ -22,6 +22,7 @@
 #include <scsim/err.h>
 #include <scsim/state.h>
 
+#include "diag.h"
 #include "state/state_file.h"
 
 static const uint8_t magic[8] = {'S', 'C', 'S', 'I', 'M', 'S', 'T', '\n'};
@@ -54,7 +55,7 @@ say(scsim_diag *diag, const char *path, const char *fmt, ...)
         if (diag == NULL)
                 return;
         memset(diag, 0, sizeof(*diag));
-        snprintf(diag->file, sizeof(diag->file), "%s", path);
+        diag_set_file(diag, path);
         va_start(ap, fmt);
         vsnprintf(diag->message, sizeof(diag->message), fmt, ap);
         va_end(ap);
@@ -828,80 +829,99 @@ int scsim_state_reset(const scsim_profile *profile, const char *path, scsim_diag
         return ok;
 }
 
-int scsim_state_print(const char *path, void *outp, scsim_diag *diag)
+/* The records after the envelope, each handed to fn; 0, or -1 when one is cut short. */
+static int walk_records(struct cursor *c, uint16_t version,
+                        void (*fn)(void *, const scsim_state_record *), void *arg)
 {
-        FILE *out = outp;
+        scsim_state_record r;
+        char name[NAME_LEN];
+        uint8_t n;
+
+        if (take_u8(c, &n) != 0)
+                return -1;
+        for (unsigned i = 0; i < n; i++) {
+                uint8_t has_ref, ref, retries, tries, enabled, vlen, value[PROF_CHV_MAX_LEN];
+                int bad = take_name(c, name) != 0 || take_u8(c, &has_ref) != 0 ||
+                          take_u8(c, &ref) != 0 || take_u8(c, &retries) != 0 ||
+                          take_u8(c, &tries) != 0 || take_u8(c, &enabled) != 0 ||
+                          take_u8(c, &vlen) != 0 || take(c, value, sizeof(value)) != 0;
+                /* the code and even its length (a hint) stay here */
+                OPENSSL_cleanse(value, sizeof(value));
+                (void)vlen;
+                if (bad)
+                        return -1;
+                r = (scsim_state_record){.kind = SCSIM_STATE_CHV,
+                                         .name = name,
+                                         .ref = has_ref ? ref : -1,
+                                         .tries = tries,
+                                         .retries = retries,
+                                         .enabled = enabled != 0};
+                fn(arg, &r);
+        }
+        if (take_u8(c, &n) != 0)
+                return -1;
+        for (unsigned i = 0; i < n; i++) {
+                uint8_t ref, retries, tries;
+                if (take_name(c, name) != 0 || take_u8(c, &ref) != 0 || take_u8(c, &retries) != 0 ||
+                    take_u8(c, &tries) != 0)
+                        return -1;
+                r = (scsim_state_record){.kind = SCSIM_STATE_KEY,
+                                         .name = name,
+                                         .ref = ref,
+                                         .tries = tries,
+                                         .retries = retries};
+                fn(arg, &r);
+        }
+        if (take_u8(c, &n) != 0)
+                return -1;
+        for (unsigned i = 0; i < n; i++) {
+                uint16_t fid, size;
+                if (take_name(c, name) != 0 || take_u16(c, &fid) != 0 || take_u16(c, &size) != 0 ||
+                    take(c, NULL, size) != 0)
+                        return -1;
+                r = (scsim_state_record){
+                    .kind = SCSIM_STATE_FILE, .name = name, .fid = fid, .size = size};
+                fn(arg, &r);
+        }
+        if (version < 2)
+                return 0;
+        if (take_u8(c, &n) != 0)
+                return -1;
+        for (unsigned i = 0; i < n; i++) {
+                uint32_t alen;
+                /* keys and objects inside are not shown */
+                if (take_name(c, name) != 0 || take_u32(c, &alen) != 0 || take(c, NULL, alen) != 0)
+                        return -1;
+                r = (scsim_state_record){.kind = SCSIM_STATE_APP, .name = name, .size = alen};
+                fn(arg, &r);
+        }
+        return 0;
+}
+
+int scsim_state_inspect(const char *path, void (*fn)(void *arg, const scsim_state_record *rec),
+                        void *arg, scsim_diag *diag)
+{
+        scsim_state_record head;
         struct cursor c;
-        char name[NAME_LEN], pname[NAME_LEN];
-        uint8_t *buf = NULL, n;
+        char pname[NAME_LEN];
+        uint8_t *buf = NULL;
         size_t len = 0;
         uint16_t version = 0;
         int ok = SCSIM_ERR_STATE;
 
-        if (path == NULL || out == NULL)
+        if (path == NULL || fn == NULL)
                 return SCSIM_ERR_INVALID_ARGUMENT;
         if (read_all(path, &buf, &len, diag) != 0)
                 return SCSIM_ERR_IO;
         if (check_envelope(buf, len, path, diag, &c, pname, &version) != 0)
                 goto fail;
-        fprintf(out, "state file: %s\nformat:     %u\nprofile:    %s\n", path, version, pname);
-        if (take_u8(&c, &n) != 0)
-                goto truncated;
-        fprintf(out, "CHV references:\n");
-        for (unsigned i = 0; i < n; i++) {
-                uint8_t has_ref, ref, retries, tries, enabled, vlen, value[PROF_CHV_MAX_LEN];
-                if (take_name(&c, name) != 0 || take_u8(&c, &has_ref) != 0 ||
-                    take_u8(&c, &ref) != 0 || take_u8(&c, &retries) != 0 ||
-                    take_u8(&c, &tries) != 0 || take_u8(&c, &enabled) != 0 ||
-                    take_u8(&c, &vlen) != 0 || take(&c, value, sizeof(value)) != 0)
-                        goto truncated;
-                OPENSSL_cleanse(value, sizeof(value));
-                (void)vlen; /* even a code's length is a hint: not shown */
-                if (has_ref)
-                        fprintf(out, "  %-16s ref %02X", name, ref);
-                else
-                        fprintf(out, "  %-16s       ", name);
-                fprintf(out, "  tries %2u/%-2u  %s%s\n", tries, retries,
-                        tries == 0 ? "BLOCKED" : "ok", enabled ? "" : ", verification disabled");
-        }
-        if (take_u8(&c, &n) != 0)
-                goto truncated;
-        fprintf(out, "keys:\n");
-        for (unsigned i = 0; i < n; i++) {
-                uint8_t ref, retries, tries;
-                if (take_name(&c, name) != 0 || take_u8(&c, &ref) != 0 ||
-                    take_u8(&c, &retries) != 0 || take_u8(&c, &tries) != 0)
-                        goto truncated;
-                fprintf(out, "  %-16s ref %02X  tries %2u/%-2u  %s\n", name, ref, tries, retries,
-                        tries == 0 ? "BLOCKED" : "ok");
-        }
-        if (take_u8(&c, &n) != 0)
-                goto truncated;
-        fprintf(out, "files:\n");
-        for (unsigned i = 0; i < n; i++) {
-                uint16_t fid, size;
-                if (take_name(&c, name) != 0 || take_u16(&c, &fid) != 0 ||
-                    take_u16(&c, &size) != 0 || take(&c, NULL, size) != 0)
-                        goto truncated;
-                fprintf(out, "  %-16s %04X  %u bytes\n", name, fid, size);
-        }
-        if (version >= 2) {
-                if (take_u8(&c, &n) != 0)
-                        goto truncated;
-                fprintf(out, "applications:\n");
-                for (unsigned i = 0; i < n; i++) {
-                        uint32_t alen;
-                        if (take_name(&c, name) != 0 || take_u32(&c, &alen) != 0 ||
-                            take(&c, NULL, alen) != 0)
-                                goto truncated;
-                        /* keys and objects inside are not shown */
-                        fprintf(out, "  %-16s %u bytes\n", name, alen);
-                }
+        head = (scsim_state_record){.kind = SCSIM_STATE_HEADER, .name = pname, .version = version};
+        fn(arg, &head);
+        if (walk_records(&c, version, fn, arg) != 0) {
+                say(diag, path, "malformed state file (a record is cut short)");
+                goto fail;
         }
         ok = SCSIM_OK;
-        goto fail;
-truncated:
-        say(diag, path, "malformed state file (a record is cut short)");
 fail:
         OPENSSL_cleanse(buf, len);
         free(buf);

@@ -25,6 +25,19 @@ grep -qx "$bad/rule-unknown-chv.yaml:16:17: file 'data': read: no chv named 'pn'
         fail "second bad file's message missing (every bad file must be reported)"
 grep -q "two-apps.yaml: ok" "$out" || fail "good file among bad ones not reported ok"
 
+# every mistake of a file, each on its line, as the corpus file lists them
+"$scsim" profile check "$bad/every-mistake-reported.yaml" >"$out" 2>"$err"
+[ $? = 2 ] || fail "check of a file with many mistakes must exit 2"
+sed -n 's|^# expect: |'"$bad"'/every-mistake-reported.yaml:|p' "$bad/every-mistake-reported.yaml" \
+        >"$out.want"
+[ "$(wc -l <"$out.want")" -ge 10 ] || fail "the corpus file lists fewer mistakes than it has"
+diff "$out.want" "$err" >/dev/null || fail "check did not print every mistake: $(diff "$out.want" "$err")"
+rm -f "$out.want"
+"$scsim" profile check PIV >"$out" 2>"$err"
+[ $? = 2 ] || fail "check of an unknown name must exit 2"
+SCSIM_PROFILE_PATH=$src/profiles "$scsim" profile check PIV >"$out" 2>"$err"
+grep -q "no profile named 'PIV'.*; did you mean 'piv'?" "$err" || fail "PIV does not suggest piv"
+
 "$scsim" profile check /nonexistent/p.yaml >"$out" 2>"$err"
 [ $? = 2 ] || fail "missing file must exit 2"
 
@@ -40,6 +53,30 @@ grep -q 'management_key_algorithm: 3des' "$out" || fail "show: the management ke
 if grep -q -e '01 02 03 04 05 06 07 08' -e '0102030405060708' "$out"; then
         fail "show printed the management key"
 fi
+# with --secrets, what show prints is a profile that loads and prints the same again
+for prof in iso7816-chv "$src/profiles/two-apps.yaml" "$src/profiles/piv.yaml" \
+        "$src/profiles/openpgp.yaml" "$src/tests/integration/openpgp_opensc.yaml"; do
+        "$scsim" profile show --secrets "$prof" >"$out.yaml" 2>"$err" || fail "show --secrets $prof"
+        grep -q 'holds its CHV values and keys in clear' "$out.yaml" || fail "show --secrets: warning"
+        "$scsim" profile show --secrets "$out.yaml" >"$out.2.yaml" 2>"$err" ||
+                fail "show --secrets output of $prof does not load: $(cat "$err")"
+        [ "$(sed 1d "$out.yaml")" = "$(sed 1d "$out.2.yaml")" ] ||
+                fail "show --secrets of $prof does not print back the same"
+done
+"$scsim" profile show --secrets "$src/profiles/piv.yaml" >"$out.yaml" 2>"$err" || fail "show piv"
+grep -q 'management_key: "01 02 03 04 05 06 07 08' "$out.yaml" || fail "show --secrets: mgm key"
+rm -f "$out.yaml" "$out.2.yaml"
+"$scsim" profile show "$src/profiles/openpgp.yaml" >"$out" 2>"$err" || fail "show openpgp exited $?"
+grep -q 'application: openpgp' "$out" || fail "show: the OpenPGP application"
+grep -q 'signature_pin: once' "$out" || fail "show: the PW1 status"
+grep -q 'pw3: "\*\*\*\*\*\*\*\*"   # masked, 8 bytes' "$out" || fail "show: PW3 masked"
+if grep -q -e '123456' -e '31 32 33 34 35 36' -e '313233343536' "$out"; then
+        fail "show printed an OpenPGP password"
+fi
+"$scsim" profile show "$src/tests/integration/openpgp_opensc.yaml" >"$out" 2>"$err" ||
+        fail "show of the OpenPGP profile with keys exited $?"
+grep -q 'sig: {private_key: generated at start, created: 1700000000}' "$out" ||
+        fail "show: a key generated at start"
 "$scsim" profile show "$bad/empty.yaml" >"$out" 2>"$err"
 [ $? = 2 ] || fail "show of a bad profile must exit 2"
 

@@ -27,6 +27,10 @@ SECRETS = {
     "PIN 9999": b"9999",
     "PIN 1111": b"1111",
     "PUK 12345678": b"12345678",
+    "OpenPGP PIN 654321": b"654321",
+    "OpenPGP PIN 999999": b"999999",
+    "OpenPGP Admin PIN 87654321": b"87654321",
+    "OpenPGP resetting code 11223344": b"11223344",
     "admin key": bytes.fromhex("404142434445464748494A4B4C4D4E4F"),
     "PIV management key": bytes.fromhex("010203040506070801020304050607080102030405060708"),
 }

@@ -3,7 +3,8 @@
 
 What pcscd 1.9.9 does, and a real card would see: when the dead client's socket closes, pcscd
 drops its handle with SCARD_RESET_CARD, so the card gets a warm reset (the trace shows "reset")
-and loses its security state; its retry counter is untouched. A client already blocked in
+and loses its security state (pcscd may also power an idle card off first, which clears it
+too); its retry counter is untouched. A client already blocked in
 SCardBeginTransaction is woken with SCARD_W_RESET_CARD, reconnects and gets the transaction; a
 client arriving later gets it at once. Either finds VERIFY query = 63C3, and the bridge serves on.
 
@@ -148,17 +149,18 @@ check(True, "late client done (%d reset signals, %d early answers)" % (signals, 
 check(len(late.serial()) == 8, "GET DATA still answers")
 late.close()
 
-# The trace: each holder's VERIFY is followed by a reset (not a power cycle) of the slot before
-# the next client presents the PIN.
+# The trace (started anew by scsim run): each holder's VERIFY is followed by a reset of the slot
+# before the next client presents the PIN. pcscd also powers an idle card off after a grace
+# period (a few hundred ms), which clears the security state as well: on a loaded machine that
+# may come first, and is as good for the next client.
 with open(trace) as f:
     events = [m.group(1) for m in (re.search(r" slot 0 (reset|power off|power on|VERIFY C: 00 20 00 01 04)",
                                              line) for line in f) if m]
-# --trace appends: this run starts at the bridge's last power on
-events = events[len(events) - 1 - events[::-1].index("power on"):]
 verifies = [i for i, e in enumerate(events) if e.startswith("VERIFY")]
 # VERIFYs with data: waiter's wrong PIN, holder 1, waiter's right PIN, holder 2, late client's
-check(len(verifies) == 5, "five VERIFYs with data in the trace")
+check(len(verifies) == 5, "five VERIFYs with data in the trace (%s)" % events)
 for who, i, j in (("first holder", verifies[1], verifies[2]), ("second holder", verifies[3], verifies[4])):
-    check("reset" in events[i + 1:j], "%s's death: pcscd reset the card before the next client's "
-          "VERIFY (trace: %s)" % (who, events[i + 1:j]))
-check("power off" not in events, "the card was never powered off")
+    between = events[i + 1:j]
+    check("reset" in between or "power off" in between,
+          "%s's death: the card was reset (or powered off) before the next client's VERIFY "
+          "(trace: %s)" % (who, between))

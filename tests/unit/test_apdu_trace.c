@@ -97,6 +97,11 @@ static void test_names(void **state)
         assert_true(apdu_trace_ins_is_secret(0xFE));
         assert_true(apdu_trace_ins_is_secret(0xFF));
         assert_true(apdu_trace_answer_is_secret(0x87));
+        /* OpenPGP: PUT DATA carries the resetting code and private keys, PSO answers plaintext */
+        assert_true(apdu_trace_ins_is_secret(0xDA));
+        assert_true(apdu_trace_ins_is_secret(0xDB));
+        assert_true(apdu_trace_answer_is_secret(0x2A));
+        assert_string_equal(apdu_trace_ins_name(0x00, 0xA5), "SELECT DATA");
         assert_false(apdu_trace_answer_is_secret(0xB0));
 }
 

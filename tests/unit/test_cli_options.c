@@ -49,6 +49,13 @@ static const struct parse_row parse_rows[] = {
     {{"--aid", "F05"}, CLI_AID, EXIT_USAGE, 0, {0}, 0},
     {{"--aid", "F053"}, CLI_AID, EXIT_USAGE, 0, {0}, 0}, /* under 5 bytes */
     {{"--help"}, CLI_REF, HELP, 0, {0}, 0},
+    {{"-h"}, CLI_REF, HELP, 0, {0}, 0},
+    {{"--ref", "0x81"}, CLI_REF, EXIT_USAGE, 0, {0}, 0}, /* one hex rule: no 0x */
+    {{"--ref", "8 1"}, CLI_REF, EXIT_USAGE, 0, {0}, 0},  /* no separator inside a byte */
+    {{"--ref", " 81"}, CLI_REF, 0, 1, {0x81}, 0},
+    {{"--aid", "F0 53 43 53 49 4D 01"}, CLI_AID, 0, 0, {0}, 0},
+    {{"--aid", "F0:53:43:53:49:4D:01"}, CLI_AID, 0, 0, {0}, 0},
+    {{"-r", "0", "-v", "--ref", "02"}, CLI_REF, 0, 1, {0x02}, 0},
 };
 
 static void test_parse(void **state)
@@ -105,6 +112,73 @@ static void test_exit_codes(void **state)
                                  cli_exit_code(exit_rows[i].hr), exit_rows[i].code);
 }
 
+/* Short options as opensc-tool and yubico-piv-tool have them; long forms kept. */
+static void test_short_options(void **state)
+{
+        char *argv[] = {(char *)"status",
+                        (char *)"-r",
+                        (char *)"PCD 00 01",
+                        (char *)"-vv",
+                        (char *)"--reader=1",
+                        (char *)"--verbose",
+                        NULL};
+        struct cli c;
+        int code;
+
+        (void)state;
+        assert_int_equal(cli_parse(&c, 3, argv, CLI_REF, "usage\n", &code), 0);
+        assert_string_equal(c.reader, "PCD 00 01");
+        assert_int_equal(c.verbose, 0);
+        assert_int_equal(cli_parse(&c, 6, argv, CLI_REF, "usage\n", &code), 0);
+        assert_string_equal(c.reader, "1");
+        assert_int_equal(c.verbose, 3);
+}
+
+struct msg_row {
+        const char *args[MAXARGS];
+        unsigned allow;
+        const char *want; /* in the message */
+};
+
+/* Each refusal says what was wrong and what to do instead. */
+static const struct msg_row msg_rows[] = {
+    {{"--jsno"}, CLI_REF, "unknown option '--jsno'; did you mean '--json'?"},
+    {{"--pin-stdn"}, CLI_REF | CLI_PIN, "did you mean '--pin-stdin'?"},
+    {{"--pin-stdn"}, CLI_REF, "scsim help verb"}, /* not this verb's: no suggestion of it */
+    {{"--re", "01"}, CLI_REF, "'--re' is ambiguous: --reader, --ref"},
+    {{"--json=yes"}, CLI_REF, "--json takes no value"},
+    {{"--ref"}, CLI_REF, "--ref needs a value, e.g. --ref 01"},
+    {{"-r"}, CLI_REF, "--reader needs a value, e.g. -r 0"},
+    {{"-x"}, CLI_REF, "unknown option '-x'"},
+    {{"--ref", "1"}, CLI_REF, "want one byte in hex, 00..1F (global) or 80..9F (local)"},
+    {{"--aid", "F0 5"}, CLI_AID, "spaces or colons between bytes allowed"},
+    {{"--keep-code"}, CLI_REF, "--keep-code does not apply to this verb"},
+    {{"1234"}, CLI_REF | CLI_PIN, "codes are never taken from the command line"},
+    {{"01"}, CLI_REF | CLI_REFS, "unexpected argument '01'; did you mean --ref 01?"},
+    {{"extra"}, CLI_REF | CLI_REFS, "this verb takes options only"},
+};
+
+static void test_messages(void **state)
+{
+        (void)state;
+        for (size_t i = 0; i < sizeof(msg_rows) / sizeof(msg_rows[0]); i++) {
+                const struct msg_row *row = &msg_rows[i];
+                char *argv[MAXARGS + 2];
+                int argc = 0, code = -1;
+                struct cli c;
+
+                argv[argc++] = (char *)"verb";
+                for (size_t k = 0; k < MAXARGS && row->args[k] != NULL; k++)
+                        argv[argc++] = (char *)row->args[k];
+                argv[argc] = NULL;
+                if (cli_parse(&c, argc, argv, row->allow, "usage\n", &code) != -1 ||
+                    code != EXIT_USAGE)
+                        fail_msg("row %zu: accepted, or exit %d", i, code);
+                if (strstr(c.error, row->want) == NULL)
+                        fail_msg("row %zu: '%s' lacks '%s'", i, c.error, row->want);
+        }
+}
+
 /* Codes come from the environment when nothing else is asked for, and are wiped. */
 static void test_secret_from_env(void **state)
 {
@@ -131,8 +205,8 @@ static void test_secret_from_env(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_parse),
-            cmocka_unit_test(test_exit_codes),
+            cmocka_unit_test(test_parse),           cmocka_unit_test(test_short_options),
+            cmocka_unit_test(test_messages),        cmocka_unit_test(test_exit_codes),
             cmocka_unit_test(test_secret_from_env),
         };
 

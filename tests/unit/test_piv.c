@@ -1160,7 +1160,8 @@ static void test_profile_errors(void **state)
              "naming CHV 81) and CHV 81 (the PUK)"},
             {"name: p\nhistorical_bytes: \"80\"\nserial: \"01\"\nfiles:\n  piv:\n    type: df\n"
              "    fid: \"7F10\"\n    application: pib\n",
-             "test.yaml:8:18: file 'piv': application must be one of none, yubikey, piv; got "
+             "test.yaml:8:18: file 'piv': application must be one of none, yubikey, piv, openpgp; "
+             "got "
              "'pib'"},
         };
         (void)state;

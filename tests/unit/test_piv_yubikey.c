@@ -224,7 +224,7 @@ static void test_identity_errors(void **state)
                              "usb-c-lightning, usb-a-bio, usb-c-bio; got 'usb-b'");
         expect_profile_error(HEAD "yubikey:\n  serail: 5\n",
                              "test.yaml:19:3: yubikey: unknown key 'serail' (expected one of: "
-                             "firmware, serial, form_factor, nfc)");
+                             "firmware, serial, form_factor, nfc); did you mean 'serial'?");
 #undef HEAD
 }
 

@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -229,6 +233,30 @@ static void full_profile_behaves(void **state)
         scsim_profile_free(&p);
 }
 
+/* Hex fields follow scsim_hex_decode's rule: spaces or colons between bytes. */
+static void hex_with_colons(void **state)
+{
+        static const char text[] = "name: c\n"
+                                   "atr: \"3B:02 41:42\"\n"
+                                   "serial: 53:43:00:01\n"
+                                   "files:\n"
+                                   "  d:\n"
+                                   "    type: df\n"
+                                   "    fid: \"50:00\"\n"
+                                   "    aid: \"F0:53:43: 53 49:4D 01\"\n";
+        static const uint8_t aid[] = {0xf0, 0x53, 0x43, 0x53, 0x49, 0x4d, 0x01};
+        scsim_profile *p = load(text);
+
+        (void)state;
+        assert_non_null(p);
+        assert_int_equal(p->serial_len, 4);
+        assert_memory_equal(p->serial, "\x53\x43\x00\x01", 4);
+        assert_int_equal(p->files[1].fid, 0x5000);
+        assert_int_equal(p->files[1].aid_len, sizeof(aid));
+        assert_memory_equal(p->files[1].aid, aid, sizeof(aid));
+        scsim_profile_free(&p);
+}
+
 static void open_resolves(void **state)
 {
         scsim_profile *p = NULL;
@@ -326,6 +354,198 @@ static void short_identifiers(void **state)
         scsim_profile_free(&p);
 }
 
+struct listed {
+        char lines[16][600];
+        size_t n;
+};
+
+static int collect(void *ctx, const char *name, const char *path)
+{
+        struct listed *l = ctx;
+
+        if (l->n < 16)
+                snprintf(l->lines[l->n++], sizeof(l->lines[0]), "%s %s", name,
+                         path != NULL ? path : "-");
+        return 0;
+}
+
+static int stop_at_second(void *ctx, const char *name, const char *path)
+{
+        int *calls = ctx;
+
+        (void)name;
+        (void)path;
+        return ++*calls == 2 ? 42 : 0;
+}
+
+static void touch(const char *dir, const char *file)
+{
+        char path[600];
+        FILE *f;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, file);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+}
+
+/*
+ * The names a profile can be opened by, in the order scsim_profile_open
+ * looks; a name shadowed by an earlier directory, a name that would read as
+ * a path and anything not a regular file are left out.
+ */
+static void list_in_search_order(void **state)
+{
+        char one[] = "/tmp/scsim-list-XXXXXX", two[] = "/tmp/scsim-list-XXXXXX", sub[600],
+             env[1300], want[600];
+        struct listed l;
+        int calls = 0;
+
+        (void)state;
+        assert_non_null(mkdtemp(one));
+        assert_non_null(mkdtemp(two));
+        touch(one, "b.yaml");
+        touch(one, "a.yaml");
+        touch(one, "x.yaml.yaml");
+        touch(one, "notes.txt");
+        snprintf(sub, sizeof(sub), "%s/d.yaml", one);
+        assert_int_equal(mkdir(sub, 0700), 0);
+        touch(two, "a.yaml");
+        touch(two, "c.yaml");
+        snprintf(env, sizeof(env), "%s::/nonexistent:%s", one, two);
+        assert_int_equal(setenv("SCSIM_PROFILE_PATH", env, 1), 0);
+        memset(&l, 0, sizeof(l));
+        assert_int_equal(scsim_profile_list(collect, &l), SCSIM_OK);
+        assert_true(l.n >= 4);
+        assert_string_equal(l.lines[0], "iso7816-chv -");
+        snprintf(want, sizeof(want), "a %s/a.yaml", one);
+        assert_string_equal(l.lines[1], want);
+        snprintf(want, sizeof(want), "b %s/b.yaml", one);
+        assert_string_equal(l.lines[2], want);
+        snprintf(want, sizeof(want), "c %s/c.yaml", two);
+        assert_string_equal(l.lines[3], want);
+        for (size_t i = 4; i < l.n; i++) /* the rest: the installed directory */
+                assert_non_null(strstr(l.lines[i], scsim_profile_install_dir()));
+        assert_int_equal(scsim_profile_list(stop_at_second, &calls), 42);
+        assert_int_equal(calls, 2);
+        assert_int_equal(scsim_profile_list(NULL, NULL), SCSIM_ERR_INVALID_ARGUMENT);
+        unsetenv("SCSIM_PROFILE_PATH");
+        rmdir(sub);
+        snprintf(env, sizeof(env), "rm -rf '%s' '%s'", one, two);
+        assert_int_equal(system(env), 0);
+}
+
+/* A name that is not there, but nearly: the nearest one is suggested. */
+static void open_suggests_a_name(void **state)
+{
+        scsim_profile *p = NULL;
+        scsim_diag diag;
+
+        (void)state;
+        assert_int_equal(setenv("SCSIM_PROFILE_PATH", SCSIM_SOURCE_DIR "/profiles", 1), 0);
+        assert_int_equal(scsim_profile_open("PIV", &p, &diag), SCSIM_ERR_IO);
+        assert_non_null(strstr(diag.message, "no profile named 'PIV'"));
+        if (strstr(diag.message, "; did you mean 'piv'?") == NULL)
+                fail_msg("got: %s", diag.message);
+        assert_int_equal(scsim_profile_open("two-app", &p, &diag), SCSIM_ERR_IO);
+        assert_non_null(strstr(diag.message, "; did you mean 'two-apps'?"));
+        /* four letters short, but the start of it */
+        assert_int_equal(scsim_profile_open("iso7816", &p, &diag), SCSIM_ERR_IO);
+        assert_non_null(strstr(diag.message, "; did you mean 'iso7816-chv'?"));
+        assert_int_equal(scsim_profile_open("iso-chv", &p, &diag), SCSIM_ERR_IO);
+        assert_null(strstr(diag.message, "did you mean"));
+        assert_int_equal(scsim_profile_open("xyz", &p, &diag), SCSIM_ERR_IO);
+        assert_null(strstr(diag.message, "did you mean"));
+        unsetenv("SCSIM_PROFILE_PATH");
+}
+
+/* A FIFO used to block the load forever; a directory or a socket is no profile either. */
+static void refuses_non_regular_files(void **state)
+{
+        char dir[] = "/tmp/scsim-fifo-XXXXXX", fifo[600], msg[1024];
+        scsim_profile *p = NULL;
+        scsim_diag diag;
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        snprintf(fifo, sizeof(fifo), "%s/p.yaml", dir);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_int_equal(scsim_profile_load_file(fifo, &p, &diag), SCSIM_ERR_IO);
+        assert_null(p);
+        scsim_diag_format(&diag, msg, sizeof(msg));
+        assert_true(strlen(msg) > strlen(fifo));
+        assert_string_equal(msg + strlen(fifo), ": is a FIFO, not a profile file");
+        assert_int_equal(scsim_profile_open(fifo, &p, &diag), SCSIM_ERR_IO);
+        assert_int_equal(scsim_profile_load_file(dir, &p, &diag), SCSIM_ERR_IO);
+        assert_string_equal(diag.message, "is a directory, not a profile file");
+        unlink(fifo);
+        {
+                struct sockaddr_un sa = {.sun_family = AF_UNIX};
+                int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+                assert_true(fd >= 0);
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s.yaml", dir);
+                assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+                assert_int_equal(scsim_profile_load_file(sa.sun_path, &p, &diag), SCSIM_ERR_IO);
+                assert_string_equal(diag.message, "is a socket, not a profile file");
+                close(fd);
+                unlink(sa.sun_path);
+        }
+        rmdir(dir);
+}
+
+/* A path longer than the diagnostic's file field keeps its end, and the message. */
+static void long_paths_keep_their_end(void **state)
+{
+        char path[1024], msg[2048];
+        size_t n;
+        scsim_profile *p = NULL;
+        scsim_diag diag;
+        FILE *f;
+
+        (void)state;
+        n = (size_t)snprintf(path, sizeof(path), "/tmp/scsim-long-%d", (int)getpid());
+        mkdir(path, 0700);
+        for (int i = 0; i < 3; i++) {
+                n += (size_t)snprintf(path + n, sizeof(path) - n, "/%0100d", i);
+                assert_int_equal(mkdir(path, 0700), 0);
+        }
+        snprintf(path + n, sizeof(path) - n, "/bad.yaml");
+        assert_non_null(f = fopen(path, "w"));
+        fputs("name: x\nhistorical_bytes: \"\"\nserial: \"01\"\nlabel: [1]\n", f);
+        fclose(f);
+        assert_true(strlen(path) > sizeof(diag.file));
+        assert_int_equal(scsim_profile_load_file(path, &p, &diag), SCSIM_ERR_PROFILE);
+        assert_int_equal(strlen(diag.file), sizeof(diag.file) - 1);
+        assert_memory_equal(diag.file, "...", 3);
+        assert_string_equal(diag.file + 3, path + strlen(path) - (sizeof(diag.file) - 4));
+        scsim_diag_format(&diag, msg, sizeof(msg));
+        assert_non_null(strstr(msg, "/bad.yaml:4:9: label: expected text, got a list"));
+        unlink(path);
+        snprintf(path + n, sizeof(path) - n, "/missing.yaml");
+        assert_int_equal(scsim_profile_open(path, &p, &diag), SCSIM_ERR_IO);
+        scsim_diag_format(&diag, msg, sizeof(msg));
+        assert_non_null(strstr(msg, "/missing.yaml: cannot open: No such file or directory"));
+        snprintf(msg, sizeof(msg), "rm -rf /tmp/scsim-long-%d", (int)getpid());
+        assert_int_equal(system(msg), 0);
+}
+
+/* Something that is not a profile is refused without quoting it. */
+static void non_profiles_not_quoted(void **state)
+{
+        static const char shadow[] = "root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\n"
+                                     "daemon:*:19000:0:99999:7:::\n";
+        scsim_profile *p = NULL;
+        scsim_diag diag;
+
+        (void)state;
+        assert_int_equal(scsim_profile_load_buffer("shadow", shadow, strlen(shadow), &p, &diag),
+                         SCSIM_ERR_PROFILE);
+        assert_string_equal(diag.message, "not a profile: none of its top-level keys is a "
+                                          "profile field (name, atr, serial, files ...)");
+        assert_int_equal(diag.line, 1);
+        assert_int_equal(diag.column, 1);
+}
+
 /* Every shipped profile loads from the source tree. */
 static void shipped_profiles_load(void **state)
 {
@@ -350,7 +570,13 @@ int main(void)
             cmocka_unit_test(atr_from_historical_bytes),
             cmocka_unit_test(buffer_is_length_bounded),
             cmocka_unit_test(full_profile_behaves),
+            cmocka_unit_test(hex_with_colons),
             cmocka_unit_test(open_resolves),
+            cmocka_unit_test(list_in_search_order),
+            cmocka_unit_test(refuses_non_regular_files),
+            cmocka_unit_test(long_paths_keep_their_end),
+            cmocka_unit_test(non_profiles_not_quoted),
+            cmocka_unit_test(open_suggests_a_name),
             cmocka_unit_test(shipped_profiles_load),
             cmocka_unit_test(short_identifiers),
         };

@@ -108,6 +108,16 @@ struct scsim_scv_transport {
  * NULL: $SCSIM_READER if set, else the first reader holding a card.
  */
 SCSIM_SCV_API scsim_hresult scsim_scv_attach(const char *reader, scsim_scv **out);
+/*
+ * The readers PC/SC has, in its order (the order an index into them, such as
+ * opensc-tool's -r, counts): fn is called once per reader with its name
+ * (UTF-8, borrowed for the call) and whether it holds a card that answers.
+ * Returns S_OK, SCARD_E_NO_READERS_AVAILABLE, or the PC/SC failure
+ * (SCARD_E_NO_SERVICE when no pcscd or smart card service runs).
+ */
+SCSIM_SCV_API scsim_hresult scsim_scv_list_readers(void (*fn)(void *arg, const char *name,
+                                                              int card_present),
+                                                   void *arg);
 /* Attach to any transport (a test double, another stack); ctx is closed on free. */
 SCSIM_SCV_API scsim_hresult scsim_scv_new(const struct scsim_scv_transport *t, void *ctx,
                                           scsim_scv **out);

@@ -173,6 +173,8 @@ static uint16_t piv_select_answer(struct cmd *c)
         size_t outer, inner;
         bool ok;
 
+        if ((c->apdu->p2 & 0x0c) != 0x00) /* FCP, FMD or nothing: as ISO has them */
+                return 0;
         ok = tlv_open(c->out, 0x61, &outer) && tlv_put(c->out, 0x4f, piv_aid + 5, 6) &&
              tlv_open(c->out, 0x79, &inner) && tlv_put(c->out, 0x4f, piv_aid, sizeof(piv_aid)) &&
              tlv_close(c->out, inner) && tlv_close(c->out, outer);

@@ -55,43 +55,45 @@ bad:
                         yaml_shown(s, len, buf, sizeof(buf)));
 }
 
-/* PIN 80 and PUK 81 must be in the PIV DF, shaped as PIV clients send them. */
-static int check_piv_chvs(struct yaml_loader *ld, uint16_t df, struct yaml_pos at)
+/*
+ * PIN 80 and PUK 81 must be in the PIV DF, shaped as PIV clients send them.
+ * Each misshapen CHV is reported; a missing one only when none was.
+ */
+static void check_piv_chvs(struct yaml_loader *ld, uint16_t df, struct yaml_pos at)
 {
-        const scsim_profile *p = yaml_profile(ld);
-        bool pin = false, puk = false;
+        scsim_profile *p = yaml_profile(ld);
+        bool pin = false, puk = false, misshapen = false;
 
         for (size_t i = 0; i < p->nchvs; i++) {
-                const struct prof_chv *c = &p->chvs[i];
+                struct prof_chv *c = &p->chvs[i];
                 /* a global PIN 00 is PIV's global PIN: sent the same way */
                 if (c->has_ref && c->ref == 0x00 && c->df == 0 &&
                     (c->padding != PROF_PAD_FF || c->max_len != 8))
-                        return yaml_err(
-                            ld, yaml_chv_pos(ld, i),
-                            "chv '%s': PIV clients send the global PIN padded with FF to "
-                            "8 bytes: give it length ..8 and padding: FF",
-                            c->name);
+                        yaml_err(ld, yaml_chv_pos(ld, i),
+                                 "chv '%s': PIV clients send the global PIN padded with FF to "
+                                 "8 bytes: give it length ..8 and padding: FF",
+                                 c->name);
                 if (c->df != df || !c->has_ref || (c->ref != 0x80 && c->ref != 0x81))
                         continue;
                 /* SET PIN RETRIES may change these two limits */
-                yaml_profile(ld)->chvs[i].limit_settable = true;
-                if (c->padding != PROF_PAD_FF || c->max_len != 8)
-                        return yaml_err(ld, yaml_chv_pos(ld, i),
-                                        "chv '%s': PIV clients send %s padded with FF to 8 bytes: "
-                                        "give it length ..8 and padding: FF",
-                                        c->name, c->ref == 0x80 ? "the PIN" : "the PUK");
+                c->limit_settable = true;
+                if (c->padding != PROF_PAD_FF || c->max_len != 8) {
+                        yaml_err(ld, yaml_chv_pos(ld, i),
+                                 "chv '%s': PIV clients send %s padded with FF to 8 bytes: "
+                                 "give it length ..8 and padding: FF",
+                                 c->name, c->ref == 0x80 ? "the PIN" : "the PUK");
+                        misshapen = true;
+                }
                 if (c->ref == 0x80)
                         pin = c->verifiable && c->puk != PROF_NONE && p->chvs[c->puk].has_ref &&
                               p->chvs[c->puk].ref == 0x81;
                 else
                         puk = true;
         }
-        if (!pin || !puk)
-                return yaml_err(
-                    ld, at,
-                    "application piv needs, in its DF, CHV 80 (the PIN, with puk: naming "
-                    "CHV 81) and CHV 81 (the PUK)");
-        return 0;
+        if ((!pin || !puk) && !misshapen)
+                yaml_err(ld, at,
+                         "application piv needs, in its DF, CHV 80 (the PIN, with puk: naming "
+                         "CHV 81) and CHV 81 (the PUK)");
 }
 
 /* PEM text from a scalar into a memory BIO (the scalar stays owned by the document). */
@@ -218,7 +220,7 @@ static uint32_t cert_container(uint8_t slot)
 
 /* certificates: slot -> PEM certificate; the slot's private_key must be given and match. */
 static int piv_certificates(struct yaml_loader *ld, struct prof_piv *pp, struct fy_node *map,
-                            struct yaml_pos at)
+                            struct yaml_pos at, const uint8_t *bad_slots, size_t nbad)
 {
         struct fy_node_pair *pair;
         void *it = NULL;
@@ -244,18 +246,21 @@ static int piv_certificates(struct yaml_loader *ld, struct prof_piv *pp, struct 
                 BIO *bio;
 
                 if (yaml_hex(ld, k, at, "slot", &slot, 1, 1, &len) != 0)
-                        return -1;
+                        continue;
                 for (size_t i = 0; i < pp->nkeys; i++)
                         if (pp->keys[i].slot == slot)
                                 key = &pp->keys[i];
-                if (key == NULL || key->der_len == 0)
-                        return yaml_err(
-                            ld, kpos,
-                            "certificate for slot %02X: give the slot's private_key under "
-                            "keys (a key generated at start would not match it)",
-                            slot);
+                if (key == NULL && memchr(bad_slots, slot, nbad) != NULL)
+                        continue; /* the slot's key was wrong, and said so */
+                if (key == NULL || key->der_len == 0) {
+                        yaml_err(ld, kpos,
+                                 "certificate for slot %02X: give the slot's private_key under "
+                                 "keys (a key generated at start would not match it)",
+                                 slot);
+                        continue;
+                }
                 if ((bio = pem_bio(ld, v, kpos, "certificate")) == NULL)
-                        return -1;
+                        continue;
                 cert = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
                 dp = yaml_profile(ld)->blob + key->der_off;
                 priv = d2i_AutoPrivateKey(NULL, &dp, (long)key->der_len);
@@ -280,13 +285,12 @@ static int piv_certificates(struct yaml_loader *ld, struct prof_piv *pp, struct 
                         else
                                 yaml_err(ld, yaml_node_pos(v, kpos), "certificate: too large");
                 }
+                (void)ok; /* a mistake was reported; the next certificate is checked all the same */
                 free(content);
                 OPENSSL_free(der);
                 EVP_PKEY_free(priv);
                 X509_free(cert);
                 BIO_free(bio);
-                if (ok != 0)
-                        return -1;
         }
         return 0;
 }
@@ -314,19 +318,18 @@ static int piv_objects(struct yaml_loader *ld, struct prof_piv *pp, struct fy_no
                 size_t tlen = 0, len = 0;
                 uint32_t tag = 0;
                 if (yaml_hex(ld, k, at, "tag", t, 1, 3, &tlen) != 0)
-                        goto fail;
+                        continue;
                 for (size_t i = 0; i < tlen; i++)
                         tag = tag << 8 | t[i];
                 if (!((tag & 0xffff00) == 0x5fc100 && (tag & 0xff) >= 1 && (tag & 0xff) <= 0x23) &&
                     (tag & 0xffff00) != 0x5fff00 && tag != 0x7e && tag != 0x7f61) {
                         yaml_err(ld, kpos, "object %X: expected 5FC101..5FC123, 5FFFxx, 7E or 7F61",
                                  tag);
-                        goto fail;
+                        continue;
                 }
                 if (yaml_hex(ld, fy_node_pair_value(pair), kpos, "content", content, 0,
-                             PROF_PIV_OBJ_MAX_LEN - 4, &len) != 0 ||
-                    piv_add_object(ld, pp, kpos, tag, content, len) != 0)
-                        goto fail;
+                             PROF_PIV_OBJ_MAX_LEN - 4, &len) == 0)
+                        piv_add_object(ld, pp, kpos, tag, content, len);
         }
         ok = 0;
 fail:
@@ -354,9 +357,9 @@ static void piv_defaults(struct prof_piv *pp, const scsim_profile *p)
                 pp->guid[16 - p->serial_len + i] = p->serial[i];
 }
 
-/* management_key_algorithm, management_key, guid, version, serial. */
-static int piv_identity(struct yaml_loader *ld, struct prof_piv *pp, struct fy_node **v,
-                        const struct yaml_pos *kp)
+/* management_key_algorithm, management_key, guid, version, serial: each on its own. */
+static void piv_identity(struct yaml_loader *ld, struct prof_piv *pp, struct fy_node **v,
+                         const struct yaml_pos *kp)
 {
         static const char *const mgm_algs[] = {"3des", "aes128", "aes192", "aes256"};
         static const enum prof_piv_alg mgm_ids[] = {PROF_PIV_3DES, PROF_PIV_AES128, PROF_PIV_AES192,
@@ -364,37 +367,47 @@ static int piv_identity(struct yaml_loader *ld, struct prof_piv *pp, struct fy_n
         static const size_t mgm_lens[] = {24, 16, 24, 32};
         size_t alg = 0, len = 0;
         unsigned long num = 0;
+        bool alg_ok = true;
 
         if (v[P_MGM_ALG] != NULL) {
-                if (yaml_enum(ld, v[P_MGM_ALG], kp[P_MGM_ALG], "management_key_algorithm", mgm_algs,
-                              4, &alg) != 0)
-                        return -1;
-                pp->mgm_alg = mgm_ids[alg];
+                alg_ok = yaml_enum(ld, v[P_MGM_ALG], kp[P_MGM_ALG], "management_key_algorithm",
+                                   mgm_algs, 4, &alg) == 0;
+                if (alg_ok)
+                        pp->mgm_alg = mgm_ids[alg];
         }
-        if (v[P_MGM_KEY] != NULL) {
-                if (yaml_hex(ld, v[P_MGM_KEY], kp[P_MGM_KEY], "management_key", pp->mgm_key,
-                             mgm_lens[alg], mgm_lens[alg], &pp->mgm_key_len) != 0)
-                        return -1;
-        } else if (v[P_MGM_ALG] != NULL && mgm_ids[alg] != PROF_PIV_3DES) {
-                return yaml_err(ld, kp[P_MGM_ALG], "an %s management key needs 'management_key'",
-                                mgm_algs[alg]);
-        }
-        if (v[P_GUID] != NULL &&
-            yaml_hex(ld, v[P_GUID], kp[P_GUID], "guid", pp->guid, 16, 16, &len) != 0)
-                return -1;
-        if (v[P_VERSION] != NULL && get_version(ld, v[P_VERSION], kp[P_VERSION], pp->version) != 0)
-                return -1;
-        if (v[P_SERIAL] != NULL) {
-                if (yaml_uint(ld, v[P_SERIAL], kp[P_SERIAL], "serial", 1, 999999999, &num) != 0)
-                        return -1;
+        /* the key's length is the algorithm's: unknown when the algorithm is wrong */
+        if (v[P_MGM_KEY] != NULL && alg_ok)
+                yaml_hex(ld, v[P_MGM_KEY], kp[P_MGM_KEY], "management_key", pp->mgm_key,
+                         mgm_lens[alg], mgm_lens[alg], &pp->mgm_key_len);
+        else if (v[P_MGM_KEY] == NULL && v[P_MGM_ALG] != NULL && alg_ok &&
+                 mgm_ids[alg] != PROF_PIV_3DES)
+                yaml_err(ld, kp[P_MGM_ALG], "an %s management key needs 'management_key'",
+                         mgm_algs[alg]);
+        if (v[P_GUID] != NULL)
+                yaml_hex(ld, v[P_GUID], kp[P_GUID], "guid", pp->guid, 16, 16, &len);
+        if (v[P_VERSION] != NULL)
+                get_version(ld, v[P_VERSION], kp[P_VERSION], pp->version);
+        if (v[P_SERIAL] != NULL &&
+            yaml_uint(ld, v[P_SERIAL], kp[P_SERIAL], "serial", 1, 999999999, &num) == 0)
                 pp->serial = (uint32_t)num;
-        }
-        return 0;
 }
 
-/* One entry of keys: SLOT: {algorithm, pin_policy, private_key}. */
-static int piv_key(struct yaml_loader *ld, struct prof_piv *pp, struct fy_node_pair *pair,
-                   struct yaml_pos at)
+/* Slots whose key had a mistake: a certificate for one is not reported again. */
+struct bad_slots {
+        uint8_t slot[PROF_PIV_KEYS_MAX + 8];
+        size_t n;
+};
+
+static void bad_slot(struct bad_slots *b, uint8_t slot)
+{
+        if (b->n < sizeof(b->slot))
+                b->slot[b->n++] = slot;
+}
+
+/* The fields of one key after its slot: algorithm (one pp's version has), pin_policy, private_key.
+ */
+static int piv_key_fields_of(struct yaml_loader *ld, const struct prof_piv *pp, struct fy_node *map,
+                             struct yaml_pos kpos, struct prof_piv_key *key)
 {
         static const char *const key_algs[] = {"rsa1024", "rsa2048", "eccp256", "eccp384",
                                                "rsa3072", "rsa4096", "ed25519", "x25519"};
@@ -402,100 +415,123 @@ static int piv_key(struct yaml_loader *ld, struct prof_piv *pp, struct fy_node_p
             PROF_PIV_RSA1024, PROF_PIV_RSA2048, PROF_PIV_ECCP256, PROF_PIV_ECCP384,
             PROF_PIV_RSA3072, PROF_PIV_RSA4096, PROF_PIV_ED25519, PROF_PIV_X25519};
         static const char *const policies[] = {"default", "never", "once", "always"};
-        struct fy_node *k = fy_node_pair_key(pair), *kv[PK_N];
-        struct yaml_pos kpos = yaml_node_pos(k, at), kkp[PK_N];
-        struct prof_piv_key *key = &pp->keys[pp->nkeys];
-        uint8_t slot = 0;
-        size_t alg = 0, pol = 0, len = 0;
+        struct fy_node *kv[PK_N];
+        struct yaml_pos kkp[PK_N];
+        size_t alg = 0, pol = 0, before = yaml_errors(ld);
 
-        if (yaml_hex(ld, k, at, "slot", &slot, 1, 1, &len) != 0)
-                return -1;
-        if (!(slot == 0x9a || slot == 0x9c || slot == 0x9d || slot == 0x9e ||
-              (slot >= 0x82 && slot <= 0x95) || slot == PROF_PIV_SLOT_ATTEST))
-                return yaml_err(ld, kpos, "slot %02X: expected 9a, 9c, 9d, 9e, 82..95 or f9", slot);
-        for (size_t i = 0; i < pp->nkeys; i++)
-                if (pp->keys[i].slot == slot)
-                        return yaml_err(ld, kpos, "slot %02X is given twice", slot);
-        if (pp->nkeys >= PROF_PIV_KEYS_MAX)
-                return yaml_err(ld, kpos, "too many keys");
-        if (yaml_fields(ld, fy_node_pair_value(pair), kpos, "key", piv_key_fields, PK_N, kv, kkp) !=
-            0)
+        if (yaml_fields(ld, map, kpos, "key", piv_key_fields, PK_N, kv, kkp) != 0)
                 return -1;
         if (kv[PK_ALGORITHM] == NULL)
-                return yaml_err(ld, kpos, "slot %02X: missing 'algorithm' (%s)", slot,
-                                "rsa1024, rsa2048, eccp256, eccp384; from version 5.7 also "
-                                "rsa3072, rsa4096, ed25519, x25519");
-        if (yaml_enum(ld, kv[PK_ALGORITHM], kkp[PK_ALGORITHM], "algorithm", key_algs, 8, &alg) !=
-                0 ||
-            piv_check_alg_version(ld, pp, key_ids[alg],
-                                  yaml_node_pos(kv[PK_ALGORITHM], kkp[PK_ALGORITHM])) != 0)
-                return -1;
+                yaml_err(ld, kpos, "slot %02X: missing 'algorithm' (%s)", key->slot,
+                         "rsa1024, rsa2048, eccp256, eccp384; from version 5.7 also rsa3072, "
+                         "rsa4096, ed25519, x25519");
+        else if (yaml_enum(ld, kv[PK_ALGORITHM], kkp[PK_ALGORITHM], "algorithm", key_algs, 8,
+                           &alg) == 0 &&
+                 piv_check_alg_version(ld, pp, key_ids[alg],
+                                       yaml_node_pos(kv[PK_ALGORITHM], kkp[PK_ALGORITHM])) == 0)
+                key->alg = key_ids[alg];
         if (kv[PK_PIN_POLICY] != NULL && yaml_enum(ld, kv[PK_PIN_POLICY], kkp[PK_PIN_POLICY],
-                                                   "pin_policy", policies, 4, &pol) != 0)
-                return -1;
-        key->slot = slot;
-        key->alg = key_ids[alg];
-        key->pin_policy = (uint8_t)pol;
-        if (kv[PK_PRIVATE_KEY] != NULL &&
-            piv_private_key(ld, kv[PK_PRIVATE_KEY], kkp[PK_PRIVATE_KEY], key) != 0)
-                return -1;
-        pp->nkeys++;
-        return 0;
+                                                   "pin_policy", policies, 4, &pol) == 0)
+                key->pin_policy = (uint8_t)pol;
+        /* whether the key fits needs the algorithm */
+        if (kv[PK_PRIVATE_KEY] != NULL && yaml_errors(ld) == before)
+                piv_private_key(ld, kv[PK_PRIVATE_KEY], kkp[PK_PRIVATE_KEY], key);
+        return yaml_errors(ld) == before ? 0 : -1;
 }
 
-static int piv_keys(struct yaml_loader *ld, struct prof_piv *pp, struct fy_node *map,
-                    struct yaml_pos at)
+/* One entry of keys: SLOT: {algorithm, pin_policy, private_key}. */
+static void piv_key(struct yaml_loader *ld, struct prof_piv *pp, struct fy_node_pair *pair,
+                    struct yaml_pos at, struct bad_slots *bad)
+{
+        struct fy_node *k = fy_node_pair_key(pair);
+        struct yaml_pos kpos = yaml_node_pos(k, at);
+        struct prof_piv_key *key = &pp->keys[pp->nkeys];
+        uint8_t slot = 0;
+        size_t len = 0;
+
+        if (yaml_hex(ld, k, at, "slot", &slot, 1, 1, &len) != 0)
+                return;
+        if (!(slot == 0x9a || slot == 0x9c || slot == 0x9d || slot == 0x9e ||
+              (slot >= 0x82 && slot <= 0x95) || slot == PROF_PIV_SLOT_ATTEST)) {
+                yaml_err(ld, kpos, "slot %02X: expected 9a, 9c, 9d, 9e, 82..95 or f9", slot);
+                bad_slot(bad, slot);
+                return;
+        }
+        for (size_t i = 0; i < pp->nkeys; i++)
+                if (pp->keys[i].slot == slot) {
+                        yaml_err(ld, kpos, "slot %02X is given twice", slot);
+                        return;
+                }
+        if (pp->nkeys >= PROF_PIV_KEYS_MAX) {
+                yaml_err(ld, kpos, "too many keys");
+                return;
+        }
+        memset(key, 0, sizeof(*key));
+        key->slot = slot;
+        if (piv_key_fields_of(ld, pp, fy_node_pair_value(pair), kpos, key) == 0)
+                pp->nkeys++;
+        else
+                bad_slot(bad, slot);
+}
+
+static void piv_keys(struct yaml_loader *ld, struct prof_piv *pp, struct fy_node *map,
+                     struct yaml_pos at, struct bad_slots *bad)
 {
         struct fy_node_pair *pair;
         void *it = NULL;
 
-        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING)
-                return yaml_err(
-                    ld, yaml_node_pos(map, at),
-                    "keys: expected a mapping of slots (9a, 9c, 9d, 9e, 82..95), got %s",
-                    yaml_kind(map));
+        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING) {
+                yaml_err(ld, yaml_node_pos(map, at),
+                         "keys: expected a mapping of slots (9a, 9c, 9d, 9e, 82..95), got %s",
+                         yaml_kind(map));
+                return;
+        }
         while ((pair = fy_node_mapping_iterate(map, &it)) != NULL)
-                if (piv_key(ld, pp, pair, at) != 0)
-                        return -1;
-        return 0;
+                piv_key(ld, pp, pair, at, bad);
 }
 
-/* The piv section: management key, CHUID GUID, YubiKey version/serial, keys made at start. */
+/*
+ * The piv section: management key, CHUID GUID, YubiKey version/serial, keys
+ * made at start. The CHVs are checked for PIV only when they were all good
+ * (a CHV with a mistake is a placeholder). Fails when anything was reported.
+ */
 static int piv_section_parse(struct yaml_loader *ld, struct fy_node *n, const struct yaml_pos *at,
                              uint16_t df, void **out)
 {
         struct prof_piv *pp = calloc(1, sizeof(*pp));
         struct fy_node *v[P_N];
         struct yaml_pos kp[P_N];
-        int ok = -1;
+        struct bad_slots bad = {{0}, 0};
+        size_t before = yaml_errors(ld);
 
         if (pp == NULL)
                 return yaml_err(ld, *at, "piv: out of memory");
         pp->df = df;
         yaml_context(ld, "piv");
         piv_defaults(pp, yaml_profile(ld));
-        if (check_piv_chvs(ld, df, yaml_file_pos(ld, df)) != 0)
-                goto fail;
-        if (n == NULL && piv_adopt_identity(ld, pp, NULL, *at, NULL, *at) != 0)
-                goto fail;
-        if (n != NULL &&
-            (yaml_fields(ld, n, *at, "piv", piv_fields, P_N, v, kp) != 0 ||
-             piv_identity(ld, pp, v, kp) != 0 ||
-             piv_adopt_identity(ld, pp, v[P_VERSION], kp[P_VERSION], v[P_SERIAL], kp[P_SERIAL]) !=
-                 0 ||
-             (v[P_KEYS] != NULL && piv_keys(ld, pp, v[P_KEYS], kp[P_KEYS]) != 0) ||
-             (v[P_CERTS] != NULL && piv_certificates(ld, pp, v[P_CERTS], kp[P_CERTS]) != 0) ||
-             (v[P_OBJECTS] != NULL && piv_objects(ld, pp, v[P_OBJECTS], kp[P_OBJECTS]) != 0)))
-                goto fail;
-        *out = pp;
-        pp = NULL;
-        ok = 0;
-fail:
-        if (pp != NULL) {
+        if (yaml_chvs_ok(ld))
+                check_piv_chvs(ld, df, yaml_file_pos(ld, df));
+        /* the device's identity, when a yubikey: section gives it (reported if it disagrees) */
+        if (n == NULL)
+                (void)piv_adopt_identity(ld, pp, NULL, *at, NULL, *at);
+        if (n != NULL && yaml_fields(ld, n, *at, "piv", piv_fields, P_N, v, kp) == 0) {
+                piv_identity(ld, pp, v, kp);
+                (void)piv_adopt_identity(ld, pp, v[P_VERSION], kp[P_VERSION], v[P_SERIAL],
+                                         kp[P_SERIAL]);
+                if (v[P_KEYS] != NULL)
+                        piv_keys(ld, pp, v[P_KEYS], kp[P_KEYS], &bad);
+                if (v[P_CERTS] != NULL)
+                        piv_certificates(ld, pp, v[P_CERTS], kp[P_CERTS], bad.slot, bad.n);
+                if (v[P_OBJECTS] != NULL)
+                        piv_objects(ld, pp, v[P_OBJECTS], kp[P_OBJECTS]);
+        }
+        if (yaml_errors(ld) != before) {
                 OPENSSL_cleanse(pp, sizeof(*pp));
                 free(pp);
+                return -1;
         }
-        return ok;
+        *out = pp;
+        return 0;
 }
 
 static void piv_section_free(void *section)
@@ -504,40 +540,6 @@ static void piv_section_free(void *section)
                 OPENSSL_cleanse(section, sizeof(struct prof_piv));
                 free(section);
         }
-}
-
-/* The section as YAML: the management key and private keys masked, objects by size. */
-static void piv_section_print(const scsim_profile *p, const void *section, FILE *out)
-{
-        static const char *const policies[] = {"default", "never", "once", "always"};
-        const struct prof_piv *pp = section;
-
-        (void)p;
-        fprintf(out, "  management_key_algorithm: %s\n", piv_alg_name(pp->mgm_alg));
-        fprintf(out, "  management_key: \"********\"   # masked, %zu bytes\n", pp->mgm_key_len);
-        fprintf(out, "  guid: \"");
-        for (size_t i = 0; i < sizeof(pp->guid); i++)
-                fprintf(out, "%s%02X", i > 0 ? " " : "", pp->guid[i]);
-        fprintf(out, "\"\n  version: %u.%u.%u\n", pp->version[0], pp->version[1], pp->version[2]);
-        if (pp->serial != 0)
-                fprintf(out, "  serial: %u\n", (unsigned)pp->serial);
-        else
-                fprintf(out, "  # serial: the card's serial number, its last 4 bytes\n");
-        if (pp->nkeys > 0)
-                fprintf(out, "  keys:\n");
-        for (size_t i = 0; i < pp->nkeys; i++) {
-                const struct prof_piv_key *k = &pp->keys[i];
-                fprintf(out, "    %02x: {algorithm: %s, pin_policy: %s", k->slot,
-                        piv_alg_name(k->alg), policies[k->pin_policy & 3]);
-                if (k->der_len > 0)
-                        fprintf(out, ", private_key: \"********\"");
-                fprintf(out, "}\n");
-        }
-        if (pp->nobjs > 0)
-                fprintf(out,
-                        "  # objects (certificates included): tag, bytes as GET DATA answers\n");
-        for (size_t i = 0; i < pp->nobjs; i++)
-                fprintf(out, "  #   %06X  %zu\n", (unsigned)pp->objs[i].tag, pp->objs[i].len);
 }
 
 const struct app_section piv_section = {

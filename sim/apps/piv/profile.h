@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <scsim/profile.h>
 
 enum prof_piv_alg {
         PROF_PIV_3DES = 0x03,
@@ -76,5 +79,7 @@ int piv_adopt_identity(struct yaml_loader *ld, struct prof_piv *pp, struct fy_no
 /* Does the section's version have algorithm alg (named at `at`)? 0, or -1 reported. */
 int piv_check_alg_version(struct yaml_loader *ld, const struct prof_piv *pp, enum prof_piv_alg alg,
                           struct yaml_pos at);
+/* profile_print.c: the section as YAML (the contract's print). */
+int piv_section_print(const scsim_profile *p, const void *section, FILE *out, unsigned flags);
 
 #endif

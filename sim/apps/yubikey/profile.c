@@ -44,29 +44,24 @@ bad:
                         yaml_shown(s, len, buf, sizeof(buf)));
 }
 
-static int yk_fill(struct yaml_loader *ld, struct prof_yubikey *y, struct fy_node **v,
-                   const struct yaml_pos *kp)
+/* Each field on its own: every mistake is reported, the others still read. */
+static void yk_fill(struct yaml_loader *ld, struct prof_yubikey *y, struct fy_node **v,
+                    const struct yaml_pos *kp)
 {
         unsigned long num = 0;
         size_t ff = 0;
 
-        if (v[Y_FIRMWARE] != NULL &&
-            get_firmware(ld, v[Y_FIRMWARE], kp[Y_FIRMWARE], y->id.firmware) != 0)
-                return -1;
-        if (v[Y_SERIAL] != NULL) {
-                if (yaml_uint(ld, v[Y_SERIAL], kp[Y_SERIAL], "serial", 1, 4294967295UL, &num) != 0)
-                        return -1;
+        if (v[Y_FIRMWARE] != NULL)
+                get_firmware(ld, v[Y_FIRMWARE], kp[Y_FIRMWARE], y->id.firmware);
+        if (v[Y_SERIAL] != NULL &&
+            yaml_uint(ld, v[Y_SERIAL], kp[Y_SERIAL], "serial", 1, 4294967295UL, &num) == 0)
                 y->id.serial = (uint32_t)num;
-        }
-        if (v[Y_FORM_FACTOR] != NULL) {
-                if (yaml_enum(ld, v[Y_FORM_FACTOR], kp[Y_FORM_FACTOR], "form_factor", form_factors,
-                              N_FORM_FACTORS, &ff) != 0)
-                        return -1;
+        if (v[Y_FORM_FACTOR] != NULL &&
+            yaml_enum(ld, v[Y_FORM_FACTOR], kp[Y_FORM_FACTOR], "form_factor", form_factors,
+                      N_FORM_FACTORS, &ff) == 0)
                 y->id.form_factor = (uint8_t)ff;
-        }
-        if (v[Y_NFC] != NULL && yaml_bool(ld, v[Y_NFC], kp[Y_NFC], "nfc", &y->nfc) != 0)
-                return -1;
-        return 0;
+        if (v[Y_NFC] != NULL)
+                yaml_bool(ld, v[Y_NFC], kp[Y_NFC], "nfc", &y->nfc);
 }
 
 /* Defaults: a YubiKey 5 NFC on USB-A, firmware 5.4.3, the card's serial number. */
@@ -76,6 +71,7 @@ static int yk_parse(struct yaml_loader *ld, struct fy_node *n, const struct yaml
         struct prof_yubikey *y = calloc(1, sizeof(*y));
         struct fy_node *v[Y_N];
         struct yaml_pos kp[Y_N];
+        size_t before = yaml_errors(ld);
 
         (void)df;
         if (y == NULL)
@@ -86,8 +82,9 @@ static int yk_parse(struct yaml_loader *ld, struct fy_node *n, const struct yaml
         y->id.form_factor = 1;
         y->nfc = true;
         yaml_context(ld, "yubikey");
-        if (n != NULL && (yaml_fields(ld, n, *at, "yubikey", yk_fields, Y_N, v, kp) != 0 ||
-                          yk_fill(ld, y, v, kp) != 0)) {
+        if (n != NULL && yaml_fields(ld, n, *at, "yubikey", yk_fields, Y_N, v, kp) == 0)
+                yk_fill(ld, y, v, kp);
+        if (yaml_errors(ld) != before) {
                 free(y);
                 return -1;
         }
@@ -95,11 +92,13 @@ static int yk_parse(struct yaml_loader *ld, struct fy_node *n, const struct yaml
         return 0;
 }
 
-static void yk_print(const scsim_profile *p, const void *section, FILE *out)
+/* Nothing in the section is secret: printed whole whatever the flags. */
+static int yk_print(const scsim_profile *p, const void *section, FILE *out, unsigned flags)
 {
         const struct prof_yubikey *y = section;
 
         (void)p;
+        (void)flags;
         fprintf(out, "  firmware: %u.%u.%u\n", y->id.firmware[0], y->id.firmware[1],
                 y->id.firmware[2]);
         if (y->id.serial != 0)
@@ -109,6 +108,7 @@ static void yk_print(const scsim_profile *p, const void *section, FILE *out)
         fprintf(out, "  form_factor: %s\n",
                 y->id.form_factor < N_FORM_FACTORS ? form_factors[y->id.form_factor] : "unknown");
         fprintf(out, "  nfc: %s\n", y->nfc ? "true" : "false");
+        return 0;
 }
 
 static void yk_free(void *section)

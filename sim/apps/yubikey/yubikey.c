@@ -92,6 +92,8 @@ static uint16_t yk_select_answer(struct cmd *c)
         int n =
             snprintf(text, sizeof(text), "Virtual mgr - FW version %u.%u.%u", fw[0], fw[1], fw[2]);
 
+        if ((c->apdu->p2 & 0x0c) != 0x00) /* FCP, FMD or nothing: as ISO has them */
+                return 0;
         if (n < 0 || (size_t)n >= sizeof(text))
                 return SW_MEMORY_FAILURE;
         return rbuf_put(c->out, (const uint8_t *)text, (size_t)n) ? SW_OK : SW_MEMORY_FAILURE;

@@ -4,6 +4,7 @@
 #define SCSIM_SCSIM_H
 
 #include <scsim/err.h>
+#include <scsim/hex.h>
 #include <scsim/log.h>
 #include <scsim/profile.h>
 #include <scsim/card.h>

@@ -33,6 +33,35 @@ int scsim_state_reset(const scsim_profile *profile, const char *path, scsim_diag
  */
 int scsim_state_print(const char *path, void *out, scsim_diag *diag);
 
+/* Kinds of scsim_state_record, in the order a file holds them. */
+#define SCSIM_STATE_HEADER 0 /* name: the profile; version: the file format */
+#define SCSIM_STATE_CHV    1 /* name, ref (-1: none), tries, retries, enabled */
+#define SCSIM_STATE_KEY    2 /* name, ref, tries, retries */
+#define SCSIM_STATE_FILE   3 /* name, fid, size */
+#define SCSIM_STATE_APP    4 /* name, size: an application's record */
+
+/* One record of a state file: counters and sizes, never a code, a key or a code's length. */
+typedef struct scsim_state_record {
+        int kind;
+        const char *name; /* borrowed for the callback's duration */
+        unsigned version;
+        int ref;
+        unsigned tries;
+        unsigned retries;
+        int enabled;
+        unsigned fid;
+        size_t size;
+} scsim_state_record;
+
+/*
+ * What scsim_state_print prints, as data: read path (integrity and format
+ * checked, no profile needed) and call fn once per record, the header first.
+ * On a malformed file fn may have seen the records before the fault; the
+ * return value (SCSIM_ERR_STATE, SCSIM_ERR_IO) and diag say what is wrong.
+ */
+int scsim_state_inspect(const char *path, void (*fn)(void *arg, const scsim_state_record *rec),
+                        void *arg, scsim_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif
