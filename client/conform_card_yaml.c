@@ -21,8 +21,10 @@
 /* Descriptions are small; a bigger file is a mistake, not a card. */
 #define CF_FILE_MAX (1024 * 1024)
 
+/* yubikey: the device a YubiKey management application reports; no suite reads it. */
 static const char *const top_keys[] = {
-    "name", "label", "atr", "historical_bytes", "serial", "chvs", "keys", "files", "piv", "openpgp",
+    "name", "label", "atr", "historical_bytes", "serial",  "chvs",
+    "keys", "files", "piv", "openpgp",          "yubikey",
 };
 enum {
         TOP_NAME,
@@ -35,6 +37,7 @@ enum {
         TOP_FILES,
         TOP_PIV,
         TOP_OPGP,
+        TOP_YUBIKEY,
         TOP_N
 };
 
@@ -62,8 +65,12 @@ enum {
 static const char *const chv_keys[] = {
     "reference",        "verifiable", "value", "value_hex",           "length",      "format",
     "padding",          "retries",    "puk",   "reset_retry_counter", "may_disable", "enabled",
-    "keep_on_deselect",
+    "keep_on_deselect", "malformed",
 };
+/*
+ * malformed: how the card answers a malformed code; the suites hold the card
+ * to its standard (a PIV PIN of the wrong format is 6A80), so they read it not.
+ */
 enum {
         CV_REF,
         CV_VERIFIABLE,
@@ -78,6 +85,7 @@ enum {
         CV_DISABLE,
         CV_ENABLED,
         CV_KEEP,
+        CV_MALFORMED,
         CV_N
 };
 
