@@ -35,41 +35,69 @@ static double now_us(void)
         return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
+/* Waits for fd to be ready for events; the floor card has nothing else to do meanwhile. */
+static void await(int fd, short events)
+{
+        struct pollfd p = {.fd = fd, .events = events};
+
+        while (poll(&p, 1, -1) < 0 && errno == EINTR)
+                ;
+}
+
 /*
  * The floor: the least a vpcd card can do. It answers every APDU with 9000,
  * the ATR request with a fixed ATR, and uses the bridge's own socket code
- * (vpcd_io), so the difference to scsim-vpcd is the card, not the I/O.
+ * (vpcd_io: the same non-blocking frame assembly and answer queue, waiting
+ * in poll), so the difference to scsim-vpcd is the card and the bridge's
+ * bookkeeping, not the I/O.
  */
 static void floor_card(uint16_t port)
 {
         static const uint8_t atr[] = {0x3B, 0x80, 0x80, 0x01, 0x01};
         static const uint8_t ok[] = {0x90, 0x00};
         struct vpcd_addr addr;
+        struct vpcd_rx rx;
+        struct vpcd_tx tx;
         char err[128], text[32];
-        uint8_t *buf = malloc(VPCD_FRAME_MAX);
-        int fd = -1;
+        int fd;
 
         snprintf(text, sizeof(text), "127.0.0.1:%u", port);
-        if (buf == NULL || vpcd_addr_parse(text, port, &addr, err, sizeof(err)) != 0)
+        if (vpcd_rx_init(&rx, VPCD_FRAME_MAX) != 0 || vpcd_tx_init(&tx) != 0 ||
+            vpcd_addr_parse(text, port, &addr, err, sizeof(err)) != 0)
+                _exit(3);
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        /* vpcd listens before pcscd answers clients: the caller waited for it. */
+        if (fd < 0 || connect(fd, (struct sockaddr *)&addr.ss, addr.len) != 0 ||
+            vpcd_sock_tune(fd) != 0)
                 _exit(3);
         for (;;) {
-                size_t len;
+                const uint8_t *payload;
                 const char *why;
+                size_t len;
+                enum vpcd_frame_state st = vpcd_rx_frame(&rx, &payload, &len, &why);
 
-                if (fd < 0) {
-                        fd = socket(AF_INET, SOCK_STREAM, 0);
-                        /* vpcd listens before pcscd answers clients: the caller waited for it. */
-                        if (fd < 0 || connect(fd, (struct sockaddr *)&addr.ss, addr.len) != 0)
-                                _exit(3);
-                        if (vpcd_sock_tune(fd, 5000) != 0)
-                                _exit(3);
+                if (st == VPCD_FRAME_BOGUS)
+                        _exit(3);
+                if (st == VPCD_FRAME_PARTIAL) {
+                        enum vpcd_io_result r = vpcd_rx_recv(fd, &rx);
+                        if (r == VPCD_IO_AGAIN)
+                                await(fd, POLLIN);
+                        else if (r != VPCD_IO_OK)
+                                _exit(0);
+                        continue;
                 }
-                if (vpcd_read_frame(fd, buf, VPCD_FRAME_MAX, &len, &why) != VPCD_READ_OK)
-                        _exit(0);
-                if (len == 1 && buf[0] == VPCD_CTRL_ATR)
-                        (void)vpcd_write_frame(fd, atr, sizeof(atr));
+                if (len == 1 && payload[0] == VPCD_CTRL_ATR)
+                        (void)vpcd_tx_queue(&tx, atr, sizeof(atr));
                 else if (len > 1)
-                        (void)vpcd_write_frame(fd, ok, sizeof(ok));
+                        (void)vpcd_tx_queue(&tx, ok, sizeof(ok));
+                vpcd_rx_next(&rx);
+                while (vpcd_tx_pending(&tx)) {
+                        enum vpcd_io_result r = vpcd_tx_send(fd, &tx);
+                        if (r == VPCD_IO_AGAIN)
+                                await(fd, POLLOUT);
+                        else if (r != VPCD_IO_OK)
+                                _exit(0);
+                }
         }
 }
 

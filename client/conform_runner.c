@@ -188,10 +188,16 @@ static void keep_log(struct cf_run *r, struct cf_result *res)
  */
 static void come_back(struct cf_run *r, struct cf_result *res)
 {
-        scsim_hresult hr;
+        bool back = false;
 
-        if (r->t->reattach == NULL ||
-            (hr = r->t->reattach(r->t->ctx, CF_REATTACH_MS)) != SCSIM_S_OK)
+        /*
+         * The reader may still show the card that went away until its next
+         * poll: connected to that, the first reset fails; wait again.
+         */
+        for (unsigned i = 0; i < 4 && !back && r->t->reattach != NULL; i++)
+                back = r->t->reattach(r->t->ctx, CF_REATTACH_MS) == SCSIM_S_OK &&
+                       r->t->ops->reconnect(r->t->ctx, 1) == SCSIM_S_OK;
+        if (!back)
                 return;
         res->verdict = CF_FAIL;
         snprintf(res->message, sizeof(res->message),

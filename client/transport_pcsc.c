@@ -131,6 +131,9 @@ SAME_CODE(SCSIM_SCARD_W_WRONG_CHV, SCARD_W_WRONG_CHV);
 SAME_CODE(SCSIM_SCARD_W_CHV_BLOCKED, SCARD_W_CHV_BLOCKED);
 SAME_CODE(SCSIM_SCARD_W_CARD_NOT_AUTHENTICATED, SCARD_W_CARD_NOT_AUTHENTICATED);
 
+/* longer than a reader driver's presence poll (pcsc-lite polls vpcd every 400 ms) */
+#define SCV_PCSC_POLL_MS 1000u
+
 struct pcsc {
         SCARDCONTEXT ctx;
         SCARDHANDLE card;
@@ -192,12 +195,28 @@ scsim_hresult scv_pcsc_reattach(void *vctx, unsigned timeout_ms)
         pcsc_readerstate st;
         LONG rc;
 
+        /*
+         * Leave the card as it is: a reset sent to a card that went away makes
+         * pcsc-lite mark the reader empty for its clients, and if another card
+         * is there by the next poll, the reader stays "empty" for good.
+         */
         if (p->connected)
-                SCardDisconnect(p->card, SCARD_RESET_CARD);
+                SCardDisconnect(p->card, SCARD_LEAVE_CARD);
         p->connected = 0;
         memset(&st, 0, sizeof(st));
         st.szReader = p->reader;
         st.dwCurrentState = SCARD_STATE_UNAWARE;
+        /*
+         * A card that went away is still shown present until the reader's next
+         * poll (vpcd's is 400 ms): give that poll a chance to see it gone first.
+         * A card that stays (mute, or only slow) is taken again after it.
+         */
+        if (pcsc_status_change(p->ctx, 0, &st, 1) == SCARD_S_SUCCESS &&
+            (st.dwEventState & SCARD_STATE_PRESENT) != 0) {
+                st.dwCurrentState = st.dwEventState;
+                (void)pcsc_status_change(p->ctx, SCV_PCSC_POLL_MS, &st, 1);
+                st.dwCurrentState = SCARD_STATE_UNAWARE;
+        }
         /* each change of the reader's state ends a wait; a few are enough for a card to return */
         for (unsigned i = 0;; i++) {
                 if ((rc = pcsc_status_change(p->ctx, timeout_ms, &st, 1)) != SCARD_S_SUCCESS)

@@ -76,10 +76,8 @@ scsim_card *scsim_card_new(const scsim_profile *profile)
                 return NULL;
         card->prof = profile;
         card->resp = malloc(SCSIM_RAPDU_MAX);
-        card->answer = malloc(SCSIM_RAPDU_MAX);
         card->chain = malloc(CARD_CHAIN_MAX);
-        if (card->resp == NULL || card->answer == NULL || card->chain == NULL ||
-            state_init(&card->st, profile) != 0) {
+        if (card->resp == NULL || card->chain == NULL || state_init(&card->st, profile) != 0) {
                 scsim_card_free(&card);
                 return NULL;
         }
@@ -114,7 +112,6 @@ void scsim_card_free(scsim_card **cardp)
                 free(card->chain);
         }
         free(card->resp);
-        free(card->answer);
         OPENSSL_cleanse(card, sizeof(*card));
         free(card);
         *cardp = NULL;
@@ -228,13 +225,18 @@ static void abort_chain(scsim_card *card)
         card->chain_len = 0;
 }
 
-/* Send up to ne bytes of the pending response; 61xx when more is waiting. */
-static size_t send_pending(scsim_card *card, size_t ne, uint8_t *rapdu, uint16_t *sw)
+/*
+ * Send up to ne bytes of the pending response; 61xx when more is waiting.
+ * The bytes go to rapdu when cap holds them and the status word; either way
+ * the card's state is as if they were sent.
+ */
+static size_t send_pending(scsim_card *card, size_t ne, uint8_t *rapdu, size_t cap, uint16_t *sw)
 {
         size_t left = card->resp_len - card->resp_off;
         size_t n = left < ne ? left : ne;
 
-        memmove(rapdu, card->resp + card->resp_off, n);
+        if (n + 2 <= cap)
+                memcpy(rapdu, card->resp + card->resp_off, n);
         card->resp_off += n;
         left -= n;
         if (left == 0) {
@@ -247,7 +249,7 @@ static size_t send_pending(scsim_card *card, size_t ne, uint8_t *rapdu, uint16_t
 }
 
 static uint16_t get_response(scsim_card *card, const struct apdu *a, unsigned chno, uint8_t *rapdu,
-                             size_t *n)
+                             size_t cap, size_t *n)
 {
         uint16_t sw;
 
@@ -260,7 +262,7 @@ static uint16_t get_response(scsim_card *card, const struct apdu *a, unsigned ch
                 card->resp_len = card->resp_off = 0;
                 return SW_CONDITIONS;
         }
-        *n = send_pending(card, a->ne, rapdu, &sw);
+        *n = send_pending(card, a->ne, rapdu, cap, &sw);
         return sw;
 }
 
@@ -318,10 +320,58 @@ static uint16_t handle_chaining(scsim_card *card, struct apdu *a, const struct c
 }
 
 /*
- * Run one command and put its answer (data, then SW) into rapdu. Data longer
- * than Ne waits in card->resp for GET RESPONSE.
+ * Where a handler writes its answer: straight into the caller's buffer when
+ * that holds any answer and is not the command itself (one copy fewer for
+ * every byte), else the card's own.
  */
-static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_t *rapdu)
+static uint8_t *answer_buffer(scsim_card *card, const uint8_t *capdu, size_t len, uint8_t *rapdu,
+                              size_t cap)
+{
+        uintptr_t r = (uintptr_t)rapdu, c = (uintptr_t)capdu;
+
+        if (cap >= SCSIM_RAPDU_MAX && (r + cap <= c || c + len <= r))
+                return rapdu;
+        return card->resp;
+}
+
+/*
+ * The handler's data (out) for an APDU that asked for ne bytes: up to ne
+ * now, the rest waiting in card->resp for GET RESPONSE (61xx). Returns the
+ * bytes that go out now, in place at rapdu when the handler wrote there.
+ */
+static size_t deliver(scsim_card *card, const struct rbuf *out, size_t ne, unsigned chno,
+                      bool secret, uint8_t *rapdu, size_t cap, uint16_t *sw)
+{
+        size_t n = out->len < ne ? out->len : ne;
+
+        if (out->len == 0 || (*sw != SW_OK && out->len <= ne)) {
+                if (out->p != rapdu && out->len + 2 <= cap)
+                        memcpy(rapdu, out->p, out->len);
+                return out->len;
+        }
+        card->resp_channel = chno;
+        card->resp_secret = secret;
+        if (out->p != rapdu) {
+                card->resp_len = out->len;
+                card->resp_off = 0;
+                return send_pending(card, ne, rapdu, cap, sw);
+        }
+        /* in place: the first n bytes are where they go, the rest waits */
+        card->resp_len = out->len - n;
+        card->resp_off = 0;
+        if (card->resp_len > 0)
+                memcpy(card->resp, out->p + n, card->resp_len);
+        *sw = card->resp_len == 0 ? SW_OK : SW_MORE_DATA(card->resp_len > 255 ? 0 : card->resp_len);
+        return n;
+}
+
+/*
+ * Run one command and put its answer (data, then SW) into rapdu, when cap
+ * holds it (else *rlen is what it needed; the card's state is as if it was
+ * sent). Data longer than Ne waits in card->resp for GET RESPONSE.
+ */
+static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_t *rapdu,
+                      size_t cap)
 {
         struct apdu a;
         struct cla_info cla;
@@ -351,7 +401,7 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         if (a.ins == INS_GET_RESPONSE && !card->chaining) {
                 /* only UPDATE BINARY chains on this card; a chained GET RESPONSE is malformed */
                 sw = cla.chained ? SW_CHAINING_UNSUPPORTED
-                                 : get_response(card, &a, cla.channel, rapdu, &n);
+                                 : get_response(card, &a, cla.channel, rapdu, cap, &n);
                 goto done;
         }
         drop_pending(card); /* any other command drops pending data */
@@ -379,7 +429,7 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
                 a.kase = APDU_CASE_1;
         }
 
-        out.p = card->resp;
+        out.p = answer_buffer(card, capdu, len, rapdu, cap);
         out.cap = SCSIM_RAPDU_MAX - 2;
         out.len = 0;
         out.overflow = false;
@@ -402,24 +452,18 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         if (ne == 0 && ((app != NULL && app->def->implicit_le) ||
                         (app_after != NULL && app_after->def->implicit_le)))
                 ne = a.extended ? 65536 : 256;
-        if (out.len > 0 && (sw == SW_OK || out.len > ne)) {
-                card->resp_len = out.len;
-                card->resp_off = 0;
-                card->resp_channel = cla.channel;
-                card->resp_secret = (def->flags & CMD_SECRET_OUT) != 0;
-                n = send_pending(card, ne, rapdu, &sw);
-        } else if (out.len > 0) {
-                memcpy(rapdu, out.p, out.len);
-                n = out.len;
-        }
+        n = deliver(card, &out, ne, cla.channel, (def->flags & CMD_SECRET_OUT) != 0, rapdu, cap,
+                    &sw);
         goto done;
 refused:
         /* a command the card refuses outright is another command all the same */
         drop_pending(card);
         abort_chain(card);
 done:
-        rapdu[n] = (uint8_t)(sw >> 8);
-        rapdu[n + 1] = (uint8_t)sw;
+        if (n + 2 <= cap) {
+                rapdu[n] = (uint8_t)(sw >> 8);
+                rapdu[n + 1] = (uint8_t)sw;
+        }
         return n + 2;
 }
 
@@ -435,10 +479,9 @@ int scsim_card_transmit(scsim_card *card, const uint8_t *capdu, size_t len, uint
                 return SCSIM_ERR_INVALID_ARGUMENT;
         if (!card->powered)
                 return SCSIM_ERR_POWERED_OFF;
-        n = process(card, capdu, len, card->answer);
+        n = process(card, capdu, len, rapdu, cap);
         if (n > cap)
                 return SCSIM_ERR_BUFFER_TOO_SMALL;
-        memcpy(rapdu, card->answer, n);
         *rlen = n;
         return SCSIM_OK;
 }

@@ -71,7 +71,6 @@ struct scsim_card {
         size_t resp_off;
         unsigned resp_channel;
         bool resp_secret; /* it came from a command whose answer is secret */
-        uint8_t *answer; /* the R-APDU being built, before it is copied out */
 
         /* command chaining in progress */
         uint8_t *chain;

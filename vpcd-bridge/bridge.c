@@ -4,57 +4,24 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <scsim/scsim.h>
 
 #include "apdu_trace.h"
+#include "slot.h"
 
-/* Reconnect backoff: first retry soon (pcscd restarts quickly), never wait more than the cap. */
-#define BACKOFF_FIRST_MS 50u
-#define BACKOFF_MAX_MS   1000u
-/* How long a peer may stall inside a frame or a write before the slot is dropped. */
-#define IO_TIMEOUT_MS 5000u
-
-enum log_level { L_ERROR = 0, L_WARN = 1, L_INFO = 2, L_DEBUG = 3 };
-
-struct slot {
-        struct bridge *bridge;
-        unsigned index;
-        scsim_card *card;
-        struct vpcd_addr addr; /* vpcd's port (connect) or ours (reverse) */
-        int listen_fd;         /* reverse mode only */
-        int fd;                /* the vpcd connection, -1 while there is none */
-        unsigned backoff_ms;
-        uint64_t next_try_ms;
-        bool waiting_logged; /* "waiting for vpcd" said once per outage */
-};
-
-struct bridge {
-        const struct bridge_config *cfg;
-        struct slot slots[BRIDGE_SLOTS_MAX];
-        int sig_fd;
-        uint8_t *rx; /* one C-APDU or control byte */
-        uint8_t *tx; /* one R-APDU */
-        char *hex_c; /* trace text of a command */
-        char *hex_r; /* trace text of a response */
-};
-
-static void blog(const struct bridge *b, enum log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void blog(const struct bridge *b, enum log_level level, const char *fmt, ...)
+void blog(const struct bridge *b, enum log_level level, const char *fmt, ...)
 {
         va_list ap;
 
@@ -78,14 +45,6 @@ static void card_log(void *ctx, enum scsim_log_level level, const char *msg)
              : level == SCSIM_LOG_INFO ? L_INFO
                                        : L_DEBUG,
              "slot %u: card: %s", s->index, msg);
-}
-
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void trace_time(char *buf, size_t cap)
@@ -145,115 +104,6 @@ static void trace_apdu(const struct slot *s, const scsim_apdu_info *info, const 
         fflush(t);
 }
 
-static void slot_schedule_retry(struct slot *s)
-{
-        s->backoff_ms = s->backoff_ms == 0 ? BACKOFF_FIRST_MS : s->backoff_ms * 2u;
-        if (s->backoff_ms > BACKOFF_MAX_MS)
-                s->backoff_ms = BACKOFF_MAX_MS;
-        s->next_try_ms = now_ms() + s->backoff_ms;
-}
-
-/* A card whose reader connection is gone has lost power, as a real card pulled from a reader. */
-static void slot_drop(struct slot *s, const char *why)
-{
-        if (s->fd < 0)
-                return;
-        close(s->fd);
-        s->fd = -1;
-        scsim_card_power_off(s->card);
-        blog(s->bridge, L_INFO, "slot %u: disconnected (%s)", s->index, why);
-        s->waiting_logged = false;
-        s->backoff_ms = 0;
-        slot_schedule_retry(s);
-}
-
-static void slot_connected(struct slot *s, int fd)
-{
-        char where[80];
-
-        if (vpcd_sock_tune(fd, IO_TIMEOUT_MS) != 0)
-                blog(s->bridge, L_WARN, "slot %u: socket options: %s", s->index, strerror(errno));
-        s->fd = fd;
-        s->backoff_ms = 0;
-        blog(s->bridge, L_INFO, "slot %u: connected to vpcd at %s", s->index,
-             vpcd_addr_format(&s->addr, where, sizeof(where)));
-}
-
-static void slot_try_connect(struct slot *s)
-{
-        char where[80];
-        int fd = socket(s->addr.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct timeval tv = {.tv_sec = IO_TIMEOUT_MS / 1000u, .tv_usec = 0};
-
-        if (fd < 0)
-                goto retry;
-        /* connect() honours the send timeout: a black-holed remote host cannot stall the loop
-         * forever. */
-        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        if (connect(fd, (const struct sockaddr *)&s->addr.ss, s->addr.len) == 0) {
-                slot_connected(s, fd);
-                return;
-        }
-retry:
-        if (!s->waiting_logged) {
-                blog(s->bridge, L_INFO, "slot %u: waiting for vpcd at %s (%s)", s->index,
-                     vpcd_addr_format(&s->addr, where, sizeof(where)), strerror(errno));
-                s->waiting_logged = true;
-        }
-        if (fd >= 0)
-                close(fd);
-        slot_schedule_retry(s);
-}
-
-static int slot_listen(struct slot *s)
-{
-        char where[80];
-        int one = 1;
-        int fd = socket(s->addr.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-        if (fd < 0)
-                goto fail;
-        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, (const struct sockaddr *)&s->addr.ss, s->addr.len) != 0 || listen(fd, 4) != 0)
-                goto fail;
-        s->listen_fd = fd;
-        blog(s->bridge, L_INFO, "slot %u: listening on %s for vpcd", s->index,
-             vpcd_addr_format(&s->addr, where, sizeof(where)));
-        return 0;
-fail:
-        blog(s->bridge, L_ERROR, "slot %u: cannot listen on %s: %s", s->index,
-             vpcd_addr_format(&s->addr, where, sizeof(where)), strerror(errno));
-        if (fd >= 0)
-                close(fd);
-        return -1;
-}
-
-static void slot_accept(struct slot *s)
-{
-        int fd = accept(s->listen_fd, NULL, NULL);
-
-        if (fd >= 0)
-                (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-        if (fd < 0) {
-                blog(s->bridge, L_WARN, "slot %u: accept: %s", s->index, strerror(errno));
-                return;
-        }
-        /* vpcd only reconnects after it dropped the old socket itself. */
-        slot_drop(s, "vpcd opened a new connection");
-        slot_connected(s, fd);
-}
-
-static int slot_send(struct slot *s, const uint8_t *p, size_t len)
-{
-        if (vpcd_write_frame(s->fd, p, len) != 0) {
-                char why[128];
-                snprintf(why, sizeof(why), "write: %s", strerror(errno));
-                slot_drop(s, why);
-                return -1;
-        }
-        return 0;
-}
-
 static void slot_control(struct slot *s, uint8_t ctrl)
 {
         const uint8_t *atr = NULL;
@@ -291,7 +141,7 @@ static void slot_control(struct slot *s, uint8_t ctrl)
                         slot_drop(s, "card has no ATR");
                         return;
                 }
-                (void)slot_send(s, atr, atr_len);
+                slot_answer(s, atr, atr_len);
                 break;
         default: {
                 char why[64];
@@ -328,49 +178,28 @@ static void slot_apdu(struct slot *s, const uint8_t *c, size_t clen)
                 slot_drop(s, "APDU for an unpowered card");
                 return;
         } else {
-                rc = scsim_card_transmit(s->card, c, clen, b->tx, SCSIM_RAPDU_MAX, &rlen);
+                rc = scsim_card_transmit(s->card, c, clen, b->rapdu, SCSIM_RAPDU_MAX, &rlen);
                 if (rc != SCSIM_OK || rlen > VPCD_FRAME_MAX) {
                         blog(b, L_ERROR, "slot %u: transmit: %s", s->index,
                              rc != SCSIM_OK ? scsim_strerror(rc) : "answer longer than a frame");
-                        b->tx[0] = 0x6f;
-                        b->tx[1] = 0x00;
+                        explicit_bzero(b->rapdu, rlen <= SCSIM_RAPDU_MAX ? rlen : 0);
+                        b->rapdu[0] = 0x6f;
+                        b->rapdu[1] = 0x00;
                         rlen = 2;
                 }
         }
-        trace_apdu(s, &info, c, clen, b->tx, rlen);
-        (void)slot_send(s, b->tx, rlen);
+        trace_apdu(s, &info, c, clen, b->rapdu, rlen);
+        slot_answer(s, b->rapdu, rlen);
+        /* The answer may have carried key material; its framed copy is wiped once sent. */
+        explicit_bzero(b->rapdu, rlen);
 }
 
-static void slot_readable(struct slot *s)
+void slot_frame(struct slot *s, const uint8_t *p, size_t len)
 {
-        struct bridge *b = s->bridge;
-        const char *why = NULL;
-        char msg[128];
-        size_t len = 0;
-
-        switch (vpcd_read_frame(s->fd, b->rx, VPCD_FRAME_MAX, &len, &why)) {
-        case VPCD_READ_OK:
-                break;
-        case VPCD_READ_CLOSED:
-                slot_drop(s, "vpcd closed the connection");
-                return;
-        case VPCD_READ_BOGUS:
-                snprintf(msg, sizeof(msg), "bogus frame: %s", why);
-                blog(b, L_WARN, "slot %u: %s, closing the connection", s->index, msg);
-                slot_drop(s, msg);
-                return;
-        case VPCD_READ_ERROR:
-        default:
-                snprintf(msg, sizeof(msg), "read: %s", strerror(errno));
-                slot_drop(s, msg);
-                return;
-        }
         if (len == 1)
-                slot_control(s, b->rx[0]);
+                slot_control(s, p[0]);
         else
-                slot_apdu(s, b->rx, len);
-        /* The command may have carried a PIN. */
-        explicit_bzero(b->rx, len);
+                slot_apdu(s, p, len);
 }
 
 /* Slot n's serial is the profile's plus n, so clients can tell the cards apart. */
@@ -394,57 +223,80 @@ static int slot_set_serial(struct slot *s)
         return scsim_card_set_serial(s->card, buf, len) == SCSIM_OK ? 0 : -1;
 }
 
+static int slot_setup(struct bridge *b, unsigned i)
+{
+        const struct bridge_config *cfg = b->cfg;
+        struct slot *s = &b->slots[i];
+
+        s->bridge = b;
+        s->index = i;
+        if (slot_io_init(s) != 0) {
+                blog(b, L_ERROR, "slot %u: out of memory", i);
+                return -1;
+        }
+        s->card =
+            scsim_card_new(cfg->slot[i].profile != NULL ? cfg->slot[i].profile : cfg->profile);
+        if (s->card == NULL) {
+                blog(b, L_ERROR, "slot %u: cannot create the card", i);
+                return -1;
+        }
+        scsim_card_set_log(s->card, card_log, s);
+        if (slot_set_serial(s) != 0) {
+                blog(b, L_ERROR, "slot %u: cannot give the card its serial number", i);
+                return -1;
+        }
+        if (cfg->slot[i].state_path != NULL || cfg->state_path != NULL) {
+                char path[PATH_MAX], line[1024];
+                scsim_diag diag;
+                const char *given = cfg->slot[i].state_path;
+                memset(&diag, 0, sizeof(diag));
+                if ((given == NULL &&
+                     bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0) ||
+                    scsim_card_attach_state(s->card, given != NULL ? given : path, &diag) !=
+                        SCSIM_OK) {
+                        scsim_diag_format(&diag, line, sizeof(line));
+                        blog(b, L_ERROR, "slot %u: state: %s", i, line);
+                        return -1;
+                }
+        }
+        if (vpcd_addr_with_port_offset(&cfg->addr, i, &s->addr) != 0) {
+                blog(b, L_ERROR, "slot %u: port beyond 65535", i);
+                return -1;
+        }
+        if (!cfg->reverse)
+                return 0;
+        if (cfg->slot[i].listen_fd > 2)
+                return slot_adopt_listener(s, cfg->slot[i].listen_fd);
+        return slot_listen(s);
+}
+
+/* A configured time bound in microseconds; 0 asks for the default. */
+static uint64_t bound_us(unsigned ms, unsigned default_ms)
+{
+        return (uint64_t)(ms != 0 ? ms : default_ms) * 1000u;
+}
+
 static int bridge_setup(struct bridge *b)
 {
         const struct bridge_config *cfg = b->cfg;
         sigset_t mask;
 
-        b->rx = malloc(VPCD_FRAME_MAX);
-        b->tx = malloc(SCSIM_RAPDU_MAX);
+        b->frame_us = bound_us(cfg->frame_timeout_ms, BRIDGE_FRAME_TIMEOUT_MS);
+        b->idle_us = bound_us(cfg->idle_timeout_ms, BRIDGE_IDLE_TIMEOUT_MS);
+        blog(b, L_INFO,
+             "time bounds: %u ms for a frame to arrive whole or an answer to be taken, "
+             "%u ms for a new reverse-mode connection to send its first frame",
+             (unsigned)(b->frame_us / 1000u), (unsigned)(b->idle_us / 1000u));
+        b->rapdu = malloc(SCSIM_RAPDU_MAX);
         b->hex_c = malloc(APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
         b->hex_r = malloc(APDU_TRACE_HEX_CAP(VPCD_FRAME_MAX));
-        if (b->rx == NULL || b->tx == NULL || b->hex_c == NULL || b->hex_r == NULL) {
+        if (b->rapdu == NULL || b->hex_c == NULL || b->hex_r == NULL) {
                 blog(b, L_ERROR, "out of memory");
                 return -1;
         }
-        for (unsigned i = 0; i < cfg->slots; i++) {
-                struct slot *s = &b->slots[i];
-                s->bridge = b;
-                s->index = i;
-                s->card = scsim_card_new(cfg->slot[i].profile != NULL ? cfg->slot[i].profile
-                                                                      : cfg->profile);
-                if (s->card == NULL) {
-                        blog(b, L_ERROR, "slot %u: cannot create the card", i);
+        for (unsigned i = 0; i < cfg->slots; i++)
+                if (slot_setup(b, i) != 0)
                         return -1;
-                }
-                scsim_card_set_log(s->card, card_log, s);
-                if (slot_set_serial(s) != 0) {
-                        blog(b, L_ERROR, "slot %u: cannot give the card its serial number", i);
-                        return -1;
-                }
-                if (cfg->slot[i].state_path != NULL || cfg->state_path != NULL) {
-                        char path[PATH_MAX], line[1024];
-                        scsim_diag diag;
-                        const char *given = cfg->slot[i].state_path;
-                        memset(&diag, 0, sizeof(diag));
-                        if ((given == NULL &&
-                             bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0) ||
-                            scsim_card_attach_state(s->card, given != NULL ? given : path, &diag) !=
-                                SCSIM_OK) {
-                                scsim_diag_format(&diag, line, sizeof(line));
-                                blog(b, L_ERROR, "slot %u: state: %s", i, line);
-                                return -1;
-                        }
-                }
-                if (vpcd_addr_with_port_offset(&cfg->addr, i, &s->addr) != 0) {
-                        blog(b, L_ERROR, "slot %u: port beyond 65535", i);
-                        return -1;
-                }
-                if (cfg->reverse && cfg->slot[i].listen_fd > 2)
-                        s->listen_fd = cfg->slot[i].listen_fd;
-                else if (cfg->reverse && slot_listen(s) != 0)
-                        return -1;
-        }
         sigemptyset(&mask);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGTERM);
@@ -452,7 +304,7 @@ static int bridge_setup(struct bridge *b)
                 blog(b, L_ERROR, "sigprocmask: %s", strerror(errno));
                 return -1;
         }
-        b->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+        b->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (b->sig_fd < 0) {
                 blog(b, L_ERROR, "signalfd: %s", strerror(errno));
                 return -1;
@@ -466,6 +318,18 @@ int bridge_state_path(const char *base, unsigned slot, char *buf, size_t cap)
             slot == 0 ? snprintf(buf, cap, "%s", base) : snprintf(buf, cap, "%s.%u", base, slot);
 
         return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int bridge_no_core_dumps(void)
+{
+        const struct rlimit none = {.rlim_cur = 0, .rlim_max = 0};
+        int ok = 0;
+
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+                ok = -1;
+        if (setrlimit(RLIMIT_CORE, &none) != 0)
+                ok = -1;
+        return ok;
 }
 
 /* Returns true when a stop signal arrived. */
@@ -483,53 +347,59 @@ static bool read_signals(struct bridge *b)
         return stop;
 }
 
+/* Milliseconds for poll until deadline (rounded up, so no bound fires early); -1: none. */
+static int poll_timeout(uint64_t now, uint64_t deadline)
+{
+        uint64_t wait;
+
+        if (deadline == UINT64_MAX)
+                return -1;
+        if (deadline <= now)
+                return 0;
+        wait = (deadline - now + 999u) / 1000u;
+        return wait > INT_MAX ? INT_MAX : (int)wait;
+}
+
+/*
+ * One round: every slot runs what is due, says what it waits for, and poll
+ * hands each event to the slot it belongs to. No call in here waits on a
+ * peer, so a slot's trouble costs the others nothing.
+ */
 static int bridge_loop(struct bridge *b)
 {
         const struct bridge_config *cfg = b->cfg;
-        struct pollfd pfd[1 + BRIDGE_SLOTS_MAX];
-        struct slot *owner[1 + BRIDGE_SLOTS_MAX];
+        struct pollfd pfd[1 + 2 * BRIDGE_SLOTS_MAX];
+        struct slot *owner[1 + 2 * BRIDGE_SLOTS_MAX];
 
         for (;;) {
-                int timeout = -1;
+                uint64_t now = now_us(), deadline = UINT64_MAX;
                 nfds_t n = 0;
 
-                pfd[n].fd = b->sig_fd;
-                pfd[n].events = POLLIN;
+                for (unsigned i = 0; i < cfg->slots; i++)
+                        slot_tick(&b->slots[i], now);
+                now = now_us(); /* the ticks may have served frames */
+                pfd[n] = (struct pollfd){.fd = b->sig_fd, .events = POLLIN};
                 owner[n++] = NULL;
                 for (unsigned i = 0; i < cfg->slots; i++) {
-                        struct slot *s = &b->slots[i];
-                        uint64_t now = now_ms();
-                        if (!cfg->reverse && s->fd < 0 && s->next_try_ms <= now)
-                                slot_try_connect(s);
-                        if (s->fd < 0 && !cfg->reverse) {
-                                /* Sleep in poll only until the earliest retry is due. */
-                                now = now_ms();
-                                uint64_t wait = s->next_try_ms > now ? s->next_try_ms - now : 0;
-                                if (timeout < 0 || wait < (uint64_t)timeout)
-                                        timeout = (int)wait;
-                                continue;
-                        }
-                        pfd[n].fd = s->fd >= 0 ? s->fd : s->listen_fd;
-                        pfd[n].events = POLLIN;
-                        owner[n++] = s;
+                        nfds_t k = slot_poll_fds(&b->slots[i], now, &pfd[n], &deadline);
+                        for (nfds_t j = 0; j < k; j++)
+                                owner[n++] = &b->slots[i];
                 }
-                if (poll(pfd, n, timeout) < 0) {
+                if (poll(pfd, n, poll_timeout(now, deadline)) < 0) {
                         if (errno == EINTR)
                                 continue;
                         blog(b, L_ERROR, "poll: %s", strerror(errno));
                         return 3;
                 }
+                now = now_us();
                 for (nfds_t k = 0; k < n; k++) {
-                        struct slot *s = owner[k];
                         if (pfd[k].revents == 0)
                                 continue;
-                        if (s == NULL) {
+                        if (owner[k] == NULL) {
                                 if (read_signals(b))
                                         return 0;
-                        } else if (pfd[k].fd == s->fd) {
-                                slot_readable(s);
                         } else {
-                                slot_accept(s);
+                                slot_poll_event(owner[k], &pfd[k], now);
                         }
                 }
         }
@@ -543,6 +413,9 @@ int bridge_run(const struct bridge_config *cfg)
         if (b == NULL)
                 return 3;
         b->cfg = cfg;
+        /* The cards' codes and keys live in this process until it ends. */
+        if (bridge_no_core_dumps() != 0)
+                blog(b, L_WARN, "cannot turn core dumps off: %s", strerror(errno));
         b->sig_fd = -1;
         for (unsigned i = 0; i < BRIDGE_SLOTS_MAX; i++) {
                 b->slots[i].fd = -1;
@@ -559,16 +432,14 @@ int bridge_run(const struct bridge_config *cfg)
         rc = bridge_loop(b);
 fail:
         for (unsigned i = 0; i < BRIDGE_SLOTS_MAX; i++) {
-                if (b->slots[i].fd >= 0)
-                        close(b->slots[i].fd);
-                if (b->slots[i].listen_fd >= 0)
-                        close(b->slots[i].listen_fd);
+                slot_io_free(&b->slots[i]);
                 scsim_card_free(&b->slots[i].card);
         }
         if (b->sig_fd >= 0)
                 close(b->sig_fd);
-        free(b->rx);
-        free(b->tx);
+        if (b->rapdu != NULL)
+                explicit_bzero(b->rapdu, SCSIM_RAPDU_MAX);
+        free(b->rapdu);
         free(b->hex_c);
         free(b->hex_r);
         free(b);

@@ -13,6 +13,15 @@
 /* Most slots one bridge serves (ports base .. base + N - 1). */
 #define BRIDGE_SLOTS_MAX 16u
 
+/*
+ * Time bounds of one slot's connection, by default. On loopback a frame
+ * takes microseconds; a peer that takes longer is stalled or hostile, and
+ * only its own slot is dropped. vpcd asks for the ATR as soon as it
+ * connects, so a reverse-mode connection that sends nothing is not vpcd.
+ */
+#define BRIDGE_FRAME_TIMEOUT_MS 5000u
+#define BRIDGE_IDLE_TIMEOUT_MS  5000u
+
 /* One slot's card where it differs from the defaults of struct bridge_config. */
 struct bridge_slot_config {
         const scsim_profile *profile; /* borrowed; NULL: the config's profile */
@@ -30,6 +39,12 @@ struct bridge_config {
         int verbosity;                /* 0: warnings and errors; 1: connections; 2: card debug */
         FILE *log;                    /* where diagnostics go (stderr) */
         const char *state_path; /* NULL: state in memory; else slot 0's file, PATH.n slot n's */
+        /* 0: BRIDGE_FRAME_TIMEOUT_MS. From a frame's first byte to its last, and from an answer
+         * queued to its last byte taken: longer drops the connection. */
+        unsigned frame_timeout_ms;
+        /* 0: BRIDGE_IDLE_TIMEOUT_MS. Reverse mode: a connection that sends no frame that long
+         * after connecting is dropped; one silent that long gives way to a new connection. */
+        unsigned idle_timeout_ms;
         struct bridge_slot_config slot[BRIDGE_SLOTS_MAX];
         /* Called once every card is made and every --reverse port listens: vpcd may come. */
         void (*on_ready)(void *arg);
@@ -40,9 +55,16 @@ struct bridge_config {
 int bridge_state_path(const char *base, unsigned slot, char *buf, size_t cap);
 
 /*
- * Serve until SIGINT or SIGTERM. Blocks those signals and reads them through
- * a signalfd, so it must run in the main thread. Returns an exit code:
- * 0 after a signal, 3 when the bridge could not start.
+ * Makes this process not dumpable and its core size limit 0, soft and hard:
+ * a core file would hold every card's codes and keys. 0, or -1 with errno.
+ */
+int bridge_no_core_dumps(void);
+
+/*
+ * Serve until SIGINT or SIGTERM, with core dumps off (bridge_no_core_dumps).
+ * Blocks those signals and reads them through a signalfd, so it must run
+ * in the main thread. Returns an exit code: 0 after a signal, 3 when the
+ * bridge could not start.
  */
 int bridge_run(const struct bridge_config *cfg);
 

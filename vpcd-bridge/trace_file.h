@@ -8,9 +8,11 @@
 #include <stdio.h>
 
 /*
- * Open PATH for the trace: a regular file, never a symlink, created 0600,
- * started anew unless append, refused when another user owns it. NULL with
- * the reason in err. (The same call as the bridge's own, whichever lands.)
+ * Opens (creating 0600) the trace file at path for writing, started anew
+ * unless append. Refuses, with a message in err (the path not repeated), a
+ * symbolic link as the last component, anything but a regular file (a FIFO
+ * is refused without blocking), a file of another user and one with other
+ * hard links; a file of ours with a looser mode is made 0600. NULL on error.
  */
 FILE *bridge_trace_open(const char *path, bool append, char *err, size_t errcap);
 

@@ -4,13 +4,13 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 static void rearm_quickack(int fd)
@@ -21,127 +21,197 @@ static void rearm_quickack(int fd)
         (void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
-int vpcd_sock_tune(int fd, unsigned timeout_ms)
+int vpcd_sock_tune(int fd)
 {
         int one = 1;
-        struct timeval tv = {.tv_sec = (time_t)(timeout_ms / 1000u),
-                             .tv_usec = (suseconds_t)((timeout_ms % 1000u) * 1000u)};
+        int flags = fcntl(fd, F_GETFL);
 
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
+                return -1;
         if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
                 return -1;
         if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one)) != 0)
                 return -1;
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
-                return -1;
-        if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
-                return -1;
         return 0;
 }
 
-/* Returns the number of bytes read before EOF (== n when complete), or -1 with errno. */
-static ssize_t read_exact(int fd, uint8_t *buf, size_t n)
+int vpcd_rx_init(struct vpcd_rx *rx, size_t cap)
 {
-        size_t got = 0;
-
-        while (got < n) {
-                ssize_t r = recv(fd, buf + got, n - got, 0);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r < 0)
-                        return -1;
-                rearm_quickack(fd);
-                if (r == 0)
-                        break;
-                got += (size_t)r;
-        }
-        return (ssize_t)got;
+        memset(rx, 0, sizeof(*rx));
+        if (cap == 0 || cap > VPCD_FRAME_MAX)
+                return -1;
+        rx->buf = calloc(1, 2 + cap);
+        if (rx->buf == NULL)
+                return -1;
+        rx->cap = cap;
+        return 0;
 }
 
-enum vpcd_read_result vpcd_read_frame(int fd, uint8_t *buf, size_t cap, size_t *len,
-                                      const char **why)
+void vpcd_rx_reset(struct vpcd_rx *rx)
 {
-        uint8_t hdr[2];
-        size_t want;
+        if (rx->buf != NULL)
+                explicit_bzero(rx->buf, rx->fill);
+        rx->fill = 0;
+}
+
+void vpcd_rx_free(struct vpcd_rx *rx)
+{
+        vpcd_rx_reset(rx);
+        free(rx->buf);
+        memset(rx, 0, sizeof(*rx));
+}
+
+size_t vpcd_rx_feed(struct vpcd_rx *rx, const uint8_t *p, size_t n)
+{
+        size_t room = 2 + rx->cap - rx->fill;
+
+        if (n > room)
+                n = room;
+        memcpy(rx->buf + rx->fill, p, n);
+        rx->fill += n;
+        return n;
+}
+
+enum vpcd_io_result vpcd_rx_recv(int fd, struct vpcd_rx *rx)
+{
+        size_t room = 2 + rx->cap - rx->fill;
         ssize_t r;
 
-        *len = 0;
-        *why = NULL;
-        r = read_exact(fd, hdr, sizeof(hdr));
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                *why = "truncated frame header (peer stalled)";
-                return VPCD_READ_BOGUS;
-        }
+        if (room == 0)
+                return VPCD_IO_AGAIN;
+        do
+                r = recv(fd, rx->buf + rx->fill, room, MSG_DONTWAIT);
+        while (r < 0 && errno == EINTR);
         if (r < 0)
-                return VPCD_READ_ERROR;
+                return errno == EAGAIN || errno == EWOULDBLOCK ? VPCD_IO_AGAIN : VPCD_IO_ERROR;
+        rearm_quickack(fd);
         if (r == 0)
-                return VPCD_READ_CLOSED;
-        if (r == 1) {
-                *why = "truncated frame header";
-                return VPCD_READ_BOGUS;
-        }
-        want = ((size_t)hdr[0] << 8) | hdr[1];
-        if (want == 0) {
-                *why = "zero-length frame";
-                return VPCD_READ_BOGUS;
-        }
-        if (want > cap) {
-                *why = "oversize frame";
-                return VPCD_READ_BOGUS;
-        }
-        r = read_exact(fd, buf, want);
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                *why = "truncated frame (peer stalled)";
-                return VPCD_READ_BOGUS;
-        }
-        if (r < 0)
-                return VPCD_READ_ERROR;
-        if ((size_t)r < want) {
-                *why = "truncated frame";
-                return VPCD_READ_BOGUS;
-        }
-        *len = want;
-        return VPCD_READ_OK;
+                return VPCD_IO_CLOSED;
+        rx->fill += (size_t)r;
+        return VPCD_IO_OK;
 }
 
-int vpcd_write_frame(int fd, const uint8_t *payload, size_t len)
+/* The payload length the frame at the front declares; only when its 2 bytes are held. */
+static size_t declared(const struct vpcd_rx *rx)
 {
-        uint8_t hdr[2];
-        struct iovec iov[2];
-        struct msghdr msg;
-        size_t total, sent = 0;
+        return ((size_t)rx->buf[0] << 8) | rx->buf[1];
+}
 
+enum vpcd_frame_state vpcd_rx_frame(const struct vpcd_rx *rx, const uint8_t **payload, size_t *len,
+                                    const char **why)
+{
+        size_t want;
+
+        *payload = NULL;
+        *len = 0;
+        *why = NULL;
+        if (rx->fill < 2) {
+                if (rx->fill == 1)
+                        *why = "truncated frame header";
+                return VPCD_FRAME_PARTIAL;
+        }
+        want = declared(rx);
+        if (want == 0) {
+                *why = "zero-length frame";
+                return VPCD_FRAME_BOGUS;
+        }
+        if (want > rx->cap) {
+                *why = "oversize frame";
+                return VPCD_FRAME_BOGUS;
+        }
+        if (rx->fill - 2 < want) {
+                *why = "truncated frame";
+                return VPCD_FRAME_PARTIAL;
+        }
+        *payload = rx->buf + 2;
+        *len = want;
+        return VPCD_FRAME_READY;
+}
+
+void vpcd_rx_next(struct vpcd_rx *rx)
+{
+        const uint8_t *payload;
+        const char *why;
+        size_t len, size, rest;
+
+        if (vpcd_rx_frame(rx, &payload, &len, &why) != VPCD_FRAME_READY)
+                return;
+        size = 2 + len;
+        rest = rx->fill - size;
+        memmove(rx->buf, rx->buf + size, rest);
+        /* What the move left behind is the old frame's bytes, or copies of the next one's. */
+        explicit_bzero(rx->buf + rest, size);
+        rx->fill = rest;
+}
+
+void vpcd_rx_progress(const struct vpcd_rx *rx, size_t *got, size_t *want)
+{
+        *want = rx->fill >= 2 ? declared(rx) : 0;
+        *got = rx->fill >= 2 ? rx->fill - 2 : 0;
+        if (*want != 0 && *got > *want)
+                *got = *want;
+}
+
+int vpcd_tx_init(struct vpcd_tx *tx)
+{
+        memset(tx, 0, sizeof(*tx));
+        tx->buf = calloc(1, 2 + VPCD_FRAME_MAX);
+        return tx->buf != NULL ? 0 : -1;
+}
+
+void vpcd_tx_reset(struct vpcd_tx *tx)
+{
+        if (tx->buf != NULL)
+                explicit_bzero(tx->buf, tx->len);
+        tx->len = 0;
+        tx->off = 0;
+}
+
+void vpcd_tx_free(struct vpcd_tx *tx)
+{
+        vpcd_tx_reset(tx);
+        free(tx->buf);
+        memset(tx, 0, sizeof(*tx));
+}
+
+bool vpcd_tx_pending(const struct vpcd_tx *tx)
+{
+        return tx->off < tx->len;
+}
+
+int vpcd_tx_queue(struct vpcd_tx *tx, const uint8_t *payload, size_t len)
+{
+        if (vpcd_tx_pending(tx)) {
+                errno = EBUSY;
+                return -1;
+        }
         if (len > VPCD_FRAME_MAX) {
                 errno = EMSGSIZE;
                 return -1;
         }
-        hdr[0] = (uint8_t)(len >> 8);
-        hdr[1] = (uint8_t)len;
-        total = len + 2;
-        while (sent < total) {
-                size_t skip = sent;
-                int n = 0;
-                if (skip < 2) {
-                        iov[n].iov_base = hdr + skip;
-                        iov[n].iov_len = 2 - skip;
-                        n++;
-                        skip = 0;
-                } else {
-                        skip -= 2;
-                }
-                iov[n].iov_base = (void *)(uintptr_t)(payload + skip);
-                iov[n].iov_len = len - skip;
-                n++;
-                memset(&msg, 0, sizeof(msg));
-                msg.msg_iov = iov;
-                msg.msg_iovlen = (size_t)n;
-                ssize_t r = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        tx->buf[0] = (uint8_t)(len >> 8);
+        tx->buf[1] = (uint8_t)len;
+        memcpy(tx->buf + 2, payload, len);
+        tx->len = 2 + len;
+        tx->off = 0;
+        return 0;
+}
+
+enum vpcd_io_result vpcd_tx_send(int fd, struct vpcd_tx *tx)
+{
+        while (tx->off < tx->len) {
+                ssize_t r =
+                    send(fd, tx->buf + tx->off, tx->len - tx->off, MSG_DONTWAIT | MSG_NOSIGNAL);
                 if (r < 0 && errno == EINTR)
                         continue;
                 if (r < 0)
-                        return -1;
-                sent += (size_t)r;
+                        return errno == EAGAIN || errno == EWOULDBLOCK ? VPCD_IO_AGAIN
+                                                                       : VPCD_IO_ERROR;
+                tx->off += (size_t)r;
         }
-        return 0;
+        /* The answer may have carried key material. */
+        vpcd_tx_reset(tx);
+        return VPCD_IO_OK;
 }
 
 int vpcd_addr_parse(const char *text, uint16_t default_port, struct vpcd_addr *out, char *err,

@@ -45,6 +45,7 @@ class Vicc:
         self.argv = ["/usr/bin/python3", VICC, "-t", "iso7816", "-H", "127.0.0.1",
                      "-P", str(port + 1)]
         self.log, self.starts, self.stopping = log, 0, False
+        self.reader = None
         self.proc = None
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.loop, daemon=True)
@@ -59,6 +60,20 @@ class Vicc:
                                              stdout=self.log, stderr=self.log)
                 self.starts += 1
             self.proc.wait()
+            self.wait_pulled()
+
+    def wait_pulled(self):
+        """Until pcscd saw the card go: a card back before the next poll is never seen as new."""
+        if self.reader is None:
+            return
+        hr, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        state = [(self.reader, scard.SCARD_STATE_UNAWARE)]
+        for _ in range(20):
+            hr, state = scard.SCardGetStatusChange(ctx, 5000, state)
+            if hr != scard.SCARD_S_SUCCESS or state[0][1] & scard.SCARD_STATE_EMPTY:
+                break
+            state = [(self.reader, state[0][1])]
+        scard.SCardReleaseContext(ctx)
 
     def stop(self):
         with self.lock:
@@ -109,7 +124,7 @@ def main():
     log = open(os.path.join(artifacts, "conform_vicc.log"), "w")
     vicc = Vicc(vpcd_port(), log)
     try:
-        reader = vicc_reader()
+        reader = vicc.reader = vicc_reader()
         junit = os.path.join(artifacts, "conform_vicc.xml")
         # vicc is a peer's card, not scsim's: --destructive asks unless told --yes
         rc, out, err = run([scsim, "conform", "--reader", reader, "--suite", "iso7816",

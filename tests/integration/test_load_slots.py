@@ -7,7 +7,6 @@ line per APDU. Prints the APDU rate; asserts zero errors.
 
 Usage: test_load_slots.py SCSIM_VPCD ARTIFACT_DIR [SECONDS [MAX_ITERATIONS]]"""
 import os
-import random
 import re
 import signal
 import socket
@@ -17,7 +16,7 @@ import threading
 import time
 
 from scsimtest import check, fail
-from vpcd_peer import TIMEOUT, frame, recv_frame
+from vpcd_peer import TIMEOUT, frame, listen_block, recv_frame
 
 SLOTS = 16
 BLOCKED = 3
@@ -37,26 +36,6 @@ READ_PUBLIC = "00B0000020"
 SERIAL = "00CA005A00"
 SECRET = b"Global PIN verified: card-wide secret.\n".ljust(64, b"\0")
 PUBLIC = b"scsim public file: anyone may read this.\n"[:0x20]
-
-
-def listen_block(n):
-    """n listening loopback sockets on consecutive ports: vpcd's layout, slot i on BASE+i."""
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20000, 60000 - n)
-        socks = []
-        try:
-            for i in range(n):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", base + i))
-                s.listen(1)
-                s.settimeout(TIMEOUT)
-            return base, socks
-        except OSError:
-            for s in socks:
-                s.close()
-    fail("no block of %d free loopback ports" % n)
 
 
 class Slot(threading.Thread):
@@ -175,10 +154,13 @@ class Slot(threading.Thread):
 os.makedirs(artifacts, exist_ok=True)
 trace_path = os.path.join(artifacts, "load_slots.trace")
 log_path = os.path.join(artifacts, "load_slots.log")
-for stale in (trace_path, log_path):  # --trace appends: start from an empty file
+for stale in (trace_path, log_path):  # nothing left from an earlier run
     if os.path.exists(stale):
         os.unlink(stale)
-base, servers = listen_block(SLOTS)
+try:
+    base, servers = listen_block(SLOTS)
+except OSError as e:
+    fail(str(e))
 log = open(log_path, "w")
 bridge = subprocess.Popen([vpcd, "--slots", str(SLOTS), "--vpcd", "127.0.0.1:%d" % base, "-v",
                            "--trace", trace_path], stderr=log)

@@ -1,7 +1,13 @@
 # SPDX-License-Identifier: MIT
 """Playing vpcd's side of the wire in tests: length-prefixed frames over TCP (reference/vpcd.md)."""
+import random
+import re
+import select
 import socket
 import struct
+import subprocess
+import threading
+import time
 
 TIMEOUT = 60
 
@@ -40,3 +46,81 @@ def listen_loopback():
     server.listen(1)
     server.settimeout(TIMEOUT)
     return server
+
+
+def listen_block(n):
+    """n listening loopback sockets on consecutive ports: vpcd's layout, slot i on BASE+i."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20000, 60000 - n)
+        socks = []
+        try:
+            for i in range(n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", base + i))
+                s.listen(1)
+                s.settimeout(TIMEOUT)
+            return base, socks
+        except OSError:
+            for s in socks:
+                s.close()
+    raise OSError("no block of %d free loopback ports" % n)
+
+
+def handshake(c):
+    """What vpcd does on a new connection: ask for the ATR, then power the card on."""
+    c.sendall(frame(b"\x04"))
+    atr = recv_frame(c)
+    if atr is None or len(atr) < 2:
+        raise EOFError("no ATR")
+    c.sendall(frame(b"\x01"))
+    return atr
+
+
+def transmit(c, apdu_hex):
+    """One C-APDU, its status word (-1 when the connection closed)."""
+    c.sendall(frame(bytes.fromhex(apdu_hex)))
+    r = recv_frame(c)
+    if r is None or len(r) < 2:
+        return -1
+    return (r[-2] << 8) | r[-1]
+
+
+def wait_closed(c, limit):
+    """Block until the peer closes or resets c, without reading what c holds: the monotonic time
+    of the close, or None after limit seconds."""
+    p = select.poll()
+    p.register(c, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+    if not p.poll(limit * 1000):
+        return None
+    return time.monotonic()
+
+
+def bridge_bounds(text):
+    """The frame and idle bounds (ms) scsim-vpcd states at start with -v, from its log."""
+    m = re.search(r"time bounds: (\d+) ms .*, (\d+) ms", text)
+    if m is None:
+        raise ValueError("no 'time bounds' line in the bridge's log")
+    return int(m.group(1)), int(m.group(2))
+
+
+def start_listening_bridge(args, log_path):
+    """Start scsim-vpcd --reverse ARGS -v; return once it listens (its log line says so: a blocking
+    read, no polling) with the process and its log so far. The rest of its log goes to log_path."""
+    log = open(log_path, "w")
+    bridge = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    seen = ""
+    for line in bridge.stderr:
+        log.write(line)
+        seen += line
+        if "listening on" in line:
+            break
+
+    def pump():
+        for line in bridge.stderr:
+            log.write(line)
+        log.close()
+
+    threading.Thread(target=pump, daemon=True).start()
+    return bridge, seen

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -319,9 +320,59 @@ static void test_cards_are_independent(void **state)
         scsim_profile_free(&profile);
 }
 
+/*
+ * The same session answered alike whatever the caller's buffer: one that holds
+ * any answer (the card writes into it directly), one exactly as long as each
+ * answer, and the command's own buffer used for the answer too.
+ */
+static const char *const buffer_session[] = {
+    "00A40004020101", "00C0000005", "00C0000000",          "00A4000C020101", "00B0000040",
+    "00B000001000",   "00B0000005", "0020000104 31323334", "00A4000C020102", "00D6000003 414243",
+    "00B0000003",     "00CA005A00", "00A40004020101 05",   "00C0000020",
+};
+
+static void test_answer_buffers(void **state)
+{
+        enum { FULL, EXACT, SAME, NWAYS };
+        scsim_profile *p[NWAYS] = {NULL};
+        scsim_card *card[NWAYS];
+        uint8_t *full = malloc(SCSIM_RAPDU_MAX), *same = malloc(SCSIM_RAPDU_MAX), cmd[64];
+
+        (void)state;
+        assert_non_null(full);
+        assert_non_null(same);
+        for (int w = 0; w < NWAYS; w++)
+                card[w] = default_card(&p[w]);
+        for (size_t i = 0; i < sizeof(buffer_session) / sizeof(buffer_session[0]); i++) {
+                size_t len = hex_parse(buffer_session[i], cmd, sizeof(cmd)), n = 0, m = 0, k = 0;
+                uint8_t *exact;
+                assert_int_equal(
+                    scsim_card_transmit(card[FULL], cmd, len, full, SCSIM_RAPDU_MAX, &n), SCSIM_OK);
+                assert_non_null(exact = malloc(n));
+                assert_int_equal(scsim_card_transmit(card[EXACT], cmd, len, exact, n, &m),
+                                 SCSIM_OK);
+                memcpy(same, cmd, len);
+                assert_int_equal(
+                    scsim_card_transmit(card[SAME], same, len, same, SCSIM_RAPDU_MAX, &k),
+                    SCSIM_OK);
+                print_message("step %zu: %s\n", i, buffer_session[i]);
+                assert_int_equal(m, n);
+                assert_int_equal(k, n);
+                assert_memory_equal(exact, full, n);
+                assert_memory_equal(same, full, n);
+                free(exact);
+        }
+        for (int w = 0; w < NWAYS; w++) {
+                scsim_card_free(&card[w]);
+                scsim_profile_free(&p[w]);
+        }
+        free(full);
+        free(same);
+}
+
 int main(void)
 {
-        struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 5];
+        struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 6];
         size_t n = 0;
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -331,6 +382,7 @@ int main(void)
         tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_wrong_length_cryptogram);
         tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_seeded_challenges_repeat);
         tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_power_api);
+        tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_answer_buffers);
         tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_cards_are_independent);
         return _cmocka_run_group_tests("card_iso", tests, n, NULL, NULL);
 }
