@@ -68,8 +68,9 @@ static const char *const chv_keys[] = {
     "keep_on_deselect", "malformed",
 };
 /*
- * malformed: how the card answers a malformed code; the suites hold the card
- * to its standard (a PIV PIN of the wrong format is 6A80), so they read it not.
+ * malformed: how the card answers a malformed code (refused, the standard's
+ * 6A80; or wrong, a try spent, as a YubiKey does): piv.verify.format holds
+ * the card to what its description says.
  */
 enum {
         CV_REF,
@@ -223,6 +224,12 @@ static int chv_flags(struct cfy *y, struct fy_node **v, struct cf_chv *c)
                 return -1;
         if (v[CV_KEEP] != NULL && cfy_bool(y, v[CV_KEEP], "keep_on_deselect", &c->keep) != 0)
                 return -1;
+        if (v[CV_MALFORMED] != NULL) {
+                const char *m = cfy_str(v[CV_MALFORMED], NULL);
+                if (m == NULL || (strcmp(m, "wrong") != 0 && strcmp(m, "refused") != 0))
+                        return cfy_err(y, v[CV_MALFORMED], "malformed: expected refused or wrong");
+                c->malformed_wrong = strcmp(m, "wrong") == 0;
+        }
         return 0;
 }
 

@@ -5,9 +5,8 @@
 # pkcs11-tool, yubico-piv-tool's attest. Every step checks the tool's exit
 # status and what it printed; attestations are verified with openssl.
 # Run inside `scsim run --profile yubikey5 --reader-name "Yubico YubiKey
-# OTP+FIDO+CCID" --trace FILE -- $0 FILE PROFILE`: needs PCSCLITE_CSOCK_NAME
-# and SCSIM_READER; FILE is the APDU trace to inspect, PROFILE the card's
-# profile for scsim conform ($SCSIM, when set, is the scsim binary).
+# OTP+FIDO+CCID" --trace FILE -- $0 FILE`: needs PCSCLITE_CSOCK_NAME and
+# SCSIM_READER; FILE is the APDU trace to inspect.
 set -eu
 
 : "${SCSIM_READER:?run me under scsim run}"
@@ -18,7 +17,6 @@ for tool in ykman yubico-piv-tool pkcs11-tool openssl; do
         fi
 done
 TRACE=${1:-}
-PROFILE=${2:-}
 # Where Debian's ykcs11 put Yubico's PKCS#11 module, on any architecture.
 MOD=$(dpkg -L ykcs11 2>/dev/null | grep -x '/usr/lib/[^/]*/libykcs11\.so' | head -n 1)
 if [ ! -e "$MOD" ]; then
@@ -158,17 +156,6 @@ no yk piv keys attest 9a "$W/att-gone.pem"
 ok yk piv keys generate -a ECCP256 -m "$MGM" 9a "$W/pub-9a2.pem"
 ok yk piv keys attest 9a "$W/att-9a2.pem"
 check_attestation "$W/att-9a2.pem" "$W/pub-9a2.pem" 0201
-
-# scsim conform holds the card to SP 800-73-4, which a YubiKey departs from
-# in one place: a PIN of the wrong format is a wrong PIN, not 6A80
-if [ -n "${SCSIM:-}" ] && [ -n "$PROFILE" ]; then
-        no "$SCSIM" conform --suite piv --card "$PROFILE"
-        has "^FAIL  piv.verify.format"
-        has "wanted 6A80 (incorrect data), got 63C2"
-        has "1 failed"
-        ok "$SCSIM" conform --suite iso7816 --card "$PROFILE"
-        has "0 failed"
-fi
 
 if [ -n "$TRACE" ]; then
         grep -q " READ CONFIG C: 00 1D 00 00" "$TRACE" || fail "no READ CONFIG in the trace"
