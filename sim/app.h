@@ -121,6 +121,14 @@ struct app_def {
         int (*save)(const void *state, uint8_t **buf, size_t *len);
         int (*load)(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf,
                     size_t len, void **state);
+        /*
+         * For commands whose secrecy depends on what they name: sets *in when
+         * the command's data (len bytes from its start, the first chained
+         * APDU's on) carries a secret, *out when its answer does, beyond
+         * what the row's flags say (a PIV object where YubiKey's tools keep
+         * the management key). NULL: the rows say it all.
+         */
+        void (*secrets)(uint8_t ins, const uint8_t *data, size_t len, bool *in, bool *out);
 };
 
 /* The registry (sim/apps/registry.c): the one place that names every application. */

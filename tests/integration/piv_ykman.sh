@@ -143,6 +143,34 @@ has "X.509 Certificate for PIV Attestation\$"
 ok p11 --login --pin 123456 --test
 has "No errors"
 
+# PIN rules as a YubiKey has them: any 6-8 characters, letters too; a wrong
+# old PIN costs a try, the PUK unblocks; an AES management key, then one
+# stored on the card under the PIN
+ok yk piv access change-pin -P 123456 -n abcdefg
+ok yk piv info
+lacks "Using default PIN"
+for left in 2 1; do
+        no yk piv access change-pin -P 000000 -n 111111
+        has "PIN change failed - $left tries left"
+done
+no yk piv access change-pin -P 000000 -n 111111
+has "PIN is blocked"
+no yk piv access change-pin -P abcdefg -n 111111
+has "PIN is blocked"
+ok yk piv access unblock-pin -p 12345678 -n x1y2z3
+ok yk piv info
+has "PIN tries remaining: 3/3"
+ok yk piv access change-pin -P x1y2z3 -n 123456
+AES=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+ok yk piv access change-management-key -m "$MGM" -n "$AES" -a AES256 -f
+ok yk piv info
+has "Management key algorithm: AES256"
+lacks "Using default Management key"
+ok yk piv access change-management-key -m "$AES" -g -p -P 123456 -f
+ok yk piv info
+has "Management key is stored on the YubiKey, protected by PIN"
+ok yk piv keys generate -a ECCP256 -P 123456 9e "$W/pub-9e.pem"
+
 # reset: ykman blocks PIN and PUK with empty codes (wrong ones on a
 # YubiKey), then resets; the attestation key and certificate stay
 ok yk piv reset -f
@@ -150,6 +178,7 @@ has "Success"
 ok yk piv info
 has "PIN tries remaining: 3/3"
 lacks "Slot 9"
+lacks "Management key is stored"
 ok yk piv certificates export f9 "$W/f9-after.pem"
 cmp -s "$W/f9.pem" "$W/f9-after.pem" || fail "reset replaced the attestation certificate"
 no yk piv keys attest 9a "$W/att-gone.pem"
@@ -160,10 +189,18 @@ check_attestation "$W/att-9a2.pem" "$W/pub-9a2.pem" 0201
 if [ -n "$TRACE" ]; then
         grep -q " READ CONFIG C: 00 1D 00 00" "$TRACE" || fail "no READ CONFIG in the trace"
         grep -q " ATTEST C: 00 F9 9A 00" "$TRACE" || fail "no ATTEST in the trace"
-        # ykman's reset is the only wrong PIN and PUK this script sends: empty ones
+        # ykman's reset sends the only VERIFY and RESET RETRY COUNTER with wrong codes: empty ones
         grep -q "VERIFY C: 00 20 00 80 .*masked\] R: - SW 63C2" "$TRACE" ||
                 fail "no empty PIN counted as a wrong one in the trace"
         grep -q "RESET RETRY COUNTER C: 00 2C 00 80 .*masked\] R: - SW 63C2" "$TRACE" ||
                 fail "no empty PUK counted as a wrong one in the trace"
+        # the management key ykman keeps under the PIN, in 5FC109: masked both ways
+        grep -q "PUT DATA C: 00 DB 3F FF .*masked\] R: - SW 9000" "$TRACE" ||
+                fail "no masked PUT DATA of the stored management key in the trace"
+        grep -q "GET DATA C: .* 5C 03 5F C1 09 R: \[[0-9]* bytes masked\] SW 9000" "$TRACE" ||
+                fail "no masked GET DATA of the stored management key in the trace"
+        if grep -q "5C 03 5F C1 09 53\|5F C1 09 R: 53" "$TRACE"; then
+                fail "the stored management key is in the trace"
+        fi
 fi
 echo "piv_ykman: $steps steps passed"

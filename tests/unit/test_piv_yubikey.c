@@ -262,6 +262,53 @@ static void test_malformed_option(void **state)
         scsim_profile_free(&p);
 }
 
+/*
+ * ykman keeps a management key protected by the PIN in 5FC109: traces mask
+ * what PUT DATA writes there (a chained PUT DATA judged by its first APDU)
+ * and what GET DATA answers, GET RESPONSE's remainder too; other objects
+ * stay readable.
+ */
+static void test_stored_key_is_secret(void **state)
+{
+        static const char put[] = "00DB3FFF1B 5C035FC109 5314 8812 8910 000102030405060708090A0B0C"
+                                  "0D0E0F";
+        struct fx *f = *state;
+        scsim_apdu_info info;
+        uint8_t apdu[64];
+        size_t len;
+
+        piv_select(f->card);
+        piv_mgm_auth(f->card);
+        len = hex_parse(put, apdu, sizeof(apdu));
+        assert_int_equal(scsim_apdu_describe(f->card, apdu, len, &info), SCSIM_OK);
+        assert_true(info.secret_in);
+        assert_int_equal(xmit_bytes(f->card, apdu, len, NULL, NULL), 0x9000);
+        len = hex_parse("00DB3FFF0A 5C035FC102 5303 300100", apdu, sizeof(apdu));
+        assert_int_equal(scsim_apdu_describe(f->card, apdu, len, &info), SCSIM_OK);
+        assert_false(info.secret_in);
+
+        /* chained: the object is named in the first part only */
+        assert_int_equal(xmit(f->card, "10DB3FFF07 5C035FC109 5314", NULL, NULL), 0x9000);
+        len =
+            hex_parse("00DB3FFF14 8812 8910 000102030405060708090A0B0C0D0E0F", apdu, sizeof(apdu));
+        assert_int_equal(scsim_apdu_describe(f->card, apdu, len, &info), SCSIM_OK);
+        assert_true(info.secret_in);
+        assert_int_equal(xmit_bytes(f->card, apdu, len, NULL, NULL), 0x9000);
+
+        piv_verify_pin(f->card);
+        len = hex_parse("00CB3FFF05 5C035FC109 08", apdu, sizeof(apdu));
+        assert_int_equal(scsim_apdu_describe(f->card, apdu, len, &info), SCSIM_OK);
+        assert_true(info.secret_out);
+        assert_int_equal(xmit_bytes(f->card, apdu, len, NULL, NULL), 0x610e);
+        len = hex_parse("00C0000000", apdu, sizeof(apdu));
+        assert_int_equal(scsim_apdu_describe(f->card, apdu, len, &info), SCSIM_OK);
+        assert_true(info.secret_out);
+        assert_int_equal(xmit_bytes(f->card, apdu, len, NULL, NULL), 0x9000);
+        len = hex_parse("00CB3FFF05 5C035FC102 00", apdu, sizeof(apdu));
+        assert_int_equal(scsim_apdu_describe(f->card, apdu, len, &info), SCSIM_OK);
+        assert_false(info.secret_out);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -271,6 +318,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_identity_from_profile, setup, teardown),
             cmocka_unit_test(test_identity_errors),
             cmocka_unit_test(test_malformed_option),
+            cmocka_unit_test_setup_teardown(test_stored_key_is_secret, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -226,4 +226,5 @@ const struct app_def app_piv = {
     .select_answer = piv_select_answer,
     .save = piv_save,
     .load = piv_load,
+    .secrets = piv_secrets,
 };

@@ -20,7 +20,9 @@
 #define PIV_REF_MGM       0x9b
 #define PIV_TAG_DISCOVERY 0x7e
 #define PIV_TAG_ATTEST    0x5fff01 /* the attestation key's certificate (YubiKey) */
-#define PIV_SLOT_ATTEST   24       /* index of slot F9 in piv->slots */
+#define PIV_TAG_PRINTED                                                                            \
+        0x5fc109           /* printed information; YubiKey tools keep a management key there */
+#define PIV_SLOT_ATTEST 24 /* index of slot F9 in piv->slots */
 
 enum { POLICY_DEFAULT, POLICY_NEVER, POLICY_ONCE, POLICY_ALWAYS };
 enum { ORIGIN_GENERATED = 1, ORIGIN_IMPORTED = 2 };
@@ -100,6 +102,7 @@ int piv_swap_attestation(struct piv *a, struct piv *b);
 /* Command handlers, one file per concept. */
 cmd_handler piv_get_data;
 cmd_handler piv_put_data;
+void piv_secrets(uint8_t ins, const uint8_t *data, size_t len, bool *in, bool *out);
 cmd_handler piv_general_authenticate;
 cmd_handler piv_generate_key;
 cmd_handler piv_import_key;
