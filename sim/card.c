@@ -450,8 +450,8 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         c.chno = cla.channel;
         c.out = &out;
         c.app = app_state_of(card, app);
-        secret =
-            answer_secret(def, app, &a); /* before the handler: a chain's data is wiped after */
+        /* judged before the handler runs: a chain's data is wiped after it */
+        secret = answer_secret(def, app, &a);
         sw = def->fn(&c);
         app_after = channel_app(card, cla.channel);
         /* leaving an application (SELECT elsewhere) drops its security state on this channel */
