@@ -9,6 +9,8 @@
 #include <scsim/err.h>
 #include <scsim/profile.h>
 
+#include "cli.h"
+#include "cli_profile.h"
 #include "commands.h"
 
 static void usage(FILE *f)
@@ -16,14 +18,15 @@ static void usage(FILE *f)
         fprintf(f,
                 "usage: scsim profile check NAME|FILE...\n"
                 "       scsim profile show [--secrets] NAME|FILE\n"
-                "       scsim profile list\n"
+                "       scsim profile list [--json]\n"
                 "\n"
                 "check  load each profile and report every mistake in it as\n"
                 "       file:line:column; exit 0 when all are good, 2 when any is bad\n"
                 "show   print the resolved profile as YAML, CHV values and keys masked;\n"
                 "       --secrets prints them in clear: the output then loads as a profile\n"
                 "list   the profiles a NAME can refer to: the embedded default, then\n"
-                "       $SCSIM_PROFILE_PATH (colon-separated), then %s\n",
+                "       $SCSIM_PROFILE_PATH (colon-separated), then %s;\n"
+                "       --json prints one JSON object (docs/json.md)\n",
                 scsim_profile_install_dir());
 }
 
@@ -97,46 +100,64 @@ static int show(int argc, char **argv)
         return EXIT_OK;
 }
 
+struct listing {
+        int worst;
+        struct json_object *profiles; /* with --json, else NULL */
+};
+
 /* One line per profile: its name, label and file; a file that does not load says so. */
-static int list_one(void *ctx, const char *name, const char *path)
+static int list_one(void *ctx, const char *name, const char *path, const char *source)
 {
-        int *worst = ctx;
+        struct listing *l = ctx;
         scsim_profile *p = NULL;
         scsim_diag diag;
         char line[1024];
+        bool ok = path == NULL ? scsim_profile_default(&p) == SCSIM_OK
+                               : scsim_profile_load_file(path, &p, &diag) == SCSIM_OK;
 
-        if (path == NULL ? scsim_profile_default(&p) == SCSIM_OK
-                         : scsim_profile_load_file(path, &p, &diag) == SCSIM_OK) {
+        if (!ok && path == NULL)
+                snprintf(line, sizeof(line), "the embedded default does not load");
+        else if (!ok)
+                scsim_diag_format(&diag, line, sizeof(line));
+        if (l->profiles != NULL)
+                cli_json_profile(l->profiles, name, ok ? scsim_profile_label(p) : NULL, path,
+                                 source, ok ? NULL : line);
+        else if (ok)
                 printf("%-20s %-40s %s\n", name, scsim_profile_label(p),
                        path != NULL ? path : "(embedded)");
-        } else if (path == NULL) {
-                fprintf(stderr, "scsim profile: the embedded default does not load\n");
-                *worst = EXIT_RUNTIME;
-        } else {
-                scsim_diag_format(&diag, line, sizeof(line));
+        else if (path != NULL)
                 printf("%-20s %-40s %s\n", name, "(invalid, see below)", path);
-                fprintf(stderr, "%s\n", line);
-                if (*worst == EXIT_OK)
-                        *worst = EXIT_USAGE;
-        }
+        if (!ok && l->profiles == NULL)
+                fprintf(stderr, "%s%s\n", path == NULL ? "scsim profile: " : "", line);
+        if (!ok && l->worst != EXIT_RUNTIME)
+                l->worst = path == NULL ? EXIT_RUNTIME : EXIT_USAGE;
         scsim_profile_free(&p);
         return 0;
 }
 
 static int list(int argc, char **argv)
 {
-        int worst = EXIT_OK, rc;
+        struct listing l = {EXIT_OK, NULL};
+        struct json_object *o = NULL;
+        bool json = argc == 1 && strcmp(argv[0], "--json") == 0;
 
-        (void)argv;
-        if (argc != 0) {
+        if (argc != 0 && !json) {
                 usage(stderr);
                 return EXIT_USAGE;
         }
-        if ((rc = scsim_profile_list(list_one, &worst)) != SCSIM_OK) {
-                fprintf(stderr, "scsim profile list: %s\n", scsim_strerror(rc));
-                return EXIT_RUNTIME;
+        if (json && !CLI_HAVE_JSON) {
+                fprintf(stderr, "scsim profile list: --json: this build has no JSON library\n");
+                return EXIT_USAGE;
         }
-        return worst;
+        if (json) {
+                o = cli_json_new("profile list");
+                l.profiles = cli_json_array(o, "profiles");
+        }
+        cli_profile_each(list_one, &l);
+        if (json && cli_json_print(&o, l.worst == EXIT_OK,
+                                   l.worst == EXIT_OK ? NULL : "a profile does not load") != 0)
+                return EXIT_RUNTIME;
+        return l.worst;
 }
 
 static int profile_run(int argc, char **argv)

@@ -29,6 +29,8 @@ static void usage(FILE *f)
             "      --slot N:PROFILE[:STATE]  slot N's own profile (and state file); repeatable\n"
             "  -s, --state PATH        keep card state in PATH (slot n: PATH.n), see "
             "docs/state.md\n"
+            "      --state-key FILE    encrypt it with the key in FILE (32 bytes or 64 hex "
+            "digits)\n"
             "      --reader-name [N:]NAME  readers named NAME 00 00, NAME 00 01 (slot N's only,\n"
             "                          with N:; slots 2k and 2k+1 share a name)\n"
             "  -t, --trace FILE        APDU trace of every slot, started anew (see scsim-vpcd)\n"
@@ -62,12 +64,14 @@ enum {
         OPT_READER_NAME,
         OPT_REMOVABLE,
         OPT_ISOLATION,
+        OPT_STATE_KEY,
 };
 
 static const struct option options[] = {
     {"profile", required_argument, NULL, 'p'},
     {"slots", required_argument, NULL, 'n'},
     {"slot", required_argument, NULL, OPT_SLOT},
+    {"state-key", required_argument, NULL, OPT_STATE_KEY},
     {"state", required_argument, NULL, 's'},
     {"reader-name", required_argument, NULL, OPT_READER_NAME},
     {"trace", required_argument, NULL, 't'},
@@ -186,6 +190,9 @@ static int parse_one(struct run_opts *o, int opt)
         case 's':
                 o->state = optarg;
                 break;
+        case OPT_STATE_KEY:
+                o->state_key = optarg;
+                break;
         case OPT_READER_NAME:
                 return parse_reader_name(o, optarg) == 0 ? -1 : RUN_EXIT_FAILED;
         case 't':
@@ -280,6 +287,15 @@ static int check_profiles(const struct run_opts *o)
         return 0;
 }
 
+/* Whether any slot keeps its state in a file. */
+static bool any_state(const struct run_opts *o)
+{
+        for (unsigned i = 0; i < RUN_SLOTS_MAX; i++)
+                if (o->slot[i].state != NULL)
+                        return true;
+        return o->state != NULL;
+}
+
 static int run_main(int argc, char **argv)
 {
         struct run_opts o;
@@ -308,6 +324,10 @@ static int run_main(int argc, char **argv)
         }
         if (o.mode != MODE_STOP && o.mode != MODE_WAIT && (rc = check_profiles(&o)) != 0)
                 return rc;
+        if (o.state_key != NULL && !any_state(&o)) {
+                fprintf(stderr, "scsim run: --state-key needs --state or a --slot with a state\n");
+                return RUN_EXIT_FAILED;
+        }
         memset(&e, 0, sizeof(e));
         e.opts = &o;
         e.sig_fd = -1;

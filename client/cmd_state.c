@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <scsim/scsim.h>
 
 #include "cli.h"
@@ -13,12 +14,14 @@
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: scsim state show [--json] PATH\n"
-                   "       scsim state reset [--profile NAME|FILE] [--yes] PATH\n\n"
+        fprintf(f, "usage: scsim state show [--state-key FILE] [--json] PATH\n"
+                   "       scsim state reset [--profile NAME|FILE] [--state-key FILE]\n"
+                   "                         [--yes] PATH\n\n"
                    "show   print a state file (tries left, blocked references, file sizes);\n"
                    "       codes and keys are never printed\n"
                    "reset  rewrite PATH with the profile's initial values\n\n"
                    "  -p, --profile NAME|FILE  profile the state belongs to (default iso7816-chv)\n"
+                   "      --state-key FILE     the key the file is (or is to be) encrypted with\n"
                    "  -y, --yes                do not ask for confirmation\n"
                    "      --json               show: one JSON object on stdout (docs/json.md)\n"
                    "  -h, --help               this text\n\n"
@@ -103,21 +106,28 @@ static void show_record(void *arg, const scsim_state_record *r)
                         e);
 }
 
-static int show(const char *path, int json)
+static int show(const char *path, int json, const char *key_file)
 {
         struct show_ctx s = {0};
         scsim_diag diag;
+        uint8_t key[SCSIM_STATE_KEY_LEN];
+        const uint8_t *k = key_file != NULL ? key : NULL;
+        size_t klen = key_file != NULL ? sizeof(key) : 0;
         char line[1024];
         int rc;
 
         memset(&diag, 0, sizeof(diag));
+        if (key_file != NULL && scsim_state_key_read(key_file, key, &diag) != SCSIM_OK)
+                return report(&diag, EXIT_RUNTIME);
         if (!json) {
-                rc = scsim_state_print(path, stdout, &diag);
+                rc = scsim_state_print_key(path, k, klen, stdout, &diag);
+                OPENSSL_cleanse(key, sizeof(key));
                 return rc == SCSIM_OK ? EXIT_OK : report(&diag, EXIT_RUNTIME);
         }
         s.o = cli_json_new("state show");
         cli_json_text(s.o, "path", path);
-        rc = scsim_state_inspect(path, show_record, &s, &diag);
+        rc = scsim_state_inspect_key(path, k, klen, show_record, &s, &diag);
+        OPENSSL_cleanse(key, sizeof(key));
         if (rc != SCSIM_OK) {
                 /* what a bad file held before its fault is not a result */
                 cli_json_free(&s.o);
@@ -130,10 +140,12 @@ static int show(const char *path, int json)
         return cli_json_print(&s.o, 1, NULL) == 0 ? EXIT_OK : EXIT_RUNTIME;
 }
 
-static int reset(const char *path, const char *profile_name, int yes)
+static int reset(const char *path, const char *profile_name, int yes, const char *key_file)
 {
         scsim_profile *profile = NULL;
         scsim_diag diag;
+        uint8_t key[SCSIM_STATE_KEY_LEN];
+        const uint8_t *k = key_file != NULL ? key : NULL;
         int rc;
 
         if ((rc = cli_profile_open("state", profile_name, &profile)) != EXIT_OK)
@@ -142,7 +154,12 @@ static int reset(const char *path, const char *profile_name, int yes)
                 scsim_profile_free(&profile);
                 return EXIT_FAILED;
         }
-        rc = scsim_state_reset(profile, path, &diag);
+        if (key_file != NULL && scsim_state_key_read(key_file, key, &diag) != SCSIM_OK) {
+                scsim_profile_free(&profile);
+                return report(&diag, EXIT_RUNTIME);
+        }
+        rc = scsim_state_reset_key(profile, path, k, k != NULL ? sizeof(key) : 0, &diag);
+        OPENSSL_cleanse(key, sizeof(key));
         scsim_profile_free(&profile);
         if (rc != SCSIM_OK)
                 return report(&diag, EXIT_RUNTIME);
@@ -152,15 +169,16 @@ static int reset(const char *path, const char *profile_name, int yes)
 
 static int state_run(int argc, char **argv)
 {
-        enum { O_JSON = 256 };
+        enum { O_JSON = 256, O_KEY };
         static const struct option opts[] = {
             {"profile", required_argument, NULL, 'p'},
             {"yes", no_argument, NULL, 'y'},
             {"json", no_argument, NULL, O_JSON},
+            {"state-key", required_argument, NULL, O_KEY},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0},
         };
-        const char *profile_name = "iso7816-chv", *sub;
+        const char *profile_name = "iso7816-chv", *sub, *key_file = NULL;
         int yes = 0, json = 0, c;
 
         if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -176,6 +194,8 @@ static int state_run(int argc, char **argv)
                         yes = 1;
                 else if (c == O_JSON)
                         json = 1;
+                else if (c == O_KEY)
+                        key_file = optarg;
                 else
                         break;
         }
@@ -195,7 +215,7 @@ static int state_run(int argc, char **argv)
                 return EXIT_USAGE;
         }
         if (strcmp(sub, "show") == 0)
-                return show(argv[optind], json);
+                return show(argv[optind], json, key_file);
         if (strcmp(sub, "reset") != 0) {
                 static const char *const actions[] = {"show", "reset"};
                 const char *near = cli_nearest(sub, actions, 2);
@@ -208,7 +228,7 @@ static int state_run(int argc, char **argv)
                 fprintf(stderr, "scsim state reset: --json applies to show only\n");
                 return EXIT_USAGE;
         }
-        return reset(argv[optind], profile_name, yes);
+        return reset(argv[optind], profile_name, yes, key_file);
 }
 
 const struct verb verb_state = {"state", "show or reset a durable state file", state_run};

@@ -62,7 +62,8 @@ struct run_opts {
         const char *trace;
         bool trace_append;
         bool trace_secrets;
-        const char *state; /* --state PATH: durable card state (PATH.n for slot n) */
+        const char *state;     /* --state PATH: durable card state (PATH.n for slot n) */
+        const char *state_key; /* --state-key FILE: the key that encrypts it */
         unsigned timeout_s;
         int verbose;
         enum run_isolation isolation;

@@ -95,6 +95,8 @@ static void bridge_args(const struct run_env *e, struct args *a)
         }
         if (o->state != NULL)
                 arg(a, "--state=%s", o->state);
+        if (o->state_key != NULL)
+                arg(a, "--state-key=%s", o->state_key);
         for (unsigned i = 0; i < o->slots; i++)
                 if (o->slot[i].profile != NULL)
                         arg(a, "--slot=%u:%s%s%s", i, o->slot[i].profile,

@@ -116,7 +116,10 @@ struct app_def {
          * The state file's record (docs/state.md): save encodes the durable
          * state into a new buffer (*len bytes; the caller cleanses and frees
          * it); load builds a new state from such bytes, or fails with -1 for
-         * bytes it cannot use. NULL: nothing durable beyond the core's.
+         * bytes it cannot use. NULL: nothing durable beyond the core's. The
+         * record is encoded when the card is attached to a file and on each
+         * card_commit() or card_commit_app() (card_internal.h), never on
+         * card_commit_core(), which the core's counters use.
          */
         int (*save)(const void *state, uint8_t **buf, size_t *len);
         int (*load)(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf,

@@ -8,7 +8,6 @@
 #include <scsim/err.h>
 
 #include "card_internal.h"
-#include "state/state_file.h"
 
 #define INS_GET_RESPONSE 0xc0
 
@@ -96,13 +95,14 @@ void scsim_card_free(scsim_card **cardp)
 
         if (cardp == NULL || (card = *cardp) == NULL)
                 return;
+        if (card->store != NULL)
+                card->store->release(card->store_ctx);
         for (size_t i = 0; i < card->prof->napps; i++) {
                 const struct app_def *app = card->prof->apps[i].def;
                 if (card->app_state[i] != NULL && app->free != NULL)
                         app->free(&card->app_state[i]);
         }
         rng_free(&card->rng);
-        state_store_free(&card->store);
         if (card->st.ef != NULL) {
                 OPENSSL_cleanse(card->st.ef, card->st.ef_len);
                 free(card->st.ef);

@@ -11,6 +11,7 @@
 
 #include "apdu.h"
 #include "app.h"
+#include "card_state.h"
 #include "log_internal.h"
 #include "profile/model.h"
 #include "random.h"
@@ -18,30 +19,6 @@
 #define CARD_CHANNELS      4     /* basic channel 0 and logical channels 1..3 */
 #define CARD_CHAIN_MAX     65535 /* bytes a chained command may add up to */
 #define CARD_CHALLENGE_LEN 16    /* one AES block */
-
-/*
- * Durable card state: what a real card keeps in EEPROM. Initialised from the
- * profile; changed only by commands; never touched by resets.
- */
-struct chv_state {
-        uint8_t value[PROF_CHV_MAX_LEN];
-        size_t value_len;
-        uint8_t tries; /* 0: blocked */
-        uint8_t limit; /* what a success restores: the profile's retries, or as a command set it */
-        bool enabled;  /* verification required */
-};
-
-struct key_state {
-        uint8_t tries;
-};
-
-struct card_state {
-        struct chv_state chv[PROF_CHVS_MAX];
-        struct key_state key[PROF_KEYS_MAX];
-        uint8_t *ef;                   /* all EF contents, back to back */
-        size_t ef_off[PROF_FILES_MAX]; /* where each EF's bytes start in ef */
-        size_t ef_len;
-};
 
 /*
  * Volatile security status and selection, one per logical channel. Cleared
@@ -57,7 +34,29 @@ struct channel {
         uint8_t challenge[CARD_CHALLENGE_LEN];
 };
 
-struct state_store;
+/*
+ * Where durable state goes. Whoever attaches a store (sim/state/attach.c)
+ * sets these; the core calls them and knows nothing else of the store.
+ */
+enum card_write { CARD_WRITE_DURABLE, CARD_WRITE_LAZY, CARD_WRITE_DEFERRED };
+
+#define CARD_COMMIT_CORE (-1)
+#define CARD_COMMIT_ALL  (-2)
+
+struct card_store_ops {
+        /*
+         * Write the card's durable state. app: the index of the application
+         * whose state changed too (its record is encoded afresh),
+         * CARD_COMMIT_CORE (none did) or CARD_COMMIT_ALL (any may have).
+         * how: CARD_WRITE_DURABLE, on the disk before it returns;
+         * CARD_WRITE_LAZY, handed to the kernel, not waited for;
+         * CARD_WRITE_DEFERRED, kept to be written with the next write or
+         * when the card goes. 0 or -1.
+         */
+        int (*commit)(void *ctx, struct scsim_card *card, int app, enum card_write how);
+        /* The card goes: write what is pending and let go of ctx. */
+        void (*release)(void *ctx);
+};
 
 struct scsim_card {
         const scsim_profile *prof;
@@ -83,7 +82,8 @@ struct scsim_card {
         size_t serial_len;
         struct rng rng;
         struct log_sink log;
-        struct state_store *store;      /* NULL: state lives in memory only */
+        const struct card_store_ops *store; /* NULL: state lives in memory only */
+        void *store_ctx;
         void *app_state[PROF_APPS_MAX]; /* per profile->apps entry; NULL when it has none */
 };
 
@@ -97,8 +97,29 @@ struct cmd {
         void *app; /* the state of the application the channel is in; NULL outside one */
 };
 
-/* Make durable state durable. Returns 0, or -1 (the caller answers 6581). */
+/*
+ * Make a change to the durable state durable before the command answers.
+ * Returns 0, or -1: nothing of the change may be relied on, so the caller
+ * puts memory back as it was and answers 6581. card_commit encodes every
+ * application's record anew (any state may have changed); card_commit_app
+ * only that of app_state's application; card_commit_core none, for a
+ * change to the core's state alone (counters, codes, EF contents), which
+ * reuses each record as last written.
+ */
 int card_commit(struct scsim_card *card);
+int card_commit_app(struct scsim_card *card, const void *app_state);
+int card_commit_core(struct scsim_card *card);
+/*
+ * A counter restored after a match: a change whose loss in a crash can
+ * only cost a try, never give one. app_state: the application whose state
+ * holds the counter, or NULL for the core's. It is written but not waited
+ * for; when the counter is back where it was before the try (it was full),
+ * it is not written at all until the next write or until the card goes, so
+ * that right codes on a full counter write nothing after the first (the
+ * decrement each one makes is then what the disk holds already). 0 or -1,
+ * as card_commit.
+ */
+int card_commit_restore(struct scsim_card *card, const void *app_state, bool was_full);
 
 /* core.c: services the core offers handlers and the dispatcher. */
 /* Forget channel chno's security status and every application's state for it. */

@@ -5,11 +5,41 @@
 #include <openssl/crypto.h>
 
 #include "card_internal.h"
-#include "state/state_file.h"
+
+static int commit(struct scsim_card *card, int app, enum card_write how)
+{
+        return card->store != NULL ? card->store->commit(card->store_ctx, card, app, how) : 0;
+}
+
+/* The index of the application whose state app_state is; CARD_COMMIT_CORE for NULL. */
+static int app_index(const struct scsim_card *card, const void *app_state)
+{
+        for (size_t i = 0; app_state != NULL && i < card->prof->napps; i++)
+                if (card->app_state[i] == app_state)
+                        return (int)i;
+        /* a state the card does not know: encode every record rather than miss one */
+        return app_state != NULL ? CARD_COMMIT_ALL : CARD_COMMIT_CORE;
+}
 
 int card_commit(struct scsim_card *card)
 {
-        return card->store != NULL ? state_store_commit(card) : 0;
+        return commit(card, CARD_COMMIT_ALL, CARD_WRITE_DURABLE);
+}
+
+int card_commit_app(struct scsim_card *card, const void *app_state)
+{
+        return commit(card, app_index(card, app_state), CARD_WRITE_DURABLE);
+}
+
+int card_commit_core(struct scsim_card *card)
+{
+        return commit(card, CARD_COMMIT_CORE, CARD_WRITE_DURABLE);
+}
+
+int card_commit_restore(struct scsim_card *card, const void *app_state, bool was_full)
+{
+        return commit(card, app_index(card, app_state),
+                      was_full ? CARD_WRITE_DEFERRED : CARD_WRITE_LAZY);
 }
 
 void channel_clear(struct scsim_card *card, unsigned chno)

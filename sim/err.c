@@ -25,6 +25,8 @@ const char *scsim_strerror(int err)
                 return "cryptographic library failure";
         case SCSIM_ERR_INTERNAL:
                 return "internal error";
+        case SCSIM_ERR_BUSY:
+                return "state file in use";
         default:
                 return "unknown error";
         }

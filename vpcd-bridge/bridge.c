@@ -20,6 +20,7 @@
 
 #include "apdu_trace.h"
 #include "slot.h"
+#include "test_fault.h"
 
 void blog(const struct bridge *b, enum log_level level, const char *fmt, ...)
 {
@@ -250,6 +251,8 @@ static int slot_setup(struct bridge *b, unsigned i)
                 scsim_diag diag;
                 const char *given = cfg->slot[i].state_path;
                 memset(&diag, 0, sizeof(diag));
+                scsim_card_set_state_key(s->card, cfg->state_key,
+                                         cfg->state_key != NULL ? SCSIM_STATE_KEY_LEN : 0);
                 if ((given == NULL &&
                      bridge_state_path(cfg->state_path, i, path, sizeof(path)) != 0) ||
                     scsim_card_attach_state(s->card, given != NULL ? given : path, &diag) !=
@@ -259,6 +262,8 @@ static int slot_setup(struct bridge *b, unsigned i)
                         return -1;
                 }
         }
+        if (test_fault_arm(s->card) != 0)
+                return -1;
         if (vpcd_addr_with_port_offset(&cfg->addr, i, &s->addr) != 0) {
                 blog(b, L_ERROR, "slot %u: port beyond 65535", i);
                 return -1;

@@ -4,6 +4,7 @@
 #define SCSIM_BRIDGE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <scsim/profile.h>
@@ -38,7 +39,8 @@ struct bridge_config {
         bool trace_secrets;           /* show PIN/PUK/key bytes in the trace */
         int verbosity;                /* 0: warnings and errors; 1: connections; 2: card debug */
         FILE *log;                    /* where diagnostics go (stderr) */
-        const char *state_path; /* NULL: state in memory; else slot 0's file, PATH.n slot n's */
+        const char *state_path;   /* NULL: state in memory; else slot 0's file, PATH.n slot n's */
+        const uint8_t *state_key; /* NULL: plain state files; else SCSIM_STATE_KEY_LEN bytes */
         /* 0: BRIDGE_FRAME_TIMEOUT_MS. From a frame's first byte to its last, and from an answer
          * queued to its last byte taken: longer drops the connection. */
         unsigned frame_timeout_ms;

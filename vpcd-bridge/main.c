@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <scsim/scsim.h>
 
 #include "bridge.h"
@@ -20,7 +21,7 @@
 
 /* The command line, before anything is opened. */
 struct opts {
-        const char *profile, *state, *trace;
+        const char *profile, *state, *state_key, *trace;
         const char *host, *port, *vpcd, *listen; /* -H/-P, or --vpcd / --listen */
         const char *slot_profile[BRIDGE_SLOTS_MAX], *slot_state[BRIDGE_SLOTS_MAX];
         unsigned slots, slots_named; /* --slots; highest --slot index + 1 */
@@ -42,6 +43,8 @@ static void usage(FILE *f)
             "      --slot N:PROFILE[:STATE]  slot N's own profile (and state file); repeatable\n"
             "  -s, --state PATH        keep card state in PATH (slot n: PATH.n); see "
             "docs/state.md\n"
+            "      --state-key FILE    encrypt the state files with the key in FILE (32 bytes or\n"
+            "                          64 hex digits, mode 0600)\n"
             "  -H, --hostname HOST     vpcd's host, or with -R where to listen (default "
             "127.0.0.1)\n"
             "  -P, --port PORT         vpcd's port, or with -R ours; slot n uses PORT+n (default "
@@ -76,6 +79,7 @@ enum {
         OPT_VPCD,
         OPT_SLOT,
         OPT_READY_FD,
+        OPT_STATE_KEY,
 };
 
 static const struct option options[] = {
@@ -94,6 +98,7 @@ static const struct option options[] = {
     {"trace-append", no_argument, NULL, OPT_TRACE_APPEND},
     {"trace-secrets", no_argument, NULL, OPT_TRACE_SECRETS},
     {"ready-fd", required_argument, NULL, OPT_READY_FD},
+    {"state-key", required_argument, NULL, OPT_STATE_KEY},
     {"print-atr", no_argument, NULL, OPT_PRINT_ATR},
     {"verbose", no_argument, NULL, 'v'},
     {"version", no_argument, NULL, 'V'},
@@ -209,6 +214,9 @@ static int parse_one(struct opts *o, int opt)
         case OPT_PRINT_ATR:
                 o->print_atr = true;
                 break;
+        case OPT_STATE_KEY:
+                o->state_key = optarg;
+                break;
         case 'v':
                 o->verbosity++;
                 break;
@@ -226,8 +234,21 @@ static int parse_one(struct opts *o, int opt)
         return -1;
 }
 
+/* Whether any slot keeps its state in a file. */
+static bool any_state(const struct opts *o)
+{
+        for (unsigned i = 0; i < BRIDGE_SLOTS_MAX; i++)
+                if (o->slot_state[i] != NULL)
+                        return true;
+        return o->state != NULL;
+}
+
 static int check_combinations(const struct opts *o)
 {
+        if (o->state_key != NULL && !any_state(o)) {
+                fprintf(stderr, "scsim-vpcd: --state-key needs --state or a --slot with a state\n");
+                return -1;
+        }
         if (o->listen != NULL && !o->reverse) {
                 fprintf(stderr, "scsim-vpcd: --listen needs --reverse\n");
                 return -1;
@@ -411,6 +432,19 @@ static int take_listen_fds(struct bridge_config *cfg)
         return 0;
 }
 
+static int read_state_key(const char *file, uint8_t key[SCSIM_STATE_KEY_LEN])
+{
+        scsim_diag diag;
+        char err[512];
+
+        memset(&diag, 0, sizeof(diag));
+        if (scsim_state_key_read(file, key, &diag) == SCSIM_OK)
+                return 0;
+        scsim_diag_format(&diag, err, sizeof(err));
+        fprintf(stderr, "scsim-vpcd: --state-key: %s\n", err);
+        return -1;
+}
+
 static void say_ready(void *arg)
 {
         int fd = *(const int *)arg;
@@ -424,6 +458,7 @@ static void say_ready(void *arg)
 int main(int argc, char **argv)
 {
         static char paths[BRIDGE_SLOTS_MAX][4096];
+        uint8_t key[SCSIM_STATE_KEY_LEN];
         scsim_profile *owned[BRIDGE_SLOTS_MAX + 1] = {NULL};
         struct bridge_config cfg;
         struct opts o;
@@ -440,6 +475,14 @@ int main(int argc, char **argv)
         cfg.trace_secrets = o.trace_secrets;
         cfg.on_ready = say_ready;
         cfg.on_ready_arg = &o.ready_fd;
+        /* before the key and the first profile are read: secrets are in memory from then on */
+        if (bridge_no_core_dumps() != 0)
+                fprintf(stderr, "scsim-vpcd: cannot turn core dumps off: %s\n", strerror(errno));
+        if (o.state_key != NULL && read_state_key(o.state_key, key) != 0) {
+                rc = EXIT_RUNTIME;
+                goto done;
+        }
+        cfg.state_key = o.state_key != NULL ? key : NULL;
         if (load_slots(&o, &cfg, owned, paths) != 0)
                 goto done;
         if (o.print_atr) {
@@ -460,6 +503,7 @@ int main(int argc, char **argv)
                 vpcd_hint_if_absent(&cfg.addr, stderr);
         rc = bridge_run(&cfg);
 done:
+        OPENSSL_cleanse(key, sizeof(key));
         if (cfg.trace != NULL && cfg.trace != stdout)
                 fclose(cfg.trace);
         for (unsigned i = 0; i <= BRIDGE_SLOTS_MAX; i++)

@@ -58,11 +58,13 @@ static size_t presented_len(const struct prof_chv *pc, const struct chv_state *s
         return pc->padding != PROF_PAD_NONE ? pc->max_len : st->value_len;
 }
 
-uint16_t chv_guarded_compare(struct scsim_card *card, uint8_t *tries, uint8_t limit,
-                             const uint8_t *stored, size_t stored_len, const uint8_t *code,
-                             size_t len)
+uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *tries,
+                             uint8_t limit, const uint8_t *stored, size_t stored_len,
+                             const uint8_t *code, size_t len)
 {
         uint8_t a[CHV_GUARDED_MAX] = {0}, b[CHV_GUARDED_MAX] = {0};
+        uint8_t spent;
+        bool was_full = *tries == limit;
         int same;
 
         if (*tries == 0)
@@ -70,8 +72,10 @@ uint16_t chv_guarded_compare(struct scsim_card *card, uint8_t *tries, uint8_t li
         if (len > sizeof(a) || stored_len > sizeof(b))
                 return SW_WRONG_LENGTH;
         (*tries)--;
-        if (card_commit(card) != 0)
+        if ((app != NULL ? card_commit_app(card, app) : card_commit_core(card)) != 0) {
+                (*tries)++; /* no try was spent: nothing was compared */
                 return SW_MEMORY_FAILURE;
+        }
         /* fixed-size buffers: the time taken does not depend on where they differ */
         if (len > 0)
                 memcpy(a, code, len);
@@ -82,9 +86,12 @@ uint16_t chv_guarded_compare(struct scsim_card *card, uint8_t *tries, uint8_t li
         OPENSSL_cleanse(b, sizeof(b));
         if (!same)
                 return SW_COUNTER(*tries);
+        spent = *tries;
         *tries = limit;
-        if (card_commit(card) != 0)
+        if (card_commit_restore(card, app, was_full) != 0) {
+                *tries = spent; /* as the file has it */
                 return SW_MEMORY_FAILURE;
+        }
         return SW_OK;
 }
 
@@ -98,7 +105,7 @@ static uint16_t check_code(struct scsim_card *card, size_t idx, const uint8_t *c
 {
         struct chv_state *st = &card->st.chv[idx];
 
-        return chv_guarded_compare(card, &st->tries, st->limit, st->value,
+        return chv_guarded_compare(card, NULL, &st->tries, st->limit, st->value,
                                    malformed ? 0 : st->value_len, code, len);
 }
 
@@ -118,7 +125,7 @@ static uint16_t commit_or_restore(struct scsim_card *card, size_t idx, struct ch
 {
         uint16_t sw = SW_OK;
 
-        if (card_commit(card) != 0) {
+        if (card_commit_core(card) != 0) {
                 card->st.chv[idx] = *before;
                 sw = SW_MEMORY_FAILURE;
         }

@@ -274,7 +274,7 @@ static uint16_t write_ef(struct scsim_card *card, uint16_t ef, size_t offset, co
         if (old != NULL)
                 memcpy(old, at, n);
         memcpy(at, data, n);
-        if (card_commit(card) != 0) {
+        if (card_commit_core(card) != 0) {
                 if (old != NULL)
                         memcpy(at, old, n);
                 sw = SW_MEMORY_FAILURE;

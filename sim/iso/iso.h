@@ -30,16 +30,21 @@ void sec_forget_chv(struct scsim_card *card, size_t idx);
 #define CHV_GUARDED_MAX 128 /* longest code the guarded comparison takes (OpenPGP: 127) */
 /*
  * The guarded comparison of a presented code with stored reference data,
- * for the profile's CHVs and for codes an application keeps itself. The
+ * for the profile's CHVs (app NULL) and for codes an application keeps in
+ * its state (app: that state, whose record the commits encode anew). The
  * retry counter (*tries) is decremented and committed before the
- * comparison, so a card torn at any instant has spent the try; a match
- * restores it to limit and commits again. Compared in constant time over
- * fixed-size buffers, which are wiped. Returns 9000, 63Cx, 6983 (blocked,
- * nothing compared), 6700 (longer than CHV_GUARDED_MAX) or 6581 (commit failed).
+ * comparison, so a card torn at any instant has spent the try; if that
+ * commit fails nothing is compared and *tries stays as it was. A match
+ * restores it to limit through card_commit_restore: a write not waited
+ * for, or none yet when the counter was full (lost in a crash, it costs
+ * that try, never gives one). Compared in constant time
+ * over fixed-size buffers, which are wiped. Returns 9000, 63Cx, 6983
+ * (blocked, nothing compared), 6700 (longer than CHV_GUARDED_MAX) or 6581
+ * (commit failed; memory as the file has it).
  */
-uint16_t chv_guarded_compare(struct scsim_card *card, uint8_t *tries, uint8_t limit,
-                             const uint8_t *stored, size_t stored_len, const uint8_t *code,
-                             size_t len);
+uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *tries,
+                             uint8_t limit, const uint8_t *stored, size_t stored_len,
+                             const uint8_t *code, size_t len);
 
 /* Command handlers, one file per concept. */
 cmd_handler fs_select;

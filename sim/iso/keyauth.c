@@ -48,7 +48,8 @@ uint16_t ka_external_authenticate(struct cmd *c)
         struct scsim_card *card = c->card;
         struct key_state *st;
         uint8_t challenge[CARD_CHALLENGE_LEN], expected[16];
-        bool had_challenge;
+        bool had_challenge, was_full;
+        uint8_t spent;
         uint16_t sw;
         int idx, same;
 
@@ -74,8 +75,11 @@ uint16_t ka_external_authenticate(struct cmd *c)
                 sw = SW_CONDITIONS;
                 goto out;
         }
+        /* as for CHVs: spent and written before the comparison, or no comparison at all */
+        was_full = st->tries == card->prof->keys[idx].retries;
         st->tries--;
-        if (card_commit(card) != 0) {
+        if (card_commit_core(card) != 0) {
+                st->tries++;
                 sw = SW_MEMORY_FAILURE;
                 goto out;
         }
@@ -89,9 +93,15 @@ uint16_t ka_external_authenticate(struct cmd *c)
                 sw = SW_COUNTER(st->tries);
                 goto out;
         }
+        spent = st->tries;
         st->tries = card->prof->keys[idx].retries;
+        if (card_commit_restore(card, NULL, was_full) != 0) {
+                st->tries = spent; /* as the file has it; not authenticated */
+                sw = SW_MEMORY_FAILURE;
+                goto out;
+        }
         c->ch->key_authenticated |= 1u << idx;
-        sw = card_commit(card) == 0 ? SW_OK : SW_MEMORY_FAILURE;
+        sw = SW_OK;
 out:
         OPENSSL_cleanse(challenge, sizeof(challenge));
         OPENSSL_cleanse(expected, sizeof(expected));

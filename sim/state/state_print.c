@@ -5,12 +5,31 @@
 #include <scsim/err.h>
 #include <scsim/state.h>
 
+#include "state/show.h"
+
 struct print_ctx {
         FILE *out;
         const char *path;
         int last_kind;
         unsigned version;
+        const struct store_info *info;
 };
+
+/* What the file is, beside what it holds: its layout and whether it is encrypted. */
+static void print_storage(const struct store_info *info, FILE *out)
+{
+        if (info->format != STORE_FORMAT) {
+                fprintf(out,
+                        "storage:    format %u, one copy (an older scsim's file; format %u once "
+                        "attached)\n",
+                        info->format, STORE_FORMAT);
+                return;
+        }
+        fprintf(out, "storage:    format %u, two copies, copy %u in use (write %llu)%s, %s\n",
+                info->format, info->copy, info->sequence,
+                info->other_intact ? "" : ", the other empty or interrupted",
+                info->encrypted ? "encrypted (AES-256-GCM)" : "not encrypted");
+}
 
 /* Section titles up to kind; a section without records still has its title. */
 static void print_titles(struct print_ctx *p, int kind)
@@ -34,8 +53,9 @@ static void print_record(void *arg, const scsim_state_record *r)
                 print_titles(p, r->kind);
         switch (r->kind) {
         case SCSIM_STATE_HEADER:
-                fprintf(p->out, "state file: %s\nformat:     %u\nprofile:    %s\n", p->path,
-                        r->version, r->name);
+                fprintf(p->out, "state file: %s\n", p->path);
+                print_storage(p->info, p->out);
+                fprintf(p->out, "format:     %u\nprofile:    %s\n", r->version, r->name);
                 break;
         case SCSIM_STATE_CHV:
                 if (r->ref >= 0)
@@ -59,16 +79,24 @@ static void print_record(void *arg, const scsim_state_record *r)
         }
 }
 
-int scsim_state_print(const char *path, void *outp, scsim_diag *diag)
+int scsim_state_print_key(const char *path, const uint8_t *key, size_t key_len, void *outp,
+                          scsim_diag *diag)
 {
-        struct print_ctx p = {.out = outp, .path = path, .last_kind = SCSIM_STATE_HEADER};
+        struct store_info info;
+        struct print_ctx p = {
+            .out = outp, .path = path, .last_kind = SCSIM_STATE_HEADER, .info = &info};
         int rc;
 
         if (path == NULL || outp == NULL)
                 return SCSIM_ERR_INVALID_ARGUMENT;
-        rc = scsim_state_inspect(path, print_record, &p, diag);
+        rc = state_inspect(path, key, key_len, print_record, &p, &info, diag);
         /* format 2 added the applications' records */
         if (rc == SCSIM_OK)
                 print_titles(&p, p.version >= 2 ? SCSIM_STATE_APP : SCSIM_STATE_FILE);
         return rc;
+}
+
+int scsim_state_print(const char *path, void *out, scsim_diag *diag)
+{
+        return scsim_state_print_key(path, NULL, 0, out, diag);
 }

@@ -85,6 +85,29 @@ grep -q '^iso7816-chv .*(embedded)' "$out" || fail "list: embedded default"
 grep -q '^two-apps ' "$out" || fail "list: two-apps from SCSIM_PROFILE_PATH"
 SCSIM_PROFILE_PATH=$bad "$scsim" profile list >"$out" 2>"$err"
 [ $? = 2 ] || fail "list with a bad profile on the path must exit 2"
+if "$scsim" --version --json >/dev/null 2>&1; then
+        SCSIM_PROFILE_PATH=$src/profiles "$scsim" profile list --json >"$out" 2>"$err" ||
+                fail "list --json exited $?"
+        python3 - "$out" "$src/profiles" <<'PY' || fail "list --json: $(cat "$out")"
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["operation"] == "profile list" and o["ok"] is True, o
+by = {p["name"]: p for p in o["profiles"]}
+assert by["iso7816-chv"]["path"] is None and by["iso7816-chv"]["source"] == "embedded", by
+assert by["two-apps"]["source"] == "SCSIM_PROFILE_PATH" and by["two-apps"]["valid"], by
+assert by["two-apps"]["path"] == sys.argv[2] + "/two-apps.yaml", by
+PY
+        SCSIM_PROFILE_PATH=$bad "$scsim" profile list --json >"$out" 2>"$err"
+        [ $? = 2 ] || fail "list --json with a bad profile on the path must exit 2"
+        python3 - "$out" <<'PY' || fail "list --json, a bad profile: $(cat "$out")"
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["ok"] is False and o["error"], o
+bad = [p for p in o["profiles"] if not p["valid"]]
+assert bad and all(p["error"] and p["label"] is None for p in bad), o
+PY
+        [ ! -s "$err" ] || fail "list --json wrote to stderr: $(cat "$err")"
+fi
 
 "$scsim" profile --help >"$out" 2>"$err" || fail "--help exited $?"
 "$scsim" profile frobnicate >"$out" 2>"$err"

@@ -25,6 +25,7 @@
 
 #include "card_steps.h"
 #include "openpgp_card.h"
+#include "state_helpers.h"
 
 #define V81  "00200081" PW1 " -> 9000"
 #define V82  "00200082" PW1 " -> 9000"
@@ -35,7 +36,7 @@
 struct dir {
         char path[64];
         char state[96];
-        char tmp[104];
+        char lock[104];
 };
 
 static void make_dir(struct dir *d)
@@ -43,13 +44,13 @@ static void make_dir(struct dir *d)
         snprintf(d->path, sizeof(d->path), "/tmp/scsim-openpgp-XXXXXX");
         assert_non_null(mkdtemp(d->path));
         snprintf(d->state, sizeof(d->state), "%s/card.state", d->path);
-        snprintf(d->tmp, sizeof(d->tmp), "%s.tmp", d->state);
+        snprintf(d->lock, sizeof(d->lock), "%s.lock", d->state);
 }
 
 static void remove_dir(struct dir *d)
 {
         unlink(d->state);
-        rmdir(d->tmp);
+        unlink(d->lock);
         assert_int_equal(rmdir(d->path), 0);
 }
 
@@ -128,7 +129,8 @@ static void test_durable(void **state)
 
 /*
  * A state file that cannot be written: commands that change durable state
- * answer 6581 and leave the card as it was (a spent try stays spent).
+ * answer 6581 and leave the card as it was; a code is not even compared
+ * when spending its try cannot be written, so no try is spent.
  */
 static void test_rollback(void **state)
 {
@@ -142,8 +144,11 @@ static void test_rollback(void **state)
         card = durable(f.p, d.state, SCSIM_OK);
         run_steps(card, (const char *const[]){OPGP_SEL, V83, "00DA005B 03 414243 -> 9000",
                                               "00DA00C1 09 132A8648CE3D030107 -> 9000",
-                                              "00478000 02 B600 00 -> *9000", V81, NULL});
-        assert_int_equal(mkdir(d.tmp, 0700), 0); /* the temporary file cannot be created */
+                                              "00478000 02 B600 00 -> *9000", V81,
+                                              /* written whole: no restore of V81's put off */
+                                              "00DA005B 03 414243 -> 9000", NULL});
+        /* every write fails as an I/O error would */
+        assert_int_equal(scsim_card_set_fault_hook(card, state_fail_every_write, NULL), SCSIM_OK);
         run_steps(card,
                   (const char *const[]){"00DA005B 03 58595A -> 6581", "00478000 02 B600 00 -> 6581",
                                         "00DA00C1 06 010800001100 -> 6581", CDS " -> 6581",
@@ -153,8 +158,9 @@ static void test_rollback(void **state)
                                         "00CA006500 -> 650B 5B03414243 5F2D00 5F3500 9000",
                                         "00CA00C100 -> 132A8648CE3D030107 9000",
                                         "00CA007A00 -> 7A05 9303000000 9000",
-                                        "00CA00C400 -> 007F7F7F 010003 9000", NULL});
-        assert_int_equal(rmdir(d.tmp), 0);
+                                        /* a try whose spending cannot be written is not made */
+                                        "00CA00C400 -> 007F7F7F 030003 9000", NULL});
+        assert_int_equal(scsim_card_set_fault_hook(card, NULL, NULL), SCSIM_OK);
         scsim_card_free(&card);
         card = durable(f.p, d.state, SCSIM_OK);
         run_steps(card, (const char *const[]){OPGP_SEL,
@@ -167,25 +173,33 @@ static void test_rollback(void **state)
 }
 
 /*
- * Rewrite the state file with one byte of the OpenPGP record changed,
- * resealed. The byte is found from PW1's length and value (06 "123456"):
- * back < 0 bytes before them, -4 the format, -2 PW1's limit, -1 its tries.
+ * Rewrite the state file as one image (as older scsims wrote it: the image
+ * of a two-copy file's newest copy, or the file itself) with one byte of
+ * the OpenPGP record changed, resealed. The byte is found from PW1's length
+ * and value (06 "123456"): back < 0 bytes before them, -4 the format, -2
+ * PW1's limit, -1 its tries.
  */
 static void damage(const char *path, int back, uint8_t value)
 {
         static const uint8_t pw1[] = {0x06, '1', '2', '3', '4', '5', '6'};
-        static uint8_t file[65536];
+        static uint8_t raw[65536], file[65536];
         FILE *fp = fopen(path, "rb");
         size_t n, i;
 
         assert_non_null(fp);
-        n = fread(file, 1, sizeof(file), fp);
+        n = fread(raw, 1, sizeof(raw), fp);
         fclose(fp);
+        if (state_file_newest(raw, n) >= 0) {
+                n = state_file_image(raw, n, file, sizeof(file));
+        } else {
+                memcpy(file, raw, n);
+        }
+        assert_true(n > 0);
         for (i = 5; i + sizeof(pw1) < n && memcmp(file + i, pw1, sizeof(pw1)) != 0; i++)
                 ;
         assert_true(i + sizeof(pw1) < n);
         file[(size_t)((long)i + back)] = value;
-        SHA256(file, n - 32, file + n - 32);
+        state_image_reseal(file, n);
         fp = fopen(path, "wb");
         assert_non_null(fp);
         assert_int_equal(fwrite(file, 1, n, fp), n);

@@ -39,9 +39,10 @@ static size_t pw_min(int id)
 
 static uint16_t compare(struct cmd *c, int id, const uint8_t *v, size_t len)
 {
-        struct opgp_pw *pw = &opgp_of(c)->d.pw[id];
+        struct opgp *op = opgp_of(c);
+        struct opgp_pw *pw = &op->d.pw[id];
 
-        return chv_guarded_compare(c->card, &pw->tries, pw->limit, pw->value, pw->len, v, len);
+        return chv_guarded_compare(c->card, op, &pw->tries, pw->limit, pw->value, pw->len, v, len);
 }
 
 static void set_pw(struct opgp_pw *pw, const uint8_t *v, size_t len)

@@ -219,6 +219,21 @@ int piv_attest_personalise(struct piv *piv)
         return ok;
 }
 
+int piv_attest_adopt(struct piv *piv, struct piv *own)
+{
+        struct piv_slot *mine = own != NULL ? &own->slots[PIV_SLOT_ATTEST] : NULL;
+        const struct piv_obj *cert = NULL;
+
+        if (piv->slots[PIV_SLOT_ATTEST].key != NULL || piv_find_obj(piv, PIV_TAG_ATTEST) != NULL)
+                return 0; /* the record says what F9 holds */
+        if (mine == NULL || mine->key == NULL || (cert = piv_find_obj(own, PIV_TAG_ATTEST)) == NULL)
+                return piv_attest_personalise(piv);
+        if (EVP_PKEY_up_ref(mine->key) != 1)
+                return -1;
+        piv->slots[PIV_SLOT_ATTEST] = *mine;
+        return piv_set_obj(piv, PIV_TAG_ATTEST, cert->data, cert->len);
+}
+
 /* The certificate in a container 53 { 70 DER ... }, or NULL. */
 static X509 *container_cert(const struct piv_obj *o)
 {

@@ -96,6 +96,12 @@ uint32_t piv_serial(const struct cmd *c);
  * the profile did not give. 0 or -1.
  */
 int piv_attest_personalise(struct piv *piv);
+/*
+ * For a loaded record (piv) that holds neither F9's key nor its certificate
+ * (written before the card had attestation): the pair of own, the state
+ * the card has (made with it), or a new pair when own has none. 0 or -1.
+ */
+int piv_attest_adopt(struct piv *piv, struct piv *own);
 /* Give the attestation key and certificate of b to a and a's to b (RESET keeps them). 0 or -1. */
 int piv_swap_attestation(struct piv *a, struct piv *b);
 

@@ -9,6 +9,7 @@
 
 #include "apps/piv/crypto.h"
 #include "apps/piv/piv.h"
+#include "card_internal.h"
 
 /*
  * The PIV record of the state file (docs/state.md): format 1, the management
@@ -160,7 +161,6 @@ int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t 
         uint8_t fmt, alg, klen, n;
         int ok = -1;
 
-        (void)card;
         if (piv == NULL)
                 return -1;
         piv->sec = use->section;
@@ -211,10 +211,11 @@ int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t 
         }
         /*
          * A record written before the card had attestation holds neither the
-         * key nor its certificate: the card makes them now, durable from its
-         * next change of state.
+         * key nor its certificate: it keeps the card's own, made with the
+         * card, so that a load is a function of the record and the card;
+         * durable from the card's next change of state.
          */
-        if (r.left != 0 || piv_attest_personalise(piv) != 0)
+        if (r.left != 0 || piv_attest_adopt(piv, card->app_state[use - card->prof->apps]) != 0)
                 goto fail;
         *state = piv;
         piv = NULL;

@@ -21,6 +21,7 @@ extern "C" {
 #define SCSIM_ERR_STATE            (-7) /* durable state is corrupt, foreign or mismatched */
 #define SCSIM_ERR_CRYPTO           (-8) /* libcrypto failed */
 #define SCSIM_ERR_INTERNAL         (-9)
+#define SCSIM_ERR_BUSY             (-10) /* the state file is in use by another card */
 
 /* A short English description; never NULL, also for unknown codes. */
 const char *scsim_strerror(int err);
