@@ -136,6 +136,7 @@ int prof_load_file(const char *path, scsim_profile **out, const struct prof_sink
         if ((rc = open_regular(path, &fd, diag)) != 0)
                 goto fail;
         if ((text = malloc(PROFILE_FILE_MAX + 1)) == NULL) {
+                prof_sink_say(diag, path, "out of memory");
                 rc = SCSIM_ERR_NO_MEMORY;
                 goto fail;
         }

@@ -361,6 +361,20 @@ static void deliver(struct yaml_loader *ld, scsim_diag *diag, scsim_diag_fn *rep
         }
 }
 
+/* Out of memory before any mistake was found: say so, not an empty message. */
+static void say_no_memory(const char *source, scsim_diag *diag, scsim_diag_fn *report, void *ctx)
+{
+        scsim_diag d;
+
+        memset(&d, 0, sizeof(d));
+        diag_set_file(&d, source);
+        snprintf(d.message, sizeof(d.message), "out of memory");
+        if (diag != NULL)
+                *diag = d;
+        if (report != NULL)
+                report(ctx, &d);
+}
+
 int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profile **out,
                    scsim_diag *diag, scsim_diag_fn *report, void *ctx)
 {
@@ -376,6 +390,7 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
         if ((ld = calloc(1, sizeof(*ld))) == NULL ||
             (ld->errs = calloc(YAML_ERRORS_MAX, sizeof(*ld->errs))) == NULL) {
                 free(ld);
+                say_no_memory(source != NULL ? source : "", diag, report, ctx);
                 return SCSIM_ERR_NO_MEMORY;
         }
         ld->source = source != NULL ? source : "";
@@ -393,7 +408,10 @@ int prof_yaml_load(const char *source, const char *text, size_t len, scsim_profi
                 ld->p = NULL;
                 rc = SCSIM_OK;
         }
-        deliver(ld, diag, report, ctx);
+        if (rc == SCSIM_ERR_NO_MEMORY && ld->nerrs == 0)
+                say_no_memory(ld->source, diag, report, ctx);
+        else
+                deliver(ld, diag, report, ctx);
         if (ld->p != NULL)
                 scsim_profile_free(&ld->p);
         if (ld->doc != NULL)

@@ -1,15 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * APDU sequences against a card, with power off/on and warm resets
- * interleaved, checking the card's invariants after every step:
+ * interleaved and allocations failing, checking the card's invariants after
+ * every step:
  * - every answer ends with a status word from the documented set;
  * - a retry counter never grows except through a command that succeeded
  *   (9000) and restores that very reference (or its unblock code);
  * - a blocked reference never verifies, on whichever channel;
  * - after a reset or power cycle no channel holds any security status;
  * - the OpenPGP card's own passwords (PW1, resetting code, PW3) obey the
- *   same rules, and its signature counter never goes back but to zero.
- * Input: one byte choosing the shipped profile (iso7816-chv, two-apps, piv,
+ *   same rules, and its signature counter never goes back but to zero;
+ * - when allocations fail, a command that answers an error (6581 or any
+ *   other from 6400 on) leaves the card's durable state (codes, counters,
+ *   keys, objects, files, every application's record) as it was, but for
+ *   at most one retry counter one lower: the try a guarded comparison spent
+ *   and made durable before the failure, which never comes back;
+ * - the first command in which an allocation failed answers as the same
+ *   session without failures does (replayed on a new card), or 6581.
+ * Input: 4 bytes of allocation-failure seed (fail_alloc.h; 0: nothing
+ * fails), one byte choosing the shipped profile (iso7816-chv, two-apps, piv,
  * openpgp), then records: an op byte (F0 power cycle, F1 warm reset; F2 c:
  * select PIV and authenticate its management key on channel c; F3 i c:
  * VERIFY CHV i with its current value on channel c; F4 r c: VERIFY OpenPGP
@@ -20,6 +29,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,12 +39,30 @@
 #include "apps/piv/crypto.h"
 #include "apps/piv/piv.h"
 #include "card_internal.h"
+#include "durable.h"
+#include "fail_alloc.h"
 #include "iso/iso.h"
+
+#define NO_RECORD SIZE_MAX
 
 static const uint16_t documented[] = {
     0x9000, 0x6282, 0x6285, 0x6300, 0x6581, 0x6700, 0x6881, 0x6882, 0x6883,
     0x6884, 0x6981, 0x6982, 0x6983, 0x6984, 0x6985, 0x6986, 0x6a80, 0x6a81,
     0x6a82, 0x6a84, 0x6a86, 0x6a88, 0x6b00, 0x6d00, 0x6e00,
+};
+
+/* One run of the input's records against one card. */
+struct session {
+        const scsim_profile *profile;
+        scsim_card *card;
+        const uint8_t *records; /* the records, from the first, for a replay */
+        size_t records_size;
+        size_t sent;     /* APDU records sent so far */
+        size_t stop_at;  /* a replay: the record whose answer is wanted, or NO_RECORD */
+        uint16_t answer; /* that record's status word */
+        bool stopped;    /* the replay got it */
+        bool failing;    /* allocations fail in this run */
+        bool settled;    /* an allocation failed before the record now sent */
 };
 
 static int sw_documented(uint16_t sw)
@@ -47,14 +75,33 @@ static int sw_documented(uint16_t sw)
         return 0;
 }
 
-static void check(int cond)
+/*
+ * What two runs of one session must agree on: 61xx is 9000 with more data
+ * waiting, and how much waits (or what 6Cxx says to ask for) depends on
+ * the length of a signature, which need not be the same twice.
+ */
+static uint16_t sw_kind(uint16_t sw)
 {
-        if (!cond)
-                abort();
+        if ((sw & 0xff00) == 0x6100)
+                return 0x9000;
+        if ((sw & 0xff00) == 0x6c00)
+                return 0x6c00;
+        return sw;
 }
 
+static void check_at(int cond, int line, const char *what)
+{
+        if (!cond) {
+                fprintf(stderr, "fuzz_apdu.c:%d: invariant broken: %s\n", line, what);
+                abort();
+        }
+}
+
+/* Like assert, but in every build, and saying which invariant broke. */
+#define check(cond) check_at((cond), __LINE__, #cond)
+
 /* The OpenPGP application's state when the profile has one (its first application). */
-static const struct opgp *openpgp_of(const scsim_card *card)
+static struct opgp *openpgp_of(const scsim_card *card)
 {
         const scsim_profile *p = card->prof;
 
@@ -94,6 +141,61 @@ static void check_openpgp(const struct opgp *op, const uint8_t before[OPGP_NPW],
         if (verify && p2 == 0x83)
                 check(before[OPGP_PW3] != 0);
         check(op->d.sig_count >= count || op->d.sig_count == 0);
+}
+
+/* Every retry counter of the card: the profile's CHVs and keys, then OpenPGP's passwords. */
+#define NCOUNTERS (PROF_CHVS_MAX + PROF_KEYS_MAX + OPGP_NPW)
+
+struct counters {
+        uint8_t *at[NCOUNTERS];
+        uint8_t value[NCOUNTERS];
+        size_t n;
+};
+
+static void counters_take(scsim_card *card, struct counters *c)
+{
+        struct opgp *op = openpgp_of(card);
+
+        c->n = 0;
+        for (size_t i = 0; i < card->prof->nchvs; i++)
+                c->at[c->n++] = &card->st.chv[i].tries;
+        for (size_t i = 0; i < card->prof->nkeys; i++)
+                c->at[c->n++] = &card->st.key[i].tries;
+        for (size_t i = 0; op != NULL && i < OPGP_NPW; i++)
+                c->at[c->n++] = &op->d.pw[i].tries;
+        for (size_t i = 0; i < c->n; i++)
+                c->value[i] = *c->at[i];
+}
+
+/*
+ * After an error (a status word from 6400 on: 6581 and the refusals): at
+ * most one counter is one lower than before the command, and with it put
+ * back for a moment, the durable state is what it was.
+ */
+static void check_rolled_back(scsim_card *card, const struct durable *before,
+                              const struct counters *was)
+{
+        struct durable after;
+        uint8_t *spent = NULL;
+
+        for (size_t i = 0; i < was->n; i++) {
+                uint8_t now = *was->at[i];
+                if (now == was->value[i])
+                        continue;
+                check(now + 1 == was->value[i] && spent == NULL);
+                spent = was->at[i];
+        }
+        if (spent != NULL)
+                (*spent)++;
+        check(durable_take(card, &after) == 0);
+        if (spent != NULL)
+                (*spent)--;
+        if (!durable_equal(before, &after, "after an error")) {
+                fprintf(stderr,
+                        "a command that answered an error changed the card's durable state\n");
+                abort();
+        }
+        durable_drop(&after);
 }
 
 /* VERIFY an OpenPGP reference (81, 82, 83) with its current password. */
@@ -172,9 +274,10 @@ static void piv_mgm_auth(scsim_card *card, unsigned chno)
         static const uint8_t aid[] = {0xa0, 0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00};
         static uint8_t rsp[SCSIM_RAPDU_MAX];
         uint8_t apdu[64];
-        const struct prof_app *use = prof_app_of(card->prof, card->ch[chno].df);
+        const struct prof_app *use;
         const struct piv *piv;
         size_t rlen = 0, bs;
+        int rc;
 
         memcpy(apdu, "\x00\xa4\x04\x00\x09", 5);
         memcpy(apdu + 5, aid, sizeof(aid));
@@ -197,7 +300,11 @@ static void piv_mgm_auth(scsim_card *card, unsigned chno)
         apdu[4] = (uint8_t)(4 + bs);
         apdu[6] = (uint8_t)(2 + bs);
         apdu[8] = (uint8_t)bs;
-        if (piv_sym_encrypt(piv->mgm_alg, piv->mgm_key, rsp + 4, bs, apdu + 9) == 0)
+        /* the client's half: no failure of the card's */
+        fail_alloc_hold(1);
+        rc = piv_sym_encrypt(piv->mgm_alg, piv->mgm_key, rsp + 4, bs, apdu + 9);
+        fail_alloc_hold(0);
+        if (rc == 0)
                 send(card, apdu, 9 + bs, rsp, &rlen);
 }
 
@@ -225,108 +332,221 @@ static void verify_right(scsim_card *card, size_t idx, unsigned chno)
         send(card, apdu, 5 + n, rsp, &rlen);
 }
 
-static void run(const scsim_profile *profile, const uint8_t *data, size_t size)
+/* What the card held before a command, to judge what the command did. */
+struct before {
+        uint8_t chv[PROF_CHVS_MAX], key[PROF_KEYS_MAX], pw[OPGP_NPW];
+        uint32_t sig_count;
+        uint32_t allowed; /* may_restore's mask */
+        struct counters counters;
+        struct durable durable;
+        bool has_durable;
+};
+
+static void take_before(struct session *s, const uint8_t *apdu, size_t len, struct before *b)
+{
+        scsim_card *card = s->card;
+        const struct opgp *pgp = openpgp_of(card);
+
+        memset(b, 0, sizeof(*b));
+        for (size_t i = 0; i < card->prof->nchvs; i++)
+                b->chv[i] = card->st.chv[i].tries;
+        for (size_t i = 0; i < card->prof->nkeys; i++)
+                b->key[i] = card->st.key[i].tries;
+        for (int i = 0; pgp != NULL && i < OPGP_NPW; i++)
+                b->pw[i] = pgp->d.pw[i].tries;
+        b->sig_count = pgp != NULL ? pgp->d.sig_count : 0;
+        b->allowed = may_restore(card, apdu, len);
+        counters_take(card, &b->counters);
+        if (s->failing) { /* only then can a command answer 6581 */
+                check(durable_take(card, &b->durable) == 0);
+                b->has_durable = true;
+        }
+}
+
+/* What every answer is checked for: its status word, the counters, blocked references. */
+static void check_answer(const struct session *s, const struct before *b, const uint8_t *apdu,
+                         size_t len, uint16_t sw)
+{
+        const scsim_card *card = s->card;
+        const scsim_profile *p = card->prof;
+        const struct opgp *pgp = openpgp_of(card);
+        uint8_t ins = len > 1 ? apdu[1] : 0;
+        struct cla_info cla;
+
+        check(sw_documented(sw));
+        for (size_t i = 0; i < p->nchvs; i++) {
+                if (card->st.chv[i].tries > b->chv[i])
+                        check(sw == 0x9000 && (b->allowed & (1u << i)) != 0);
+                /* a blocked reference never verifies, on the command's channel */
+                if (b->chv[i] == 0 && ins == 0x20 && sw == 0x9000 && len > 5 &&
+                    apdu_decode_cla(apdu[0], &cla) == SW_OK && cla.channel < CARD_CHANNELS)
+                        check(card->st.chv[i].tries == 0 &&
+                              !sec_chv_verified(&card->ch[cla.channel], i));
+        }
+        for (size_t i = 0; i < p->nkeys; i++)
+                if (card->st.key[i].tries > b->key[i])
+                        check(sw == 0x9000 && (b->allowed & (1u << (16 + i))) != 0);
+        if (pgp != NULL)
+                check_openpgp(pgp, b->pw, b->sig_count, apdu, len, sw);
+}
+
+static void play(struct session *s);
+
+/* The answer the session's record s->sent gets when nothing fails, from a new card. */
+static uint16_t replay_answer(const struct session *s)
+{
+        struct session r;
+
+        memset(&r, 0, sizeof(r));
+        r.profile = s->profile;
+        r.records = s->records;
+        r.records_size = s->records_size;
+        r.stop_at = s->sent;
+        fail_alloc_hold(1);
+        play(&r);
+        fail_alloc_hold(0);
+        check(r.stopped);
+        return r.answer;
+}
+
+/*
+ * The first command in which an allocation failed answers 6581, or as
+ * without the failure: an error other than "memory failure" would tell the
+ * client something false about its command. When libcrypto's allocation
+ * failed, 6A80 too: libcrypto 3.0 does not say whether it refused the
+ * client's data (a key's parts, a peer's point, a cryptogram) or ran out of
+ * memory, and the card answers 6A80 for both. Later commands are not
+ * compared: a rolled-back command leaves the two runs apart.
+ */
+static void compare_first_failure(struct session *s, uint16_t sw)
+{
+        uint16_t want;
+
+        if (!s->failing || s->settled || fail_alloc_failed() == 0)
+                return;
+        s->settled = true;
+        if (sw == 0x6581 || (sw == 0x6a80 && fail_alloc_failed_crypto() > 0))
+                return;
+        want = replay_answer(s);
+        if (sw_kind(want) != sw_kind(sw)) {
+                fprintf(stderr,
+                        "APDU record %zu answered %04X after an allocation failed, %04X "
+                        "when none fails\n",
+                        s->sent, sw, want);
+                abort();
+        }
+}
+
+/* SCSIM_FUZZ_TRACE=1 in the environment: each APDU record and its answer on stderr. */
+static void trace(const struct session *s, const uint8_t *apdu, size_t len, uint16_t sw)
+{
+        static int on = -1;
+
+        if (on < 0)
+                on = getenv("SCSIM_FUZZ_TRACE") != NULL;
+        if (!on)
+                return;
+        fprintf(stderr, "%s#%zu ", s->stop_at != NO_RECORD ? "  replay " : "", s->sent);
+        for (size_t i = 0; i < len && i < 64; i++)
+                fprintf(stderr, "%02X", apdu[i]);
+        fprintf(stderr, "%s -> %04X (%lu failed)\n", len > 64 ? "..." : "", sw,
+                fail_alloc_failed());
+}
+
+static void one_apdu(struct session *s, const uint8_t *apdu, size_t len)
 {
         static uint8_t rsp[SCSIM_RAPDU_MAX];
-        scsim_card *card = scsim_card_new(profile);
-        static const uint8_t seed[] = "fuzz";
-        uint8_t before_chv[PROF_CHVS_MAX], before_key[PROF_KEYS_MAX];
+        struct before b;
+        size_t rlen = 0;
+        uint16_t sw;
+        int rc;
 
-        if (card == NULL)
-                return;
-        scsim_card_set_random_seed(card, seed, sizeof(seed));
-        scsim_card_power_on(card, NULL, NULL);
-        while (size > 0) {
-                uint8_t op = data[0];
-                data++;
-                size--;
-                if (op == 0xf0) {
-                        scsim_card_power_off(card);
-                        check_no_status(card);
-                        scsim_card_power_on(card, NULL, NULL);
-                        check_no_status(card);
-                        continue;
-                }
-                if (op == 0xf1) {
-                        scsim_card_reset(card, NULL, NULL);
-                        check_no_status(card);
-                        continue;
-                }
-                if (op == 0xf2 && size >= 1) {
-                        piv_mgm_auth(card, data[0] % CARD_CHANNELS);
-                        data++;
-                        size--;
-                        continue;
-                }
-                if (op == 0xf4 && size >= 2) {
-                        openpgp_verify_right(card, data[0] % 3, data[1] % CARD_CHANNELS);
-                        data += 2;
-                        size -= 2;
-                        continue;
-                }
-                if (op == 0xf3 && size >= 2) {
-                        if (profile->nchvs > 0)
-                                verify_right(card, data[0] % profile->nchvs,
-                                             data[1] % CARD_CHANNELS);
-                        data += 2;
-                        size -= 2;
-                        continue;
-                }
-                {
-                        const struct opgp *pgp = openpgp_of(card);
-                        uint8_t pw_before[OPGP_NPW] = {0};
-                        uint32_t count = 0;
-                        size_t len = op, rlen = 0;
-                        uint32_t allowed;
-                        struct cla_info cla;
-                        uint16_t sw;
-                        uint8_t ins;
-                        if (len > size)
-                                len = size;
-                        if (len == 0)
-                                continue;
-                        if (pgp != NULL && len > 2 && data[1] == 0x47 && data[2] == 0x80) {
-                                data += len;
-                                size -= len;
-                                continue;
-                        }
-                        if (pgp != NULL) {
-                                for (int i = 0; i < OPGP_NPW; i++)
-                                        pw_before[i] = pgp->d.pw[i].tries;
-                                count = pgp->d.sig_count;
-                        }
-                        for (size_t i = 0; i < profile->nchvs; i++)
-                                before_chv[i] = card->st.chv[i].tries;
-                        for (size_t i = 0; i < profile->nkeys; i++)
-                                before_key[i] = card->st.key[i].tries;
-                        allowed = may_restore(card, data, len);
-                        check(scsim_card_transmit(card, data, len, rsp, sizeof(rsp), &rlen) ==
-                              SCSIM_OK);
-                        check(rlen >= 2);
-                        sw = (uint16_t)(rsp[rlen - 2] << 8 | rsp[rlen - 1]);
-                        check(sw_documented(sw));
-                        ins = len > 1 ? data[1] : 0;
-                        for (size_t i = 0; i < profile->nchvs; i++) {
-                                uint8_t after = card->st.chv[i].tries;
-                                if (after > before_chv[i])
-                                        check(sw == 0x9000 && (allowed & (1u << i)) != 0);
-                                /* a blocked reference never verifies, on the command's channel */
-                                if (before_chv[i] == 0 && ins == 0x20 && sw == 0x9000 && len > 5 &&
-                                    apdu_decode_cla(data[0], &cla) == SW_OK &&
-                                    cla.channel < CARD_CHANNELS)
-                                        check(card->st.chv[i].tries == 0 &&
-                                              !sec_chv_verified(&card->ch[cla.channel], i));
-                        }
-                        for (size_t i = 0; i < profile->nkeys; i++)
-                                if (card->st.key[i].tries > before_key[i])
-                                        check(sw == 0x9000 && (allowed & (1u << (16 + i))) != 0);
-                        if (pgp != NULL)
-                                check_openpgp(pgp, pw_before, count, data, len, sw);
-                        data += len;
-                        size -= len;
-                }
+        if (fail_alloc_failed() > 0)
+                s->settled = true;
+        fail_alloc_hold(1);
+        take_before(s, apdu, len, &b);
+        fail_alloc_hold(0);
+        rc = scsim_card_transmit(s->card, apdu, len, rsp, sizeof(rsp), &rlen);
+        fail_alloc_hold(1);
+        check(rc == SCSIM_OK && rlen >= 2);
+        sw = (uint16_t)(rsp[rlen - 2] << 8 | rsp[rlen - 1]);
+        trace(s, apdu, len, sw);
+        check_answer(s, &b, apdu, len, sw);
+        /* 64xx..6Fxx: the command was not carried out */
+        if (b.has_durable && sw >= 0x6400 && sw < 0x7000)
+                check_rolled_back(s->card, &b.durable, &b.counters);
+        if (b.has_durable)
+                durable_drop(&b.durable);
+        if (s->sent == s->stop_at) {
+                s->answer = sw;
+                s->stopped = true;
+        } else {
+                compare_first_failure(s, sw);
         }
-        scsim_card_free(&card);
+        fail_alloc_hold(0);
+        s->sent++;
+}
+
+/* Play one record (its op byte taken, data/size what follows); returns the bytes it used. */
+static size_t play_record(struct session *s, uint8_t op, const uint8_t *data, size_t size)
+{
+        scsim_card *card = s->card;
+        size_t len = op;
+
+        if (op == 0xf0) {
+                scsim_card_power_off(card);
+                check_no_status(card);
+                scsim_card_power_on(card, NULL, NULL);
+                check_no_status(card);
+                return 0;
+        }
+        if (op == 0xf1) {
+                scsim_card_reset(card, NULL, NULL);
+                check_no_status(card);
+                return 0;
+        }
+        if (op == 0xf2 && size >= 1) {
+                piv_mgm_auth(card, data[0] % CARD_CHANNELS);
+                return 1;
+        }
+        if (op == 0xf4 && size >= 2) {
+                openpgp_verify_right(card, data[0] % 3, data[1] % CARD_CHANNELS);
+                return 2;
+        }
+        if (op == 0xf3 && size >= 2) {
+                if (card->prof->nchvs > 0)
+                        verify_right(card, data[0] % card->prof->nchvs, data[1] % CARD_CHANNELS);
+                return 2;
+        }
+        if (len > size)
+                len = size;
+        if (len > 0 && !(openpgp_of(card) != NULL && len > 2 && data[1] == 0x47 && data[2] == 0x80))
+                one_apdu(s, data, len);
+        return len;
+}
+
+static void play(struct session *s)
+{
+        static const uint8_t seed[] = "fuzz";
+        const uint8_t *data = s->records;
+        size_t size = s->records_size;
+
+        /* a card that cannot be made is a refusal like any other */
+        if ((s->card = scsim_card_new(s->profile)) == NULL)
+                return;
+        fail_alloc_hold(1);
+        check(scsim_card_set_random_seed(s->card, seed, sizeof(seed)) == SCSIM_OK);
+        check(scsim_card_power_on(s->card, NULL, NULL) == SCSIM_OK);
+        fail_alloc_hold(0);
+        while (size > 0 && !s->stopped) {
+                uint8_t op = data[0];
+                size_t used = play_record(s, op, data + 1, size - 1);
+                data += 1 + used;
+                size -= 1 + used;
+        }
+        fail_alloc_hold(1);
+        scsim_card_free(&s->card);
+        fail_alloc_hold(0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -337,15 +557,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             "iso7816-chv", SCSIM_SOURCE_DIR "/profiles/two-apps.yaml",
             SCSIM_SOURCE_DIR "/profiles/piv.yaml", SCSIM_SOURCE_DIR "/profiles/openpgp.yaml"};
         static scsim_profile *profiles[4];
-        size_t which;
+        struct session s;
+        uint32_t seed;
 
-        if (profiles[0] == NULL)
+        if (profiles[0] == NULL) {
+                fail_alloc_warm_up();
                 for (size_t i = 0; i < 4; i++)
                         if (scsim_profile_open(names[i], &profiles[i], NULL) != SCSIM_OK)
                                 abort();
+        }
+        seed = fail_alloc_seed(&data, &size);
         if (size == 0)
                 return 0;
-        which = data[0] % 4u;
-        run(profiles[which], data + 1, size - 1);
+        memset(&s, 0, sizeof(s));
+        s.profile = profiles[data[0] % 4u];
+        s.records = data + 1;
+        s.records_size = size - 1;
+        s.stop_at = NO_RECORD;
+        s.failing = seed != 0;
+        fail_alloc_start(seed);
+        play(&s);
+        fail_alloc_stop();
         return 0;
 }

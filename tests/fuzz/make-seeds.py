@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 """Writes the seed corpus for fuzz_apdu: card sessions in the target's record format.
 
-The first byte picks the profile (0 iso7816-chv, 1 two-apps, 2 piv). Then a
+Each starts with 4 zero bytes, the allocation-failure seed (0: nothing
+fails; tests/fuzz/fail_alloc.h). The next byte picks the profile (0
+iso7816-chv, 1 two-apps, 2 piv, 3 openpgp). Then a
 record is one op byte and, unless it is F0 (power cycle) or F1 (warm reset),
 F2 c (management key on channel c) or F3 i c (the right code of CHV i on
 channel c), that many bytes of C-APDU. Run from the repository root; seeds
@@ -63,7 +65,7 @@ def sessions():
 
 
 for name, profile, apdus in sessions():
-    data = bytearray([profile])
+    data = bytearray(4) + bytearray([profile])
     for a in apdus:
         b = bytes.fromhex(a.replace(" ", ""))
         if a in ("F0", "F1") or a[:2] in ("F2", "F3"):
