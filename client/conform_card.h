@@ -46,6 +46,8 @@ struct cf_chv {
         bool may_disable;
         bool enabled; /* the verification requirement is on at the start */
         bool keep;    /* keep_on_deselect */
+        /* malformed: wrong: a code of the wrong length or format costs a try (63CX), no 6A80 */
+        bool malformed_wrong;
 };
 
 /* A symmetric key for GET CHALLENGE + EXTERNAL AUTHENTICATE (AES-128-ECB of the challenge). */

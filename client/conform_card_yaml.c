@@ -21,8 +21,10 @@
 /* Descriptions are small; a bigger file is a mistake, not a card. */
 #define CF_FILE_MAX (1024 * 1024)
 
+/* yubikey: the device a YubiKey management application reports; no suite reads it. */
 static const char *const top_keys[] = {
-    "name", "label", "atr", "historical_bytes", "serial", "chvs", "keys", "files", "piv", "openpgp",
+    "name", "label", "atr", "historical_bytes", "serial",  "chvs",
+    "keys", "files", "piv", "openpgp",          "yubikey",
 };
 enum {
         TOP_NAME,
@@ -35,6 +37,7 @@ enum {
         TOP_FILES,
         TOP_PIV,
         TOP_OPGP,
+        TOP_YUBIKEY,
         TOP_N
 };
 
@@ -62,8 +65,13 @@ enum {
 static const char *const chv_keys[] = {
     "reference",        "verifiable", "value", "value_hex",           "length",      "format",
     "padding",          "retries",    "puk",   "reset_retry_counter", "may_disable", "enabled",
-    "keep_on_deselect",
+    "keep_on_deselect", "malformed",
 };
+/*
+ * malformed: how the card answers a malformed code (refused, the standard's
+ * 6A80; or wrong, a try spent, as a YubiKey does): piv.verify.format holds
+ * the card to what its description says.
+ */
 enum {
         CV_REF,
         CV_VERIFIABLE,
@@ -78,6 +86,7 @@ enum {
         CV_DISABLE,
         CV_ENABLED,
         CV_KEEP,
+        CV_MALFORMED,
         CV_N
 };
 
@@ -215,6 +224,12 @@ static int chv_flags(struct cfy *y, struct fy_node **v, struct cf_chv *c)
                 return -1;
         if (v[CV_KEEP] != NULL && cfy_bool(y, v[CV_KEEP], "keep_on_deselect", &c->keep) != 0)
                 return -1;
+        if (v[CV_MALFORMED] != NULL) {
+                const char *m = cfy_str(v[CV_MALFORMED], NULL);
+                if (m == NULL || (strcmp(m, "wrong") != 0 && strcmp(m, "refused") != 0))
+                        return cfy_err(y, v[CV_MALFORMED], "malformed: expected refused or wrong");
+                c->malformed_wrong = strcmp(m, "wrong") == 0;
+        }
         return 0;
 }
 

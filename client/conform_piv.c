@@ -161,7 +161,29 @@ enum cf_verdict piv_check_p1ff(struct cf_run *r, int obj)
         return CF_PASS;
 }
 
-/* A PIN not of 6..8 digits padded with FF is refused with 6A80, before any try is counted. */
+/*
+ * A malformed PIN on a card described with malformed: wrong (a YubiKey): one
+ * try spent, like any wrong PIN; the right PIN gives it back.
+ */
+static bool counted_as_wrong(struct cf_run *r, int chv, uint16_t sw, const char *what)
+{
+        unsigned tries = r->card->chvs[chv].retries;
+        char w[128];
+
+        if (!cf_want_tries(r, sw, tries - 1, what))
+                return false;
+        snprintf(w, sizeof(w), "VERIFY 80 with the PIN after %s", what);
+        if (!cf_want(r, cf_verify(r, 0, chv, CF_CODE_RIGHT), 0x9000, w) ||
+            !cf_want(r, cf_verify_ff(r, 0, chv), 0x9000, "VERIFY 80 P1=FF"))
+                return false;
+        snprintf(w, sizeof(w), "VERIFY 80 without data after the PIN gave back the try");
+        return cf_want_tries(r, cf_query(r, 0, chv), tries, w);
+}
+
+/*
+ * A PIN not of 6..8 digits padded with FF is refused with 6A80, before any
+ * try is counted; unless the description says the card counts it as wrong.
+ */
 enum cf_verdict piv_check_format(struct cf_run *r, int obj)
 {
         static const struct {
@@ -184,6 +206,11 @@ enum cf_verdict piv_check_format(struct cf_run *r, int obj)
                 uint16_t sw = cf_verify(r, 0, p.pin, bad[i].kind);
                 if (sw == 0 && r->failure == SCSIM_S_OK)
                         continue; /* the description's PIN leaves no room for that mistake */
+                if (r->card->chvs[p.pin].malformed_wrong) {
+                        if (!counted_as_wrong(r, p.pin, sw, bad[i].what))
+                                return CF_FAIL;
+                        continue;
+                }
                 if (!cf_want(r, sw, 0x6a80, bad[i].what))
                         return CF_FAIL;
                 snprintf(what, sizeof(what), "VERIFY 80 without data after %s", bad[i].what);
@@ -375,8 +402,9 @@ static const struct cf_check checks[] = {
      piv_check_verify},
     {"piv.verify.p1ff", "VERIFY P1=FF resets the PIN's security status", C_VERIFY, 0, CF_ONCE,
      piv_check_p1ff},
-    {"piv.verify.format", "a PIN not 6-8 digits padded with FF: 6A80, no try spent", C_PIN, 0,
-     CF_ONCE, piv_check_format},
+    {"piv.verify.format",
+     "a PIN not 6-8 digits padded with FF: 6A80, no try spent (described malformed: wrong: 63CX)",
+     C_PIN, 0, CF_ONCE, piv_check_format},
     {"piv.verify.unknown-ref", "VERIFY of a key reference PIV lacks gives 6A88", C_VERIFY, 0,
      CF_ONCE, piv_check_unknown_ref},
     {"piv.status.reselect", "SELECT of PIV again, or of a missing AID, keeps the PIN verified",

@@ -40,6 +40,17 @@ struct cmd_def {
 };
 
 /*
+ * The identity of the device a card plays, as several of its applications
+ * report it (a YubiKey's firmware version and serial number appear in its
+ * management, PIV and OpenPGP applications alike).
+ */
+struct app_identity {
+        uint8_t firmware[3]; /* major, minor, patch */
+        uint32_t serial;     /* 0: the card's serial number, its last 4 bytes big-endian */
+        uint8_t form_factor; /* YubiKey's code: 01 USB-A keychain ...; 00 unspecified */
+};
+
+/*
  * An application's section of the profile: the YAML mapping under the
  * application's name. parse builds the section of the DF at file index df
  * (n NULL when the profile has no such key: defaults), reporting mistakes
@@ -58,6 +69,13 @@ struct app_section {
          */
         int (*print)(const scsim_profile *p, const void *section, FILE *out, unsigned flags);
         void (*free)(void *section);
+        /*
+         * The device identity the section gives, when the application owns
+         * it; NULL otherwise. Sections are parsed in the registry's order, so
+         * an application that reports the identity finds its owner's section
+         * already parsed in the profile (app_identity_of) and adopts it.
+         */
+        void (*identity)(const void *section, struct app_identity *id);
 };
 
 /*
@@ -114,12 +132,25 @@ struct app_def {
          */
         void (*tries)(const void *state, void (*fn)(void *arg, const char *name, unsigned tries),
                       void *arg);
+        /*
+         * For commands whose secrecy depends on what they name: sets *in when
+         * the command's data (len bytes from its start, the first chained
+         * APDU's on) carries a secret, *out when its answer does, beyond
+         * what the row's flags say (a PIV object where YubiKey's tools keep
+         * the management key). NULL: the rows say it all.
+         */
+        void (*secrets)(uint8_t ins, const uint8_t *data, size_t len, bool *in, bool *out);
 };
 
 /* The registry (sim/apps/registry.c): the one place that names every application. */
 const struct app_def *app_find(const char *name, size_t len);
 size_t app_count(void);
 const struct app_def *app_at(size_t i);
+
+/* The identity some application of profile p owns (0), or -1 when none does. */
+int app_identity_of(const scsim_profile *p, struct app_identity *id);
+/* The serial number an identity gives on this card (its own, or the card's last 4 bytes). */
+uint32_t app_identity_serial(const struct app_identity *id, const struct scsim_card *card);
 
 /* The row for ins in an application's table (app NULL: none), then in the ISO table. */
 const struct cmd_def *app_command(const struct app_def *app, uint8_t ins);

@@ -334,6 +334,17 @@ static uint8_t *answer_buffer(scsim_card *card, const uint8_t *capdu, size_t len
         return card->resp;
 }
 
+/* The answer is secret when the row says so, or the application does for what the command named. */
+static bool answer_secret(const struct cmd_def *def, const struct prof_app *app,
+                          const struct apdu *a)
+{
+        bool in = false, out = (def->flags & CMD_SECRET_OUT) != 0;
+
+        if (!out && app != NULL && app->def->secrets != NULL)
+                app->def->secrets(a->ins, a->data, a->nc, &in, &out);
+        return out;
+}
+
 /*
  * The handler's data (out) for an APDU that asked for ne bytes: up to ne
  * now, the rest waiting in card->resp for GET RESPONSE (61xx). Returns the
@@ -377,7 +388,7 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         struct cla_info cla;
         const struct cmd_def *def;
         const struct prof_app *app = NULL, *app_after;
-        bool run = false;
+        bool run = false, secret;
         struct rbuf out;
         size_t ne;
         struct cmd c;
@@ -439,6 +450,8 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         c.chno = cla.channel;
         c.out = &out;
         c.app = app_state_of(card, app);
+        /* judged before the handler runs: a chain's data is wiped after it */
+        secret = answer_secret(def, app, &a);
         sw = def->fn(&c);
         app_after = channel_app(card, cla.channel);
         /* leaving an application (SELECT elsewhere) drops its security state on this channel */
@@ -452,8 +465,7 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         if (ne == 0 && ((app != NULL && app->def->implicit_le) ||
                         (app_after != NULL && app_after->def->implicit_le)))
                 ne = a.extended ? 65536 : 256;
-        n = deliver(card, &out, ne, cla.channel, (def->flags & CMD_SECRET_OUT) != 0, rapdu, cap,
-                    &sw);
+        n = deliver(card, &out, ne, cla.channel, secret, rapdu, cap, &sw);
         goto done;
 refused:
         /* a command the card refuses outright is another command all the same */

@@ -24,15 +24,29 @@ static void take_row(scsim_apdu_info *info, const struct cmd_def *row, const str
         info->secret_out = info->secret_out || (row->flags & CMD_SECRET_OUT) != 0;
 }
 
-/* Without a card: the interindustry row, then every application's. */
-static void describe_any(uint8_t ins, scsim_apdu_info *info)
+/* What the application says of the secrets in the command's data and answer. */
+static void take_secrets(scsim_apdu_info *info, const struct app_def *app, uint8_t ins,
+                         const uint8_t *data, size_t len)
 {
-        take_row(info, app_command(NULL, ins), NULL);
+        bool in = false, out = false;
+
+        if (app == NULL || app->secrets == NULL)
+                return;
+        app->secrets(ins, data, len, &in, &out);
+        info->secret_in = info->secret_in || in;
+        info->secret_out = info->secret_out || out;
+}
+
+/* Without a card: the interindustry row, then every application's. */
+static void describe_any(const struct apdu *a, scsim_apdu_info *info)
+{
+        take_row(info, app_command(NULL, a->ins), NULL);
         for (size_t i = 0; i < app_count(); i++) {
                 const struct app_def *app = app_at(i);
                 for (size_t r = 0; r < app->ncommands; r++)
-                        if (app->commands[r].ins == ins)
+                        if (app->commands[r].ins == a->ins)
                                 take_row(info, &app->commands[r], app);
+                take_secrets(info, app, a->ins, a->data, a->nc);
         }
 }
 
@@ -52,6 +66,12 @@ static void describe_on(const scsim_card *card, const struct apdu *a, scsim_apdu
         }
         take_row(info, app_command(use != NULL ? use->def : NULL, a->ins),
                  use != NULL ? use->def : NULL);
+        /* a chained command is judged by its start, where it names what it writes */
+        if (card->chaining && card->chain_ins == a->ins && card->chain_len > 0)
+                take_secrets(info, use != NULL ? use->def : NULL, a->ins, card->chain,
+                             card->chain_len);
+        else
+                take_secrets(info, use != NULL ? use->def : NULL, a->ins, a->data, a->nc);
 }
 
 int scsim_apdu_describe(const scsim_card *card, const uint8_t *capdu, size_t len,
@@ -73,7 +93,7 @@ int scsim_apdu_describe(const scsim_card *card, const uint8_t *capdu, size_t len
                 a.ins = capdu[1];
         }
         if (card == NULL)
-                describe_any(capdu[1], info);
+                describe_any(&a, info);
         else
                 describe_on(card, &a, info);
         return SCSIM_OK;

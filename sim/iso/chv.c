@@ -9,10 +9,16 @@
 
 #include "iso/iso.h"
 
+/* What unpad says of a code that is not a well-formed value of its CHV. */
+#define CODE_BAD_SIZE    (-1) /* not the size its padding makes it, or too long: always 6A80 */
+#define CODE_BAD_CONTENT (-2) /* a length or format outside the CHV's rules */
+
 /*
  * Strip the profile's padding from a presented code and check its length and
- * format. Returns the unpadded length, or -1 when the code is malformed (6A80,
- * which never costs a try: a malformed code is not an attempt).
+ * format. Returns the unpadded length, or CODE_BAD_SIZE or CODE_BAD_CONTENT.
+ * A malformed code is refused with 6A80 and never costs a try (ISO: it is
+ * not an attempt), unless the CHV says `malformed: wrong` (a YubiKey's PIN):
+ * then a bad content is compared like any code and fails, spending a try.
  */
 static int unpad(const struct prof_chv *pc, const uint8_t *in, size_t n)
 {
@@ -21,11 +27,29 @@ static int unpad(const struct prof_chv *pc, const uint8_t *in, size_t n)
         if (pc->padding != PROF_PAD_NONE) {
                 uint8_t pad = pc->padding == PROF_PAD_FF ? 0xff : 0x00;
                 if (n != pc->max_len)
-                        return -1;
+                        return CODE_BAD_SIZE;
                 while (len > 0 && in[len - 1] == pad)
                         len--;
+        } else if (n > PROF_CHV_MAX_LEN) {
+                return CODE_BAD_SIZE;
         }
-        return prof_chv_value_ok(pc, in, len) ? (int)len : -1;
+        return prof_chv_value_ok(pc, in, len) ? (int)len : CODE_BAD_CONTENT;
+}
+
+/* Is a code unpad judged so refused before any comparison (6A80)? */
+static bool refused_unseen(const struct prof_chv *pc, int len)
+{
+        return len == CODE_BAD_SIZE || (len == CODE_BAD_CONTENT && !pc->malformed_is_wrong);
+}
+
+/*
+ * The answer to a new value unpad refused. Where the CHV counts malformed
+ * codes, the code presented with it was compared first, and a new value
+ * that breaks the rules is then refused with 6985, as a YubiKey does.
+ */
+static uint16_t new_value_refused(const struct prof_chv *pc, int len)
+{
+        return refused_unseen(pc, len) ? SW_WRONG_DATA : SW_CONDITIONS;
 }
 
 /* Bytes a code occupies at the front of a concatenation (old||new, PUK||new). */
@@ -71,13 +95,18 @@ uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *
         return SW_OK;
 }
 
-/* The guarded comparison against reference idx of the profile's CHVs. */
-static uint16_t check_code(struct scsim_card *card, size_t idx, const uint8_t *code, size_t len)
+/*
+ * The guarded comparison against reference idx of the profile's CHVs. A
+ * malformed code (len bytes as presented) is compared against no value: it
+ * spends the try and cannot match.
+ */
+static uint16_t check_code(struct scsim_card *card, size_t idx, const uint8_t *code, size_t len,
+                           bool malformed)
 {
         struct chv_state *st = &card->st.chv[idx];
 
-        return chv_guarded_compare(card, NULL, &st->tries, st->limit, st->value, st->value_len,
-                                   code, len);
+        return chv_guarded_compare(card, NULL, &st->tries, st->limit, st->value,
+                                   malformed ? 0 : st->value_len, code, len);
 }
 
 static void set_verified(struct channel *ch, size_t idx, bool on)
@@ -111,7 +140,7 @@ static void set_value(struct chv_state *st, const uint8_t *v, size_t len)
         st->value_len = len;
 }
 
-/* Look up the reference in P2 and verify the code in data against it. */
+/* Verify the code in data against CHV idx: 6A80 for a code refused unseen, else a comparison. */
 static uint16_t verify_code(struct cmd *c, size_t idx, const uint8_t *data, size_t n)
 {
         const struct prof_chv *pc = &c->card->prof->chvs[idx];
@@ -120,9 +149,9 @@ static uint16_t verify_code(struct cmd *c, size_t idx, const uint8_t *data, size
 
         if (c->card->st.chv[idx].tries == 0)
                 return SW_AUTH_BLOCKED;
-        if ((len = unpad(pc, data, n)) < 0)
+        if (refused_unseen(pc, len = unpad(pc, data, n)))
                 return SW_WRONG_DATA;
-        sw = check_code(c->card, idx, data, (size_t)len);
+        sw = check_code(c->card, idx, data, len < 0 ? n : (size_t)len, len < 0);
         if (pc->verifiable)
                 set_verified(c->ch, idx, sw == SW_OK);
         return sw;
@@ -163,6 +192,7 @@ uint16_t chv_change_reference_data(struct cmd *c)
         struct chv_state *st, before;
         size_t old_len;
         uint16_t sw;
+        bool was_verified;
         int idx, new_len;
 
         if (a->p1 != 0x00 && a->p1 != 0x01)
@@ -177,7 +207,7 @@ uint16_t chv_change_reference_data(struct cmd *c)
                 if ((c->ch->chv_verified & (1u << idx)) == 0)
                         return SW_SECURITY_STATUS;
                 if ((new_len = unpad(pc, a->data, a->nc)) < 0)
-                        return SW_WRONG_DATA;
+                        return new_value_refused(pc, new_len);
                 before = *st;
                 set_value(st, a->data, (size_t)new_len);
                 return commit_or_restore(c->card, (size_t)idx, &before);
@@ -185,10 +215,16 @@ uint16_t chv_change_reference_data(struct cmd *c)
         old_len = presented_len(pc, st);
         if (a->nc <= old_len)
                 return SW_WRONG_LENGTH;
-        if ((new_len = unpad(pc, a->data + old_len, a->nc - old_len)) < 0)
+        new_len = unpad(pc, a->data + old_len, a->nc - old_len);
+        if (new_len < 0 && refused_unseen(pc, new_len))
                 return SW_WRONG_DATA;
+        was_verified = (c->ch->chv_verified & (1u << idx)) != 0;
         if ((sw = verify_code(c, (size_t)idx, a->data, old_len)) != SW_OK)
                 return sw;
+        if (new_len < 0) { /* refused: the channel's status is what it was before */
+                set_verified(c->ch, (size_t)idx, was_verified);
+                return new_value_refused(pc, new_len);
+        }
         before = *st;
         set_value(st, a->data + old_len, (size_t)new_len);
         return commit_or_restore(c->card, (size_t)idx, &before);
@@ -201,7 +237,8 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
         struct chv_state *st, before;
         size_t new_off = 0;
         uint16_t sw;
-        int idx, new_len = -1;
+        bool has_new = a->p1 == 0x00 || a->p1 == 0x02;
+        int idx, new_len = 0;
 
         if (a->p1 > 0x03)
                 return SW_WRONG_P1P2;
@@ -224,7 +261,8 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
                         if (a->nc <= puk_len)
                                 return SW_WRONG_LENGTH;
                         new_off = puk_len;
-                        if ((new_len = unpad(pc, a->data + puk_len, a->nc - puk_len)) < 0)
+                        new_len = unpad(pc, a->data + puk_len, a->nc - puk_len);
+                        if (new_len < 0 && refused_unseen(pc, new_len))
                                 return SW_WRONG_DATA;
                 } else if (a->nc == 0) {
                         return SW_WRONG_LENGTH;
@@ -233,6 +271,8 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
                 }
                 if ((sw = verify_code(c, pc->puk, a->data, puk_len)) != SW_OK)
                         return sw;
+                if (new_len < 0)
+                        return new_value_refused(pc, new_len);
         } else { /* 02: new value, 03: counter only; both need the profile's condition */
                 if ((a->p1 == 0x02) != (a->nc != 0))
                         return SW_WRONG_LENGTH;
@@ -241,11 +281,11 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
                 if (!sec_rule_holds(c->card, c->ch, pc->reset_rule))
                         return SW_SECURITY_STATUS;
                 if (a->p1 == 0x02 && (new_len = unpad(pc, a->data, a->nc)) < 0)
-                        return SW_WRONG_DATA;
+                        return new_value_refused(pc, new_len);
         }
         /* unblocked, not verified: on any channel, whatever it was before */
         before = *st;
-        if (new_len >= 0)
+        if (has_new)
                 set_value(st, a->data + new_off, (size_t)new_len);
         st->tries = st->limit;
         if ((sw = commit_or_restore(c->card, (size_t)idx, &before)) == SW_OK)

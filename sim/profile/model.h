@@ -116,6 +116,12 @@ struct prof_chv {
         size_t max_len;
         enum prof_chv_format format;
         enum prof_chv_padding padding;
+        /*
+         * A presented code of the wrong length or format (in the right padded
+         * size) is compared and fails, spending a try, instead of 6A80 with
+         * no try spent; a new value breaking the rules is refused with 6985.
+         */
+        bool malformed_is_wrong;
         uint8_t retries; /* 1..15 */
         uint16_t puk;    /* CHV index of its unblock code, or PROF_NONE */
         /* RESET RETRY COUNTER P1 02/03 (no unblock code): rule index that must hold, or NEVER */

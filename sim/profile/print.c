@@ -230,6 +230,8 @@ static void print_chv(FILE *out, const scsim_profile *p, const struct prof_chv *
         indent(out, depth);
         fprintf(out, "padding: %s\n", paddings[c->padding]);
         indent(out, depth);
+        fprintf(out, "malformed: %s\n", c->malformed_is_wrong ? "wrong" : "refused");
+        indent(out, depth);
         fprintf(out, "retries: %u\n", c->retries);
         if (c->puk != PROF_NONE) {
                 indent(out, depth);

@@ -12,7 +12,7 @@
 static const char *const chv_fields[C_N] = {
     "reference",        "verifiable", "value", "value_hex",           "length",      "format",
     "padding",          "retries",    "puk",   "reset_retry_counter", "may_disable", "enabled",
-    "keep_on_deselect",
+    "keep_on_deselect", "malformed",
 };
 
 static const char *const key_fields[K_N] = {
@@ -226,6 +226,7 @@ bad:
 
 static const char *const chv_formats[] = {"digits", "alnum", "bytes"};
 static const char *const chv_paddings[] = {"none", "FF", "00"};
+static const char *const chv_malformed[] = {"refused", "wrong"};
 
 /* The fields a CHV cannot do without. */
 static void chv_required(struct yaml_loader *ld, const struct ent *e)
@@ -239,7 +240,10 @@ static void chv_required(struct yaml_loader *ld, const struct ent *e)
         required(ld, e, chv_fields, needed, 2);
 }
 
-/* length, format and padding: how the code is presented. 0 when all three are usable. */
+/*
+ * length, format and padding: how the code is presented; malformed: what a
+ * code that breaks them is. 0 when all are usable.
+ */
 static int chv_shape(struct yaml_loader *ld, const struct ent *e, struct prof_chv *c)
 {
         size_t w = 0;
@@ -259,6 +263,13 @@ static int chv_shape(struct yaml_loader *ld, const struct ent *e, struct prof_ch
                 if (yaml_enum(ld, e->v[C_PADDING], e->kp[C_PADDING], "padding", chv_paddings, 3,
                               &w) == 0)
                         c->padding = (enum prof_chv_padding)w;
+                else
+                        ok = -1;
+        }
+        if (e->v[C_MALFORMED] != NULL) {
+                if (yaml_enum(ld, e->v[C_MALFORMED], e->kp[C_MALFORMED], "malformed", chv_malformed,
+                              2, &w) == 0)
+                        c->malformed_is_wrong = w == 1;
                 else
                         ok = -1;
         }

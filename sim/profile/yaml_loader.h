@@ -53,6 +53,7 @@ enum {
         C_MAY_DISABLE,
         C_ENABLED,
         C_KEEP,
+        C_MALFORMED,
         C_N
 };
 

@@ -46,7 +46,10 @@ struct snapshot {
         size_t rec_len[PROF_APPS_MAX];
 };
 
-/* Each profile's card as new: the state a refused file must leave, the one a decode starts from. */
+/*
+ * Each profile's waiting card as it was made: what a refused file must leave,
+ * what a decode starts from.
+ */
 static struct snapshot as_new[PROFILES_MAX];
 
 /*
@@ -265,6 +268,9 @@ static void attach(size_t pi, const uint8_t *file, size_t len, int accepted,
                 /* what it wrote back, once it let go of the file, loads to the same state */
                 scsim_card_free(&waiting[pi]);
                 check((waiting[pi] = scsim_card_new(profiles[pi])) != NULL);
+                /* a new card is new in its own way: PIV's attestation key is made with it */
+                snap_free(&as_new[pi]);
+                snap_card(waiting[pi], &as_new[pi]);
                 check((other = scsim_card_new(profiles[pi])) != NULL);
                 check(scsim_card_attach_state(other, path, &diag) == SCSIM_OK);
                 snap_card(other, &b);

@@ -37,6 +37,16 @@ EXPECTED_SKIPS = {
         "piv.status.deselect",   # no second application on the card
         "piv.key.policy",        # no key in the profile (piv.key.generate makes them)
     },
+    ("iso7816", "yubikey5"): {
+        "iso.cases.read",        # no EF anyone may read
+        "iso.chv.disable[pin]",  # a PIV PIN cannot be disabled
+        # a YubiKey 5's ATR announces no logical channels
+        "iso.channel.open-close", "iso.channel.basic", "iso.channel.reset",
+        "iso.chv.channel[pin]", "iso.chv.channel-close[pin]", "iso.chv.counter-channels[pin]",
+    },
+    ("piv", "yubikey5"): {
+        "piv.key.policy",        # no key in the profile (piv.key.generate makes them)
+    },
     ("openpgp", "openpgp"): {
         "openpgp.pw1.unblock-rc",  # no resetting code, as cards ship
     },
@@ -50,6 +60,7 @@ FULL_TRIES = {
                  ("00A4040C07F0534353494D10", "0020008100", 0x63C3),
                  ("00A4040C07F0534353494D20", "0020008100", 0x63C5)],
     "piv": [("00A404000BA000000308000010000100", "0020008000", 0x63C3)],
+    "yubikey5": [("00A404000BA000000308000010000100", "0020008000", 0x63C3)],
     "openpgp": [("00A4040006D27600012401", "0020008200", 0x63C3),
                 ("00A4040006D27600012401", "0020008300", 0x63C3)],
 }

@@ -38,6 +38,9 @@ static const struct mask_case mask_cases[] = {
     {"00 20 00 80 00 00 02 31 32", false, "00 20 00 80 00 00 02 [2 bytes masked]"},
     /* undecodable: everything after the header is masked */
     {"00 20 00 01 05 31 32", false, "00 20 00 01 [3 bytes masked]"},
+    /* PIV's 5FC109, where YubiKey's tools keep a management key: what is written there */
+    {"00 DB 3F FF 0A 5C 03 5F C1 09 53 03 88 01 AA", false, "00 DB 3F FF 0A [10 bytes masked]"},
+    {"00 CB 3F FF 05 5C 03 5F C1 09 00", false, "00 CB 3F FF 05 5C 03 5F C1 09 00"},
     /* ordinary commands are shown whole */
     {"00 A4 04 00 02 3F 00", false, "00 A4 04 00 02 3F 00"},
     {"00 CA 00 5A 00", false, "00 CA 00 5A 00"},

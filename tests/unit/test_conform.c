@@ -215,6 +215,38 @@ static void test_shipped_profiles_green(void **state)
         green("iso7816", "two-apps.yaml", 55);
         green("iso7816", "piv.yaml", 24);
         green("piv", "piv.yaml", 16);
+        green("iso7816", "yubikey5.yaml", 20); /* no logical channels in its ATR */
+        green("piv", "yubikey5.yaml", 16);
+}
+
+/* piv.verify.format holds the card to its description's malformed: 6A80, or a try spent. */
+static void format_fails(const char *profile, bool malformed_wrong, const char *why)
+{
+        struct sim s;
+        struct cf_card *card = load_card(profile);
+        struct cf_report rep;
+        const struct cf_result *res;
+
+        assert_int_equal(card->chvs[0].ref, 0x80); /* the PIV PIN */
+        card->chvs[0].malformed_wrong = malformed_wrong;
+        sim_open(&s, profile);
+        assert_int_equal(run_suite(&s, "piv", card, false, false, &rep), 0);
+        res = result(&rep, "piv.verify.format");
+        if (res->verdict != CF_FAIL || strstr(res->message, why) == NULL)
+                fail_msg("%s: %s, '%s' (wanted a failure saying '%s')", profile,
+                         cf_verdict_name(res->verdict), res->message, why);
+        assert_int_equal(rep.failed, 1);
+        cf_report_free(&rep);
+        cf_card_free(&card);
+        sim_free(&s);
+}
+
+static void test_malformed_as_described(void **state)
+{
+        (void)state;
+        /* a YubiKey described as a standard card, and the other way round */
+        format_fails("yubikey5.yaml", false, "wanted 6A80 (incorrect data), got 63C2");
+        format_fails("piv.yaml", true, "wanted 63C2 (2 tries left), got 6A80");
 }
 
 /* ---- faults a peer has: the check that should see them fails ------------------- */
@@ -414,6 +446,8 @@ static void test_description_errors(void **state)
             {"piv:\n  management_key_algorithm: aes128\n  management_key: \"01 02\"\n",
              "management_key: at least 16 bytes expected, got 2"},
             {"openpgp:\n  signature_pin: twice\n", "signature_pin: expected once or several"},
+            {"chvs:\n  pin: {reference: \"01\", malformed: maybe}\n",
+             "t.yaml:2:37: malformed: expected refused or wrong"},
             {"name: [unclosed\n", "t.yaml:2:1: YAML:"},
             {"%YAML 1.2\n---\nname: x\n", "t.yaml:1:1: YAML directives"},
         };
@@ -450,6 +484,10 @@ static void test_description_of_profiles(void **state)
         assert_true(c->piv.present && c->piv.has_mgmt_key && c->piv.mgmt_len == 24);
         assert_int_equal(c->chvs[0].pad, 0xff);
         assert_int_equal(cf_card_app_df(c, "piv"), 1);
+        assert_false(c->chvs[0].malformed_wrong);
+        cf_card_free(&c);
+        c = load_card("yubikey5.yaml");
+        assert_true(c->chvs[0].malformed_wrong && c->chvs[1].malformed_wrong);
         cf_card_free(&c);
 }
 
@@ -549,6 +587,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_shipped_profiles_green),
+            cmocka_unit_test(test_malformed_as_described),
             cmocka_unit_test(test_card_ignoring_p1ff),
             cmocka_unit_test(test_card_ignoring_le),
             cmocka_unit_test(test_card_not_reset),

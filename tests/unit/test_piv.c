@@ -1206,7 +1206,8 @@ static void test_profile_errors(void **state)
              "naming CHV 81) and CHV 81 (the PUK)"},
             {"name: p\nhistorical_bytes: \"80\"\nserial: \"01\"\nfiles:\n  piv:\n    type: df\n"
              "    fid: \"7F10\"\n    application: pib\n",
-             "test.yaml:8:18: file 'piv': application must be one of none, piv, openpgp; got "
+             "test.yaml:8:18: file 'piv': application must be one of none, yubikey, piv, openpgp; "
+             "got "
              "'pib'"},
         };
         (void)state;
@@ -1240,10 +1241,12 @@ static void test_profile_key_errors(void **state)
             {"  management_key_algorithm: aes128\n  management_key: \"0102\"\n",
              "test.yaml:15:20: piv: management_key must be 16 bytes, got 2"},
             {"  keys:\n    9b: {algorithm: eccp256}\n",
-             "test.yaml:15:5: piv: slot 9B: expected 9a, 9c, 9d, 9e or 82..95"},
-            {"  keys:\n    9a: {algorithm: ed25519}\n",
+             "test.yaml:15:5: piv: slot 9B: expected 9a, 9c, 9d, 9e, 82..95 or f9"},
+            {"  keys:\n    9a: {algorithm: ed448}\n",
              "test.yaml:15:21: piv: algorithm must be one of rsa1024, rsa2048, eccp256, "
-             "eccp384; got 'ed25519'"},
+             "eccp384, rsa3072, rsa4096, ed25519, x25519; got 'ed448'"},
+            {"  keys:\n    9a: {algorithm: ed25519}\n",
+             "test.yaml:15:21: piv: algorithm ed25519 needs version 5.7.0 or later, not 5.4.3"},
             {"  version: 5.4\n",
              "test.yaml:14:12: piv: version: expected three numbers 0..255 like 5.4.3, got "
              "'5.4'"},

@@ -187,7 +187,8 @@ static uint16_t key_auth(struct cmd *c, const struct dyn_auth *d)
         int idx = piv_slot_index(c->apdu->p2);
         int rc;
 
-        if (idx < 0)
+        /* the attestation key signs attestations only: anything else would forge them */
+        if (idx < 0 || idx == PIV_SLOT_ATTEST)
                 return SW_WRONG_P1P2;
         s = &piv_of(c)->slots[idx];
         if (s->key == NULL)

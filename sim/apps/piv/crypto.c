@@ -83,12 +83,77 @@ fail:
 
 bool piv_asym_alg(enum prof_piv_alg alg)
 {
-        return alg == PROF_PIV_RSA1024 || alg == PROF_PIV_RSA2048 || piv_is_ec(alg);
+        return piv_is_rsa(alg) || piv_is_ec(alg) || piv_is_25519(alg);
+}
+
+bool piv_is_rsa(enum prof_piv_alg alg)
+{
+        return alg == PROF_PIV_RSA1024 || alg == PROF_PIV_RSA2048 || alg == PROF_PIV_RSA3072 ||
+               alg == PROF_PIV_RSA4096;
 }
 
 bool piv_is_ec(enum prof_piv_alg alg)
 {
         return alg == PROF_PIV_ECCP256 || alg == PROF_PIV_ECCP384;
+}
+
+bool piv_is_25519(enum prof_piv_alg alg)
+{
+        return alg == PROF_PIV_ED25519 || alg == PROF_PIV_X25519;
+}
+
+bool piv_alg_needs_57(enum prof_piv_alg alg)
+{
+        return alg == PROF_PIV_RSA3072 || alg == PROF_PIV_RSA4096 || piv_is_25519(alg);
+}
+
+const char *piv_alg_name(enum prof_piv_alg alg)
+{
+        switch (alg) {
+        case PROF_PIV_3DES:
+                return "3des";
+        case PROF_PIV_AES128:
+                return "aes128";
+        case PROF_PIV_AES192:
+                return "aes192";
+        case PROF_PIV_AES256:
+                return "aes256";
+        case PROF_PIV_RSA1024:
+                return "rsa1024";
+        case PROF_PIV_RSA2048:
+                return "rsa2048";
+        case PROF_PIV_RSA3072:
+                return "rsa3072";
+        case PROF_PIV_RSA4096:
+                return "rsa4096";
+        case PROF_PIV_ECCP256:
+                return "eccp256";
+        case PROF_PIV_ECCP384:
+                return "eccp384";
+        case PROF_PIV_ED25519:
+                return "ed25519";
+        case PROF_PIV_X25519:
+                return "x25519";
+        }
+        return "?";
+}
+
+bool piv_key_matches(const EVP_PKEY *key, enum prof_piv_alg alg)
+{
+        char group[32];
+        size_t glen = 0;
+
+        if (piv_is_rsa(alg))
+                return EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
+                       (size_t)EVP_PKEY_get_bits(key) == piv_key_size(alg) * 8;
+        if (piv_is_25519(alg))
+                return EVP_PKEY_get_base_id(key) ==
+                       (alg == PROF_PIV_ED25519 ? EVP_PKEY_ED25519 : EVP_PKEY_X25519);
+        if (!piv_is_ec(alg) || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
+            EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                           &glen) != 1)
+                return false;
+        return strcmp(group, alg == PROF_PIV_ECCP256 ? "prime256v1" : "secp384r1") == 0;
 }
 
 size_t piv_key_size(enum prof_piv_alg alg)
@@ -98,7 +163,13 @@ size_t piv_key_size(enum prof_piv_alg alg)
                 return 128;
         case PROF_PIV_RSA2048:
                 return 256;
+        case PROF_PIV_RSA3072:
+                return 384;
+        case PROF_PIV_RSA4096:
+                return 512;
         case PROF_PIV_ECCP256:
+        case PROF_PIV_ED25519:
+        case PROF_PIV_X25519:
                 return 32;
         case PROF_PIV_ECCP384:
                 return 48;
@@ -112,6 +183,16 @@ static const char *curve_name(enum prof_piv_alg alg)
         return alg == PROF_PIV_ECCP256 ? "P-256" : "P-384";
 }
 
+/* libcrypto's name of the key type. */
+static const char *type_name(enum prof_piv_alg alg)
+{
+        if (piv_is_ec(alg))
+                return "EC";
+        if (piv_is_25519(alg))
+                return alg == PROF_PIV_ED25519 ? "ED25519" : "X25519";
+        return "RSA";
+}
+
 EVP_PKEY *piv_generate(enum prof_piv_alg alg)
 {
         EVP_PKEY_CTX *ctx = NULL;
@@ -122,13 +203,15 @@ EVP_PKEY *piv_generate(enum prof_piv_alg alg)
 
         if (!piv_asym_alg(alg))
                 return NULL;
-        ctx = EVP_PKEY_CTX_new_from_name(NULL, piv_is_ec(alg) ? "EC" : "RSA", NULL);
+        ctx = EVP_PKEY_CTX_new_from_name(NULL, type_name(alg), NULL);
         if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1)
                 goto fail;
         if (piv_is_ec(alg))
                 params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, curve, 0);
-        else
+        else if (piv_is_rsa(alg))
                 params[0] = OSSL_PARAM_construct_size_t(OSSL_PKEY_PARAM_RSA_BITS, &bits);
+        else
+                params[0] = OSSL_PARAM_construct_end();
         params[1] = OSSL_PARAM_construct_end();
         if (EVP_PKEY_CTX_set_params(ctx, params) != 1 || EVP_PKEY_generate(ctx, &key) != 1) {
                 EVP_PKEY_free(key);
@@ -243,7 +326,12 @@ EVP_PKEY *piv_import(enum prof_piv_alg alg, const uint8_t *const comp[5], const 
 {
         if (piv_is_ec(alg))
                 return comp[0] != NULL ? import_ec(alg, comp[0], len[0]) : NULL;
-        if (alg != PROF_PIV_RSA1024 && alg != PROF_PIV_RSA2048)
+        if (piv_is_25519(alg))
+                return comp[0] != NULL && len[0] == piv_key_size(alg)
+                           ? EVP_PKEY_new_raw_private_key_ex(NULL, type_name(alg), NULL, comp[0],
+                                                             len[0])
+                           : NULL;
+        if (!piv_is_rsa(alg))
                 return NULL;
         for (int i = 0; i < 5; i++)
                 if (comp[i] == NULL || len[i] == 0 || len[i] > piv_key_size(alg))
@@ -271,26 +359,53 @@ fail:
 bool piv_put_public(struct rbuf *r, const EVP_PKEY *key, enum prof_piv_alg alg)
 {
         uint8_t point[1 + 2 * 66];
-        size_t len = 0;
+        size_t len = sizeof(point);
 
-        if (!piv_is_ec(alg))
+        if (piv_is_rsa(alg))
                 return put_bn(r, 0x81, key, OSSL_PKEY_PARAM_RSA_N) &&
                        put_bn(r, 0x82, key, OSSL_PKEY_PARAM_RSA_E);
+        if (piv_is_25519(alg))
+                return EVP_PKEY_get_raw_public_key(key, point, &len) == 1 &&
+                       tlv_put(r, 0x86, point, len);
+        len = 0;
         if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
                                             sizeof(point), &len) != 1)
                 return false;
         return tlv_put(r, 0x86, point, len);
 }
 
+/* Ed25519 signs the message itself (PureEdDSA), as YubiKey firmware 5.7 does. */
+static int sign_ed25519(const EVP_PKEY *key, const uint8_t *in, size_t n, uint8_t *out,
+                        size_t *out_len, size_t cap)
+{
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        size_t len = cap;
+        int ok = -1;
+
+        if (md != NULL &&
+            EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, (EVP_PKEY *)(uintptr_t)key, NULL) ==
+                1 &&
+            EVP_DigestSign(md, out, &len, in, n) == 1) {
+                *out_len = len;
+                ok = 0;
+        }
+        EVP_MD_CTX_free(md);
+        return ok;
+}
+
 int piv_private_op(const EVP_PKEY *key, enum prof_piv_alg alg, const uint8_t *in, size_t n,
                    uint8_t *out, size_t *out_len, size_t cap)
 {
-        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)(uintptr_t)key, NULL);
+        EVP_PKEY_CTX *ctx = NULL;
         size_t len = cap;
         int ok = -1;
 
         *out_len = 0;
-        if (ctx == NULL)
+        if (alg == PROF_PIV_ED25519)
+                return sign_ed25519(key, in, n, out, out_len, cap);
+        if (alg == PROF_PIV_X25519) /* agreement only: 85, never 81 */
+                return -1;
+        if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)(uintptr_t)key, NULL)) == NULL)
                 goto fail;
         if (piv_is_ec(alg)) {
                 /* the hash, truncated or left-padded by the client to the field size */
@@ -311,15 +426,23 @@ fail:
         return ok;
 }
 
-/* The peer's public key from its uncompressed point on the slot key's curve. */
+/*
+ * The peer's public key: its uncompressed point on the slot key's curve, or
+ * for X25519 its 32 raw bytes.
+ */
 static EVP_PKEY *peer_key(enum prof_piv_alg alg, const uint8_t *point, size_t n)
 {
-        OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+        OSSL_PARAM_BLD *bld = NULL;
         OSSL_PARAM *params = NULL;
         EVP_PKEY_CTX *ctx = NULL;
         EVP_PKEY *peer = NULL;
 
-        if (bld == NULL || n != 1 + 2 * piv_key_size(alg) || point[0] != 0x04)
+        if (alg == PROF_PIV_X25519)
+                return n == piv_key_size(alg)
+                           ? EVP_PKEY_new_raw_public_key_ex(NULL, "X25519", NULL, point, n)
+                           : NULL;
+        if ((bld = OSSL_PARAM_BLD_new()) == NULL || n != 1 + 2 * piv_key_size(alg) ||
+            point[0] != 0x04)
                 goto fail;
         if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, curve_name(alg), 0) !=
                 1 ||
@@ -346,7 +469,7 @@ int piv_ecdh(const EVP_PKEY *key, enum prof_piv_alg alg, const uint8_t *point, s
         int ok = -1;
 
         *out_len = 0;
-        if (!piv_is_ec(alg) || (peer = peer_key(alg, point, n)) == NULL)
+        if ((!piv_is_ec(alg) && alg != PROF_PIV_X25519) || (peer = peer_key(alg, point, n)) == NULL)
                 goto fail;
         /* a point off the curve fails here or in fromdata: either way 6A80 */
         if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)(uintptr_t)key, NULL)) == NULL ||

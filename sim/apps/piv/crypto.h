@@ -20,10 +20,21 @@ size_t piv_sym_key_len(enum prof_piv_alg alg);
 int piv_sym_encrypt(enum prof_piv_alg alg, const uint8_t *key, const uint8_t *in, size_t n,
                     uint8_t *out);
 
-/* Asymmetric algorithms the card generates: RSA 1024/2048, ECC P-256/P-384. */
+/*
+ * Asymmetric algorithms the card generates: RSA 1024/2048, ECC P-256/P-384;
+ * with YubiKey firmware 5.7 also RSA 3072/4096, Ed25519 and X25519.
+ */
 bool piv_asym_alg(enum prof_piv_alg alg);
-bool piv_is_ec(enum prof_piv_alg alg);
-/* RSA modulus or EC field size in bytes. */
+bool piv_is_rsa(enum prof_piv_alg alg);
+bool piv_is_ec(enum prof_piv_alg alg); /* the NIST curves */
+bool piv_is_25519(enum prof_piv_alg alg);
+/* Does the algorithm exist only from YubiKey firmware 5.7.0 on? */
+bool piv_alg_needs_57(enum prof_piv_alg alg);
+/* The algorithm's name in profiles: "rsa2048", "eccp256", "ed25519", "aes128" ... */
+const char *piv_alg_name(enum prof_piv_alg alg);
+/* Is key of the type and size alg says? */
+bool piv_key_matches(const EVP_PKEY *key, enum prof_piv_alg alg);
+/* RSA modulus, EC field or Curve25519 key size in bytes. */
 size_t piv_key_size(enum prof_piv_alg alg);
 
 /* A new key pair; NULL on failure. */
@@ -31,24 +42,25 @@ EVP_PKEY *piv_generate(enum prof_piv_alg alg);
 
 /*
  * A key from its private components, as IMPORT KEY sends them: RSA p, q,
- * dP, dQ, qInv (public exponent 65537); EC the private scalar. NULL when the
- * components do not make a consistent key of that algorithm.
+ * dP, dQ, qInv (public exponent 65537); EC the private scalar; Ed25519 and
+ * X25519 the 32-byte private key (in comp[0]). NULL when the components do
+ * not make a consistent key of that algorithm.
  */
 EVP_PKEY *piv_import(enum prof_piv_alg alg, const uint8_t *const comp[5], const size_t len[5]);
 
-/* The public key as GENERATE answers it inside 7F49: 81 n, 82 e; or 86 point. */
+/* The public key as GENERATE answers it inside 7F49: 81 n, 82 e; or 86 point (raw for 25519). */
 bool piv_put_public(struct rbuf *r, const EVP_PKEY *key, enum prof_piv_alg alg);
 
 /*
  * The slot's private-key operation. RSA: the raw operation on exactly one
  * modulus-sized block (the client pads, as PIV has it). EC: ECDSA over the
- * given hash, answered DER-encoded. Returns 0, or -1 for input the key
- * refuses (6A80).
+ * given hash, answered DER-encoded. Ed25519: the signature of the message
+ * itself. Returns 0, or -1 for input the key refuses (6A80).
  */
 int piv_private_op(const EVP_PKEY *key, enum prof_piv_alg alg, const uint8_t *in, size_t n,
                    uint8_t *out, size_t *out_len, size_t cap);
 
-/* ECDH with the peer's uncompressed point: the shared X coordinate. 0 or -1. */
+/* ECDH with the peer's uncompressed point (X25519: raw key): the shared secret. 0 or -1. */
 int piv_ecdh(const EVP_PKEY *key, enum prof_piv_alg alg, const uint8_t *point, size_t n,
              uint8_t *out, size_t *out_len, size_t cap);
 

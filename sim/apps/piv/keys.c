@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* PIV key slots: which slots exist, their default PIN policies, GENERATE and IMPORT KEY. */
+/* PIV key slots: which slots exist, their default PIN policies, GENERATE, IMPORT, MOVE KEY. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,14 +21,34 @@ int piv_slot_index(uint8_t slot)
                 return 2;
         case 0x9e:
                 return 3;
+        case PROF_PIV_SLOT_ATTEST:
+                return 24;
         default:
                 return slot >= 0x82 && slot <= 0x95 ? 4 + (slot - 0x82) : -1;
         }
 }
 
+uint8_t piv_slot_at(int idx)
+{
+        static const uint8_t first[4] = {0x9a, 0x9c, 0x9d, 0x9e};
+
+        if (idx < 4)
+                return first[idx];
+        return idx == 24 ? PROF_PIV_SLOT_ATTEST : (uint8_t)(0x82 + idx - 4);
+}
+
 uint8_t piv_default_policy(uint8_t slot)
 {
-        return slot == 0x9c ? POLICY_ALWAYS : slot == 0x9e ? POLICY_NEVER : POLICY_ONCE;
+        /* the attestation key signs attestations, which need no PIN */
+        if (slot == 0x9e || slot == PROF_PIV_SLOT_ATTEST)
+                return POLICY_NEVER;
+        return slot == 0x9c ? POLICY_ALWAYS : POLICY_ONCE;
+}
+
+/* Does the card's firmware have alg (RSA 3072/4096 and Curve25519 came with 5.7)? */
+static bool alg_supported(const struct piv *piv, enum prof_piv_alg alg)
+{
+        return piv_asym_alg(alg) && (!piv_alg_needs_57(alg) || piv_version_at_least(piv, 5, 7, 0));
 }
 
 static uint16_t install_key(struct cmd *c, int idx, EVP_PKEY *key, enum prof_piv_alg alg,
@@ -87,7 +107,7 @@ uint16_t piv_generate_key(struct cmd *c)
                 else
                         return SW_WRONG_DATA;
         }
-        if (!piv_asym_alg(alg))
+        if (!alg_supported(piv_of(c), alg))
                 return SW_WRONG_DATA;
         if ((key = piv_generate(alg)) == NULL)
                 return SW_MEMORY_FAILURE;
@@ -99,7 +119,16 @@ uint16_t piv_generate_key(struct cmd *c)
         return install_key(c, idx, key, alg, policy, ORIGIN_GENERATED);
 }
 
-/* IMPORT KEY 00 FE alg slot: the key's private parts (01..05 RSA, 06 EC), AA/AB policies. */
+/* The tag of a one-part private key: 06 EC scalar, 07 Ed25519, 08 X25519. */
+static uint32_t private_tag(enum prof_piv_alg alg)
+{
+        return alg == PROF_PIV_ED25519 ? 0x07 : alg == PROF_PIV_X25519 ? 0x08 : 0x06;
+}
+
+/*
+ * IMPORT KEY 00 FE alg slot: the key's private parts (01..05 RSA, 06 EC,
+ * 07 Ed25519, 08 X25519), AA/AB policies.
+ */
 uint16_t piv_import_key(struct cmd *c)
 {
         const struct apdu *a = c->apdu;
@@ -110,7 +139,7 @@ uint16_t piv_import_key(struct cmd *c)
         EVP_PKEY *key;
         int idx;
 
-        if ((idx = piv_slot_index(a->p2)) < 0 || !piv_asym_alg(alg))
+        if ((idx = piv_slot_index(a->p2)) < 0 || !alg_supported(piv_of(c), alg))
                 return SW_WRONG_P1P2;
         if (!piv_mgm_authenticated(c))
                 return SW_SECURITY_STATUS;
@@ -122,10 +151,10 @@ uint16_t piv_import_key(struct cmd *c)
                 uint32_t tag;
                 if (tlv_next(&p, &left, &tag, &v, &vlen) != 0)
                         return SW_WRONG_DATA;
-                if (tag >= 0x01 && tag <= 0x05 && !piv_is_ec(alg) && comp[tag - 1] == NULL) {
+                if (tag >= 0x01 && tag <= 0x05 && piv_is_rsa(alg) && comp[tag - 1] == NULL) {
                         comp[tag - 1] = v;
                         len[tag - 1] = vlen;
-                } else if (tag == 0x06 && piv_is_ec(alg) && comp[0] == NULL) {
+                } else if (tag == private_tag(alg) && !piv_is_rsa(alg) && comp[0] == NULL) {
                         comp[0] = v;
                         len[0] = vlen;
                 } else if (tag == 0xaa && vlen == 1 && v[0] <= POLICY_ALWAYS) {
@@ -137,4 +166,48 @@ uint16_t piv_import_key(struct cmd *c)
         if ((key = piv_import(alg, comp, len)) == NULL)
                 return SW_WRONG_DATA;
         return install_key(c, idx, key, alg, policy, ORIGIN_IMPORTED);
+}
+
+/*
+ * MOVE KEY 00 F6 to from (YubiKey firmware 5.7): the key with its policies
+ * and origin goes to an empty slot; P1 FF deletes it instead (DELETE KEY).
+ * Certificates stay where they are. The attestation key may be deleted,
+ * never moved. Needs the management key.
+ */
+uint16_t piv_move_key(struct cmd *c)
+{
+        const struct apdu *a = c->apdu;
+        struct piv *piv = piv_of(c);
+        int from = piv_slot_index(a->p2), to = a->p1 == 0xff ? -1 : piv_slot_index(a->p1);
+        struct piv_slot *src, *dst, old_src, old_dst;
+
+        if (!piv_version_at_least(piv, 5, 7, 0))
+                return SW_INS_UNSUPPORTED;
+        if (from < 0 || (a->p1 != 0xff && (to < 0 || to == from)) ||
+            (to >= 0 && (a->p1 == PROF_PIV_SLOT_ATTEST || a->p2 == PROF_PIV_SLOT_ATTEST)))
+                return SW_WRONG_P1P2;
+        if (a->nc != 0)
+                return SW_WRONG_LENGTH;
+        if (!piv_mgm_authenticated(c))
+                return SW_SECURITY_STATUS;
+        src = &piv->slots[from];
+        if (src->key == NULL)
+                return SW_REF_NOT_FOUND;
+        if (to >= 0 && piv->slots[to].key != NULL)
+                return SW_CONDITIONS;
+        dst = to >= 0 ? &piv->slots[to] : NULL;
+        old_src = *src;
+        old_dst = dst != NULL ? *dst : old_src;
+        if (dst != NULL)
+                *dst = *src;
+        memset(src, 0, sizeof(*src));
+        if (card_commit_app(c->card, piv) != 0) {
+                *src = old_src;
+                if (dst != NULL)
+                        *dst = old_dst;
+                return SW_MEMORY_FAILURE;
+        }
+        if (dst == NULL)
+                EVP_PKEY_free(old_src.key);
+        return SW_OK;
 }

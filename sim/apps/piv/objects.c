@@ -106,6 +106,26 @@ static uint16_t object_tag(const uint8_t **p, size_t *left, uint32_t *out)
         return SW_OK;
 }
 
+/*
+ * YubiKey's tools keep a management key protected by the PIN in 5FC109 (the
+ * printed information on other PIV cards, personal data read only with the
+ * PIN): what GET DATA answers and PUT DATA writes there stays out of traces.
+ */
+void piv_secrets(uint8_t ins, const uint8_t *data, size_t len, bool *in, bool *out)
+{
+        const uint8_t *p = data;
+        size_t left = len;
+        uint32_t tag;
+
+        if ((ins != 0xcb && ins != 0xdb) || data == NULL || object_tag(&p, &left, &tag) != SW_OK ||
+            tag != PIV_TAG_PRINTED)
+                return;
+        if (ins == 0xdb)
+                *in = true;
+        else
+                *out = true;
+}
+
 uint16_t piv_get_data(struct cmd *c)
 {
         const struct apdu *a = c->apdu;

@@ -96,7 +96,25 @@ int piv_load_profile(struct piv *piv, const scsim_profile *p, const struct prof_
                 if (piv_set_obj(piv, pp->objs[i].tag, p->blob + pp->objs[i].off, pp->objs[i].len) !=
                     0)
                         return -1;
-        return 0;
+        return piv_attest_personalise(piv);
+}
+
+bool piv_version_at_least(const struct piv *piv, uint8_t major, uint8_t minor, uint8_t patch)
+{
+        const uint8_t *v = piv->sec->version;
+
+        if (v[0] != major)
+                return v[0] > major;
+        if (v[1] != minor)
+                return v[1] > minor;
+        return v[2] >= patch;
+}
+
+uint32_t piv_serial(const struct cmd *c)
+{
+        const struct app_identity id = {.serial = piv_of(c)->sec->serial};
+
+        return app_identity_serial(&id, c->card);
 }
 
 static int piv_init(struct scsim_card *card, const struct prof_app *use, void **state)
@@ -185,8 +203,10 @@ static const struct cmd_def piv_commands[] = {
      piv_general_authenticate},
     {0xcb, "GET DATA", 0, piv_get_data},
     {0xdb, "PUT DATA", CMD_CHAINABLE | CMD_NO_LE, piv_put_data},
+    {0xf6, "MOVE KEY", 0, piv_move_key},
     {0xf7, "GET METADATA", 0, piv_get_metadata},
     {0xf8, "GET SERIAL", 0, piv_get_serial},
+    {0xf9, "ATTEST", 0, piv_attest},
     {0xfa, "SET PIN RETRIES", 0, piv_set_pin_retries},
     {0xfb, "RESET", 0, piv_reset},
     {0xfd, "GET VERSION", 0, piv_get_version},
@@ -206,4 +226,5 @@ const struct app_def app_piv = {
     .select_answer = piv_select_answer,
     .save = piv_save,
     .load = piv_load,
+    .secrets = piv_secrets,
 };

@@ -19,6 +19,10 @@
 #define PIV_REF_PUK       0x81
 #define PIV_REF_MGM       0x9b
 #define PIV_TAG_DISCOVERY 0x7e
+#define PIV_TAG_ATTEST    0x5fff01 /* the attestation key's certificate (YubiKey) */
+#define PIV_TAG_PRINTED                                                                            \
+        0x5fc109           /* printed information; YubiKey tools keep a management key there */
+#define PIV_SLOT_ATTEST 24 /* index of slot F9 in piv->slots */
 
 enum { POLICY_DEFAULT, POLICY_NEVER, POLICY_ONCE, POLICY_ALWAYS };
 enum { ORIGIN_GENERATED = 1, ORIGIN_IMPORTED = 2 };
@@ -81,9 +85,30 @@ int piv_default_discovery(struct piv *piv, bool global);
 /* keys.c: what a slot's key needs unless a policy says otherwise. */
 uint8_t piv_default_policy(uint8_t slot);
 
+/* Is the firmware version the card reports (GET VERSION) at least major.minor.patch? */
+bool piv_version_at_least(const struct piv *piv, uint8_t major, uint8_t minor, uint8_t patch);
+/* The YubiKey serial number GET SERIAL and attestations give (the profile's or the card's). */
+uint32_t piv_serial(const struct cmd *c);
+
+/*
+ * attest.c: at personalisation, an attestation key in F9 (P-256) and a
+ * self-signed attestation CA certificate in 5FFF01 for whichever of the two
+ * the profile did not give. 0 or -1.
+ */
+int piv_attest_personalise(struct piv *piv);
+/*
+ * For a loaded record (piv) that holds neither F9's key nor its certificate
+ * (written before the card had attestation): the pair of own, the state
+ * the card has (made with it), or a new pair when own has none. 0 or -1.
+ */
+int piv_attest_adopt(struct piv *piv, struct piv *own);
+/* Give the attestation key and certificate of b to a and a's to b (RESET keeps them). 0 or -1. */
+int piv_swap_attestation(struct piv *a, struct piv *b);
+
 /* Command handlers, one file per concept. */
 cmd_handler piv_get_data;
 cmd_handler piv_put_data;
+void piv_secrets(uint8_t ins, const uint8_t *data, size_t len, bool *in, bool *out);
 cmd_handler piv_general_authenticate;
 cmd_handler piv_generate_key;
 cmd_handler piv_import_key;
@@ -93,9 +118,12 @@ cmd_handler piv_get_metadata;
 cmd_handler piv_set_mgm_key;
 cmd_handler piv_set_pin_retries;
 cmd_handler piv_reset;
+cmd_handler piv_attest;
+cmd_handler piv_move_key;
 
-/* Index into piv->slots of 9A 9C 9D 9E 82..95, or -1. */
+/* Index into piv->slots of 9A 9C 9D 9E 82..95 F9, or -1; piv_slot_at is the inverse. */
 int piv_slot_index(uint8_t slot);
+uint8_t piv_slot_at(int idx);
 /* Tags GET DATA and PUT DATA know: 5FC101..5FC123, 5FFFxx, 7E, 7F61. */
 bool piv_valid_tag(uint32_t tag);
 struct piv_obj *piv_find_obj(struct piv *piv, uint32_t tag);

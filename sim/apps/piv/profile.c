@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "app.h"
+#include "apps/piv/crypto.h"
 #include "apps/piv/profile.h"
 #include "profile/yaml_reader.h"
 #include "tlv.h"
@@ -121,21 +122,6 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
         return -1;
 }
 
-static bool pkey_fits(const EVP_PKEY *k, enum prof_piv_alg alg)
-{
-        char group[32];
-        size_t glen = 0;
-
-        if (alg == PROF_PIV_RSA1024 || alg == PROF_PIV_RSA2048)
-                return EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA &&
-                       EVP_PKEY_get_bits(k) == (alg == PROF_PIV_RSA1024 ? 1024 : 2048);
-        if (EVP_PKEY_get_base_id(k) != EVP_PKEY_EC ||
-            EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                           &glen) != 1)
-                return false;
-        return strcmp(group, alg == PROF_PIV_ECCP256 ? "prime256v1" : "secp384r1") == 0;
-}
-
 /* private_key: an unencrypted PEM key of the slot's algorithm, kept as DER in the blob. */
 static int piv_private_key(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at,
                            struct prof_piv_key *key)
@@ -153,13 +139,9 @@ static int piv_private_key(struct yaml_loader *ld, struct fy_node *n, struct yam
                          "BEGIN EC PRIVATE KEY or BEGIN RSA PRIVATE KEY)");
                 goto fail;
         }
-        if (!pkey_fits(k, key->alg)) {
+        if (!piv_key_matches(k, key->alg)) {
                 yaml_err(ld, yaml_node_pos(n, at), "private_key: slot %02X is %s; this key is not",
-                         key->slot,
-                         key->alg == PROF_PIV_RSA1024   ? "rsa1024"
-                         : key->alg == PROF_PIV_RSA2048 ? "rsa2048"
-                         : key->alg == PROF_PIV_ECCP256 ? "eccp256"
-                                                        : "eccp384");
+                         key->slot, piv_alg_name(key->alg));
                 goto fail;
         }
         if ((dlen = i2d_PrivateKey(k, &der)) <= 0 ||
@@ -229,6 +211,8 @@ static uint32_t cert_container(uint8_t slot)
                 return 0x5fc10b;
         case 0x9e:
                 return 0x5fc101;
+        case PROF_PIV_SLOT_ATTEST:
+                return 0x5fff01;
         default:
                 return 0x5fc10d + (uint32_t)(slot - 0x82);
         }
@@ -365,11 +349,12 @@ static void piv_defaults(struct prof_piv *pp, const scsim_profile *p)
         pp->version[0] = 5;
         pp->version[1] = 4;
         pp->version[2] = 3;
-        /* the GUID and serial default to the card's serial, so two profiles differ */
+        /*
+         * the GUID defaults to the card's serial, so two profiles differ; the
+         * YubiKey serial (0 here) is the card's at run time, so two slots differ
+         */
         for (size_t i = 0; i < p->serial_len && i < 16; i++)
                 pp->guid[16 - p->serial_len + i] = p->serial[i];
-        for (size_t i = p->serial_len > 4 ? p->serial_len - 4 : 0; i < p->serial_len; i++)
-                pp->serial = pp->serial << 8 | p->serial[i];
 }
 
 /* management_key_algorithm, management_key, guid, version, serial: each on its own. */
@@ -419,13 +404,16 @@ static void bad_slot(struct bad_slots *b, uint8_t slot)
                 b->slot[b->n++] = slot;
 }
 
-/* The fields of one key after its slot: algorithm, pin_policy, private_key. */
-static int piv_key_fields_of(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos kpos,
-                             struct prof_piv_key *key)
+/* The fields of one key after its slot: algorithm (one pp's version has), pin_policy, private_key.
+ */
+static int piv_key_fields_of(struct yaml_loader *ld, const struct prof_piv *pp, struct fy_node *map,
+                             struct yaml_pos kpos, struct prof_piv_key *key)
 {
-        static const char *const key_algs[] = {"rsa1024", "rsa2048", "eccp256", "eccp384"};
-        static const enum prof_piv_alg key_ids[] = {PROF_PIV_RSA1024, PROF_PIV_RSA2048,
-                                                    PROF_PIV_ECCP256, PROF_PIV_ECCP384};
+        static const char *const key_algs[] = {"rsa1024", "rsa2048", "eccp256", "eccp384",
+                                               "rsa3072", "rsa4096", "ed25519", "x25519"};
+        static const enum prof_piv_alg key_ids[] = {
+            PROF_PIV_RSA1024, PROF_PIV_RSA2048, PROF_PIV_ECCP256, PROF_PIV_ECCP384,
+            PROF_PIV_RSA3072, PROF_PIV_RSA4096, PROF_PIV_ED25519, PROF_PIV_X25519};
         static const char *const policies[] = {"default", "never", "once", "always"};
         struct fy_node *kv[PK_N];
         struct yaml_pos kkp[PK_N];
@@ -435,9 +423,12 @@ static int piv_key_fields_of(struct yaml_loader *ld, struct fy_node *map, struct
                 return -1;
         if (kv[PK_ALGORITHM] == NULL)
                 yaml_err(ld, kpos, "slot %02X: missing 'algorithm' (%s)", key->slot,
-                         "rsa1024, rsa2048, eccp256 or eccp384");
-        else if (yaml_enum(ld, kv[PK_ALGORITHM], kkp[PK_ALGORITHM], "algorithm", key_algs, 4,
-                           &alg) == 0)
+                         "rsa1024, rsa2048, eccp256, eccp384; from version 5.7 also rsa3072, "
+                         "rsa4096, ed25519, x25519");
+        else if (yaml_enum(ld, kv[PK_ALGORITHM], kkp[PK_ALGORITHM], "algorithm", key_algs, 8,
+                           &alg) == 0 &&
+                 piv_check_alg_version(ld, pp, key_ids[alg],
+                                       yaml_node_pos(kv[PK_ALGORITHM], kkp[PK_ALGORITHM])) == 0)
                 key->alg = key_ids[alg];
         if (kv[PK_PIN_POLICY] != NULL && yaml_enum(ld, kv[PK_PIN_POLICY], kkp[PK_PIN_POLICY],
                                                    "pin_policy", policies, 4, &pol) == 0)
@@ -461,8 +452,8 @@ static void piv_key(struct yaml_loader *ld, struct prof_piv *pp, struct fy_node_
         if (yaml_hex(ld, k, at, "slot", &slot, 1, 1, &len) != 0)
                 return;
         if (!(slot == 0x9a || slot == 0x9c || slot == 0x9d || slot == 0x9e ||
-              (slot >= 0x82 && slot <= 0x95))) {
-                yaml_err(ld, kpos, "slot %02X: expected 9a, 9c, 9d, 9e or 82..95", slot);
+              (slot >= 0x82 && slot <= 0x95) || slot == PROF_PIV_SLOT_ATTEST)) {
+                yaml_err(ld, kpos, "slot %02X: expected 9a, 9c, 9d, 9e, 82..95 or f9", slot);
                 bad_slot(bad, slot);
                 return;
         }
@@ -477,7 +468,7 @@ static void piv_key(struct yaml_loader *ld, struct prof_piv *pp, struct fy_node_
         }
         memset(key, 0, sizeof(*key));
         key->slot = slot;
-        if (piv_key_fields_of(ld, fy_node_pair_value(pair), kpos, key) == 0)
+        if (piv_key_fields_of(ld, pp, fy_node_pair_value(pair), kpos, key) == 0)
                 pp->nkeys++;
         else
                 bad_slot(bad, slot);
@@ -520,8 +511,13 @@ static int piv_section_parse(struct yaml_loader *ld, struct fy_node *n, const st
         piv_defaults(pp, yaml_profile(ld));
         if (yaml_chvs_ok(ld))
                 check_piv_chvs(ld, df, yaml_file_pos(ld, df));
+        /* the device's identity, when a yubikey: section gives it (reported if it disagrees) */
+        if (n == NULL)
+                (void)piv_adopt_identity(ld, pp, NULL, *at, NULL, *at);
         if (n != NULL && yaml_fields(ld, n, *at, "piv", piv_fields, P_N, v, kp) == 0) {
                 piv_identity(ld, pp, v, kp);
+                (void)piv_adopt_identity(ld, pp, v[P_VERSION], kp[P_VERSION], v[P_SERIAL],
+                                         kp[P_SERIAL]);
                 if (v[P_KEYS] != NULL)
                         piv_keys(ld, pp, v[P_KEYS], kp[P_KEYS], &bad);
                 if (v[P_CERTS] != NULL)

@@ -10,33 +10,11 @@
 
 #include <scsim/profile.h>
 
+#include "apps/piv/crypto.h"
 #include "apps/piv/profile.h"
 #include "profile/model.h"
 #include "profile/print.h"
 #include "tlv.h"
-
-static const char *piv_alg_name(enum prof_piv_alg alg)
-{
-        switch (alg) {
-        case PROF_PIV_3DES:
-                return "3des";
-        case PROF_PIV_AES128:
-                return "aes128";
-        case PROF_PIV_AES192:
-                return "aes192";
-        case PROF_PIV_AES256:
-                return "aes256";
-        case PROF_PIV_RSA1024:
-                return "rsa1024";
-        case PROF_PIV_RSA2048:
-                return "rsa2048";
-        case PROF_PIV_ECCP256:
-                return "eccp256";
-        case PROF_PIV_ECCP384:
-                return "eccp384";
-        }
-        return "?";
-}
 
 /*
  * The private key (DER in the blob) as a PEM block scalar. The PEM text
@@ -126,8 +104,11 @@ int piv_section_print(const scsim_profile *p, const void *section, FILE *out, un
         }
         fputs("  guid: ", out);
         prof_print_hex(out, pp->guid, sizeof(pp->guid), 4);
-        fprintf(out, "\n  version: %u.%u.%u\n  serial: %u\n", pp->version[0], pp->version[1],
-                pp->version[2], (unsigned)pp->serial);
+        fprintf(out, "\n  version: %u.%u.%u\n", pp->version[0], pp->version[1], pp->version[2]);
+        if (pp->serial != 0)
+                fprintf(out, "  serial: %u\n", (unsigned)pp->serial);
+        else
+                fputs("  # serial: the card's serial number, its last 4 bytes\n", out);
         if (print_keys(out, p, pp, flags) != 0)
                 return -1;
         if (flags & SCSIM_PRINT_SECRETS) {

@@ -9,6 +9,7 @@
 
 #include "apps/piv/crypto.h"
 #include "apps/piv/piv.h"
+#include "card_internal.h"
 
 /*
  * The PIV record of the state file (docs/state.md): format 1, the management
@@ -84,7 +85,7 @@ int piv_save(const void *state, uint8_t **buf, size_t *len)
                         w.failed = true;
                         break;
                 }
-                w_u8(&w, i < 4 ? (uint8_t[]){0x9a, 0x9c, 0x9d, 0x9e}[i] : (uint8_t)(0x82 + i - 4));
+                w_u8(&w, piv_slot_at((int)i));
                 w_u8(&w, (uint8_t)sl->alg);
                 w_u8(&w, sl->pin_policy);
                 w_u8(&w, sl->origin);
@@ -151,22 +152,6 @@ static int r_u16(struct rcur *r, size_t *v)
         return 0;
 }
 
-/* Does the decoded key have the type and size the slot's algorithm says? */
-static bool key_matches(const EVP_PKEY *key, enum prof_piv_alg alg)
-{
-        if (piv_is_ec(alg)) {
-                char group[32];
-                size_t glen = 0;
-                if (EVP_PKEY_get_base_id(key) != EVP_PKEY_EC ||
-                    EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                                   sizeof(group), &glen) != 1)
-                        return false;
-                return strcmp(group, alg == PROF_PIV_ECCP256 ? "prime256v1" : "secp384r1") == 0;
-        }
-        return EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA &&
-               (size_t)EVP_PKEY_get_bits(key) == piv_key_size(alg) * 8;
-}
-
 int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf, size_t len,
              void **state)
 {
@@ -176,7 +161,6 @@ int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t 
         uint8_t fmt, alg, klen, n;
         int ok = -1;
 
-        (void)card;
         if (piv == NULL)
                 return -1;
         piv->sec = use->section;
@@ -206,7 +190,7 @@ int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t 
                         goto fail;
                 dp = v;
                 sl->key = d2i_AutoPrivateKey(NULL, &dp, (long)dlen);
-                if (sl->key == NULL || dp != v + dlen || !key_matches(sl->key, kalg))
+                if (sl->key == NULL || dp != v + dlen || !piv_key_matches(sl->key, kalg))
                         goto fail;
                 sl->alg = kalg;
                 sl->pin_policy = policy;
@@ -225,7 +209,13 @@ int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t 
                     piv_find_obj(piv, tag) != NULL || piv_set_obj(piv, tag, v, olen) != 0)
                         goto fail;
         }
-        if (r.left != 0)
+        /*
+         * A record written before the card had attestation holds neither the
+         * key nor its certificate: it keeps the card's own, made with the
+         * card, so that a load is a function of the record and the card;
+         * durable from the card's next change of state.
+         */
+        if (r.left != 0 || piv_attest_adopt(piv, card->app_state[use - card->prof->apps]) != 0)
                 goto fail;
         *state = piv;
         piv = NULL;

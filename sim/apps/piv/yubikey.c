@@ -21,7 +21,7 @@ uint16_t piv_get_version(struct cmd *c)
 
 uint16_t piv_get_serial(struct cmd *c)
 {
-        uint32_t s = piv_of(c)->sec->serial;
+        uint32_t s = piv_serial(c);
         uint8_t b[4] = {(uint8_t)(s >> 24), (uint8_t)(s >> 16), (uint8_t)(s >> 8), (uint8_t)s};
 
         if (c->apdu->nc != 0)
@@ -169,7 +169,11 @@ uint16_t piv_set_pin_retries(struct cmd *c)
         return sw;
 }
 
-/* RESET 00 FB: back to the profile, allowed only when PIN and PUK are both blocked. */
+/*
+ * RESET 00 FB: back to the profile, allowed only when PIN and PUK are both
+ * blocked. The attestation key and certificate stay (Yubico: "not cleared
+ * out by a reset of the device").
+ */
 uint16_t piv_reset(struct cmd *c)
 {
         struct scsim_card *card = c->card;
@@ -185,7 +189,8 @@ uint16_t piv_reset(struct cmd *c)
                 return SW_WRONG_LENGTH;
         if (pin < 0 || puk < 0 || card->st.chv[pin].tries != 0 || card->st.chv[puk].tries != 0)
                 return SW_CONDITIONS;
-        if (piv_load_profile(&fresh, card->prof, piv->sec) != 0) {
+        if (piv_load_profile(&fresh, card->prof, piv->sec) != 0 ||
+            piv_swap_attestation(&fresh, piv) != 0) {
                 piv_free_contents(&fresh);
                 return SW_MEMORY_FAILURE;
         }
@@ -205,6 +210,8 @@ uint16_t piv_reset(struct cmd *c)
                 st->enabled = pc->enabled;
         }
         if (card_commit_app(card, piv) != 0) {
+                /* the objects were moved between the two: there is room to move them back */
+                piv_swap_attestation(piv, &old);
                 piv_free_contents(piv);
                 *piv = old;
                 card->st.chv[pin] = old_pin;
