@@ -34,13 +34,11 @@ static size_t presented_len(const struct prof_chv *pc, const struct chv_state *s
         return pc->padding != PROF_PAD_NONE ? pc->max_len : st->value_len;
 }
 
-uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *tries,
-                             uint8_t limit, const uint8_t *stored, size_t stored_len,
-                             const uint8_t *code, size_t len)
+uint16_t chv_guarded_match(struct scsim_card *card, const void *app, uint8_t *tries,
+                           const uint8_t *stored, size_t stored_len, const uint8_t *code,
+                           size_t len)
 {
         uint8_t a[CHV_GUARDED_MAX] = {0}, b[CHV_GUARDED_MAX] = {0};
-        uint8_t spent;
-        bool was_full = *tries == limit;
         int same;
 
         if (*tries == 0)
@@ -60,8 +58,19 @@ uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *
         same = CRYPTO_memcmp(a, b, sizeof(a)) == 0 && len == stored_len;
         OPENSSL_cleanse(a, sizeof(a));
         OPENSSL_cleanse(b, sizeof(b));
-        if (!same)
-                return SW_COUNTER(*tries);
+        return same ? SW_OK : SW_COUNTER(*tries);
+}
+
+uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *tries,
+                             uint8_t limit, const uint8_t *stored, size_t stored_len,
+                             const uint8_t *code, size_t len)
+{
+        bool was_full = *tries == limit;
+        uint16_t sw = chv_guarded_match(card, app, tries, stored, stored_len, code, len);
+        uint8_t spent;
+
+        if (sw != SW_OK)
+                return sw;
         spent = *tries;
         *tries = limit;
         if (card_commit_restore(card, app, was_full) != 0) {
@@ -88,16 +97,26 @@ static void set_verified(struct channel *ch, size_t idx, bool on)
                 ch->chv_verified &= ~(1u << idx);
 }
 
+/* A right code whose restore rides on the command's commit (chv_guarded_match). */
+struct held {
+        uint8_t *tries; /* NULL: none */
+        uint8_t spent;  /* what the file holds until that commit */
+};
+
 /*
- * Commit a change to reference idx; if the state cannot be made durable, put
- * the reference back as it was, so memory never runs ahead of the file.
+ * Commit a change to reference idx (and a held restore); if the state cannot
+ * be made durable, put the reference back as it was and the held counter to
+ * its spent value, so memory never runs ahead of the file.
  */
-static uint16_t commit_or_restore(struct scsim_card *card, size_t idx, struct chv_state *before)
+static uint16_t commit_or_restore(struct scsim_card *card, size_t idx, struct chv_state *before,
+                                  const struct held *h)
 {
         uint16_t sw = SW_OK;
 
         if (card_commit_core(card) != 0) {
                 card->st.chv[idx] = *before;
+                if (h != NULL && h->tries != NULL)
+                        *h->tries = h->spent;
                 sw = SW_MEMORY_FAILURE;
         }
         OPENSSL_cleanse(before, sizeof(*before));
@@ -111,18 +130,31 @@ static void set_value(struct chv_state *st, const uint8_t *v, size_t len)
         st->value_len = len;
 }
 
-/* Look up the reference in P2 and verify the code in data against it. */
-static uint16_t verify_code(struct cmd *c, size_t idx, const uint8_t *data, size_t n)
+/*
+ * Look up the reference in P2 and verify the code in data against it. With
+ * h, a right code's restore is made in memory only and left to the
+ * command's own commit (commit_or_restore with h).
+ */
+static uint16_t verify_code(struct cmd *c, size_t idx, const uint8_t *data, size_t n,
+                            struct held *h)
 {
         const struct prof_chv *pc = &c->card->prof->chvs[idx];
+        struct chv_state *st = &c->card->st.chv[idx];
         uint16_t sw;
         int len;
 
-        if (c->card->st.chv[idx].tries == 0)
+        if (st->tries == 0)
                 return SW_AUTH_BLOCKED;
         if ((len = unpad(pc, data, n)) < 0)
                 return SW_WRONG_DATA;
-        sw = check_code(c->card, idx, data, (size_t)len);
+        if (h == NULL) {
+                sw = check_code(c->card, idx, data, (size_t)len);
+        } else if ((sw = chv_guarded_match(c->card, NULL, &st->tries, st->value, st->value_len,
+                                           data, (size_t)len)) == SW_OK) {
+                h->tries = &st->tries;
+                h->spent = st->tries;
+                st->tries = st->limit;
+        }
         if (pc->verifiable)
                 set_verified(c->ch, idx, sw == SW_OK);
         return sw;
@@ -153,7 +185,7 @@ uint16_t chv_verify(struct cmd *c)
                         return SW_OK;
                 return SW_COUNTER(st->tries);
         }
-        return verify_code(c, (size_t)idx, a->data, a->nc);
+        return verify_code(c, (size_t)idx, a->data, a->nc, NULL);
 }
 
 uint16_t chv_change_reference_data(struct cmd *c)
@@ -161,6 +193,7 @@ uint16_t chv_change_reference_data(struct cmd *c)
         const struct apdu *a = c->apdu;
         const struct prof_chv *pc;
         struct chv_state *st, before;
+        struct held h = {NULL, 0};
         size_t old_len;
         uint16_t sw;
         int idx, new_len;
@@ -180,18 +213,18 @@ uint16_t chv_change_reference_data(struct cmd *c)
                         return SW_WRONG_DATA;
                 before = *st;
                 set_value(st, a->data, (size_t)new_len);
-                return commit_or_restore(c->card, (size_t)idx, &before);
+                return commit_or_restore(c->card, (size_t)idx, &before, NULL);
         }
         old_len = presented_len(pc, st);
         if (a->nc <= old_len)
                 return SW_WRONG_LENGTH;
         if ((new_len = unpad(pc, a->data + old_len, a->nc - old_len)) < 0)
                 return SW_WRONG_DATA;
-        if ((sw = verify_code(c, (size_t)idx, a->data, old_len)) != SW_OK)
+        if ((sw = verify_code(c, (size_t)idx, a->data, old_len, &h)) != SW_OK)
                 return sw;
         before = *st;
         set_value(st, a->data + old_len, (size_t)new_len);
-        return commit_or_restore(c->card, (size_t)idx, &before);
+        return commit_or_restore(c->card, (size_t)idx, &before, &h);
 }
 
 uint16_t chv_reset_retry_counter(struct cmd *c)
@@ -199,6 +232,7 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
         const struct apdu *a = c->apdu;
         const struct prof_chv *pc;
         struct chv_state *st, before;
+        struct held h = {NULL, 0};
         size_t new_off = 0;
         uint16_t sw;
         int idx, new_len = -1;
@@ -231,7 +265,7 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
                 } else {
                         puk_len = a->nc;
                 }
-                if ((sw = verify_code(c, pc->puk, a->data, puk_len)) != SW_OK)
+                if ((sw = verify_code(c, pc->puk, a->data, puk_len, &h)) != SW_OK)
                         return sw;
         } else { /* 02: new value, 03: counter only; both need the profile's condition */
                 if ((a->p1 == 0x02) != (a->nc != 0))
@@ -248,7 +282,7 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
         if (new_len >= 0)
                 set_value(st, a->data + new_off, (size_t)new_len);
         st->tries = st->limit;
-        if ((sw = commit_or_restore(c->card, (size_t)idx, &before)) == SW_OK)
+        if ((sw = commit_or_restore(c->card, (size_t)idx, &before, &h)) == SW_OK)
                 sec_forget_chv(c->card, (size_t)idx);
         return sw;
 }
@@ -257,6 +291,7 @@ static uint16_t set_requirement(struct cmd *c, bool enabled)
 {
         const struct apdu *a = c->apdu;
         struct chv_state *st, before;
+        struct held h = {NULL, 0};
         uint16_t sw;
         int idx;
 
@@ -271,7 +306,7 @@ static uint16_t set_requirement(struct cmd *c, bool enabled)
         if (a->p1 == 0x00) { /* the code in the data field */
                 if (a->nc == 0)
                         return SW_WRONG_LENGTH;
-                if ((sw = verify_code(c, (size_t)idx, a->data, a->nc)) != SW_OK)
+                if ((sw = verify_code(c, (size_t)idx, a->data, a->nc, &h)) != SW_OK)
                         return sw;
         } else { /* no data: the reference must be verified on this channel */
                 if (a->nc != 0)
@@ -283,7 +318,7 @@ static uint16_t set_requirement(struct cmd *c, bool enabled)
         }
         before = *st;
         st->enabled = enabled;
-        return commit_or_restore(c->card, (size_t)idx, &before);
+        return commit_or_restore(c->card, (size_t)idx, &before, &h);
 }
 
 uint16_t chv_disable_verification(struct cmd *c)
