@@ -72,6 +72,15 @@ STATE = {
                           "002C008010 3132333435363738 313233343536FFFF", "F6"]),
     "state-openpgp": (3, ["F5 02", "F4 00 00", "F6", "F5 01", "F4 02 00", "F6", "F5 00",
                           "0020008106 313131313131", "F6", "F4 01 00", "F5 03", "F4 00 00"]),
+    # a right old code, then the change's own write fails (the 3rd write before the code's restore
+    # rode on the change, the 2nd since): the counter stays spent, never raised by a 6581
+    "state-chv-change-fails": (0, ["002000010431313131", "F5 08",
+                                   "00240001083132333435363738", "F6", "002000010431313131",
+                                   "F5 04", "00240001083536373831323334", "F6"]),
+    "state-openpgp-change-fails": (3, ["00A4040006D27600012401", "0020008106 313131313131",
+                                       "F5 08", "002400810C 313233343536 363534333231", "F6",
+                                       "0020008106 313131313131", "F5 04",
+                                       "002400810C 363534333231 313233343536", "F6"]),
 }
 
 out = "tests/fuzz/corpus/fuzz_apdu"
