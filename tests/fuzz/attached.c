@@ -22,7 +22,7 @@ static void empty_dir(void)
         if (d == NULL)
                 return;
         while ((e = readdir(d)) != NULL)
-                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, ".."))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
                         (void)unlinkat(dirfd(d), e->d_name, 0);
         closedir(d);
 }
