@@ -58,13 +58,11 @@ static size_t presented_len(const struct prof_chv *pc, const struct chv_state *s
         return pc->padding != PROF_PAD_NONE ? pc->max_len : st->value_len;
 }
 
-uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *tries,
-                             uint8_t limit, const uint8_t *stored, size_t stored_len,
-                             const uint8_t *code, size_t len)
+uint16_t chv_guarded_match(struct scsim_card *card, const void *app, uint8_t *tries,
+                           const uint8_t *stored, size_t stored_len, const uint8_t *code,
+                           size_t len)
 {
         uint8_t a[CHV_GUARDED_MAX] = {0}, b[CHV_GUARDED_MAX] = {0};
-        uint8_t spent;
-        bool was_full = *tries == limit;
         int same;
 
         if (*tries == 0)
@@ -84,8 +82,19 @@ uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *
         same = CRYPTO_memcmp(a, b, sizeof(a)) == 0 && len == stored_len;
         OPENSSL_cleanse(a, sizeof(a));
         OPENSSL_cleanse(b, sizeof(b));
-        if (!same)
-                return SW_COUNTER(*tries);
+        return same ? SW_OK : SW_COUNTER(*tries);
+}
+
+uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *tries,
+                             uint8_t limit, const uint8_t *stored, size_t stored_len,
+                             const uint8_t *code, size_t len)
+{
+        bool was_full = *tries == limit;
+        uint16_t sw = chv_guarded_match(card, app, tries, stored, stored_len, code, len);
+        uint8_t spent;
+
+        if (sw != SW_OK)
+                return sw;
         spent = *tries;
         *tries = limit;
         if (card_commit_restore(card, app, was_full) != 0) {
@@ -117,20 +126,39 @@ static void set_verified(struct channel *ch, size_t idx, bool on)
                 ch->chv_verified &= ~(1u << idx);
 }
 
+/* A right code whose restore rides on the command's commit (chv_guarded_match). */
+struct held {
+        uint8_t *tries; /* NULL: none */
+        uint8_t spent;  /* what the file holds until that commit */
+};
+
 /*
- * Commit a change to reference idx; if the state cannot be made durable, put
- * the reference back as it was, so memory never runs ahead of the file.
+ * Commit a change to reference idx (and a held restore); if the state cannot
+ * be made durable, put the reference back as it was and the held counter to
+ * its spent value, so memory never runs ahead of the file.
  */
-static uint16_t commit_or_restore(struct scsim_card *card, size_t idx, struct chv_state *before)
+static uint16_t commit_or_restore(struct scsim_card *card, size_t idx, struct chv_state *before,
+                                  const struct held *h)
 {
         uint16_t sw = SW_OK;
 
         if (card_commit_core(card) != 0) {
                 card->st.chv[idx] = *before;
+                if (h != NULL && h->tries != NULL)
+                        *h->tries = h->spent;
                 sw = SW_MEMORY_FAILURE;
         }
         OPENSSL_cleanse(before, sizeof(*before));
         return sw;
+}
+
+/* A held restore committed alone, when the command stops after the right code. */
+static uint16_t commit_held(struct scsim_card *card, const struct held *h)
+{
+        if (h->tries == NULL || card_commit_core(card) == 0)
+                return SW_OK;
+        *h->tries = h->spent;
+        return SW_MEMORY_FAILURE;
 }
 
 static void set_value(struct chv_state *st, const uint8_t *v, size_t len)
@@ -140,18 +168,31 @@ static void set_value(struct chv_state *st, const uint8_t *v, size_t len)
         st->value_len = len;
 }
 
-/* Verify the code in data against CHV idx: 6A80 for a code refused unseen, else a comparison. */
-static uint16_t verify_code(struct cmd *c, size_t idx, const uint8_t *data, size_t n)
+/*
+ * Verify the code in data against CHV idx: 6A80 for a code refused unseen,
+ * else a comparison. With h, a right code's restore is made in memory only
+ * and left to the command's own commit (commit_or_restore or commit_held).
+ */
+static uint16_t verify_code(struct cmd *c, size_t idx, const uint8_t *data, size_t n,
+                            struct held *h)
 {
         const struct prof_chv *pc = &c->card->prof->chvs[idx];
+        struct chv_state *st = &c->card->st.chv[idx];
         uint16_t sw;
         int len;
 
-        if (c->card->st.chv[idx].tries == 0)
+        if (st->tries == 0)
                 return SW_AUTH_BLOCKED;
         if (refused_unseen(pc, len = unpad(pc, data, n)))
                 return SW_WRONG_DATA;
-        sw = check_code(c->card, idx, data, len < 0 ? n : (size_t)len, len < 0);
+        if (h == NULL || len < 0) { /* a malformed code counted as wrong never matches */
+                sw = check_code(c->card, idx, data, len < 0 ? n : (size_t)len, len < 0);
+        } else if ((sw = chv_guarded_match(c->card, NULL, &st->tries, st->value, st->value_len,
+                                           data, (size_t)len)) == SW_OK) {
+                h->tries = &st->tries;
+                h->spent = st->tries;
+                st->tries = st->limit;
+        }
         if (pc->verifiable)
                 set_verified(c->ch, idx, sw == SW_OK);
         return sw;
@@ -182,7 +223,7 @@ uint16_t chv_verify(struct cmd *c)
                         return SW_OK;
                 return SW_COUNTER(st->tries);
         }
-        return verify_code(c, (size_t)idx, a->data, a->nc);
+        return verify_code(c, (size_t)idx, a->data, a->nc, NULL);
 }
 
 uint16_t chv_change_reference_data(struct cmd *c)
@@ -190,6 +231,7 @@ uint16_t chv_change_reference_data(struct cmd *c)
         const struct apdu *a = c->apdu;
         const struct prof_chv *pc;
         struct chv_state *st, before;
+        struct held h = {NULL, 0};
         size_t old_len;
         uint16_t sw;
         bool was_verified;
@@ -210,7 +252,7 @@ uint16_t chv_change_reference_data(struct cmd *c)
                         return new_value_refused(pc, new_len);
                 before = *st;
                 set_value(st, a->data, (size_t)new_len);
-                return commit_or_restore(c->card, (size_t)idx, &before);
+                return commit_or_restore(c->card, (size_t)idx, &before, NULL);
         }
         old_len = presented_len(pc, st);
         if (a->nc <= old_len)
@@ -219,15 +261,16 @@ uint16_t chv_change_reference_data(struct cmd *c)
         if (new_len < 0 && refused_unseen(pc, new_len))
                 return SW_WRONG_DATA;
         was_verified = (c->ch->chv_verified & (1u << idx)) != 0;
-        if ((sw = verify_code(c, (size_t)idx, a->data, old_len)) != SW_OK)
+        if ((sw = verify_code(c, (size_t)idx, a->data, old_len, &h)) != SW_OK)
                 return sw;
         if (new_len < 0) { /* refused: the channel's status is what it was before */
                 set_verified(c->ch, (size_t)idx, was_verified);
-                return new_value_refused(pc, new_len);
+                return (sw = commit_held(c->card, &h)) != SW_OK ? sw
+                                                                : new_value_refused(pc, new_len);
         }
         before = *st;
         set_value(st, a->data + old_len, (size_t)new_len);
-        return commit_or_restore(c->card, (size_t)idx, &before);
+        return commit_or_restore(c->card, (size_t)idx, &before, &h);
 }
 
 uint16_t chv_reset_retry_counter(struct cmd *c)
@@ -235,6 +278,7 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
         const struct apdu *a = c->apdu;
         const struct prof_chv *pc;
         struct chv_state *st, before;
+        struct held h = {NULL, 0};
         size_t new_off = 0;
         uint16_t sw;
         bool has_new = a->p1 == 0x00 || a->p1 == 0x02;
@@ -269,10 +313,12 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
                 } else {
                         puk_len = a->nc;
                 }
-                if ((sw = verify_code(c, pc->puk, a->data, puk_len)) != SW_OK)
+                if ((sw = verify_code(c, pc->puk, a->data, puk_len, &h)) != SW_OK)
                         return sw;
                 if (new_len < 0)
-                        return new_value_refused(pc, new_len);
+                        return (sw = commit_held(c->card, &h)) != SW_OK
+                                   ? sw
+                                   : new_value_refused(pc, new_len);
         } else { /* 02: new value, 03: counter only; both need the profile's condition */
                 if ((a->p1 == 0x02) != (a->nc != 0))
                         return SW_WRONG_LENGTH;
@@ -288,7 +334,7 @@ uint16_t chv_reset_retry_counter(struct cmd *c)
         if (has_new)
                 set_value(st, a->data + new_off, (size_t)new_len);
         st->tries = st->limit;
-        if ((sw = commit_or_restore(c->card, (size_t)idx, &before)) == SW_OK)
+        if ((sw = commit_or_restore(c->card, (size_t)idx, &before, &h)) == SW_OK)
                 sec_forget_chv(c->card, (size_t)idx);
         return sw;
 }
@@ -297,6 +343,7 @@ static uint16_t set_requirement(struct cmd *c, bool enabled)
 {
         const struct apdu *a = c->apdu;
         struct chv_state *st, before;
+        struct held h = {NULL, 0};
         uint16_t sw;
         int idx;
 
@@ -311,7 +358,7 @@ static uint16_t set_requirement(struct cmd *c, bool enabled)
         if (a->p1 == 0x00) { /* the code in the data field */
                 if (a->nc == 0)
                         return SW_WRONG_LENGTH;
-                if ((sw = verify_code(c, (size_t)idx, a->data, a->nc)) != SW_OK)
+                if ((sw = verify_code(c, (size_t)idx, a->data, a->nc, &h)) != SW_OK)
                         return sw;
         } else { /* no data: the reference must be verified on this channel */
                 if (a->nc != 0)
@@ -323,7 +370,7 @@ static uint16_t set_requirement(struct cmd *c, bool enabled)
         }
         before = *st;
         st->enabled = enabled;
-        return commit_or_restore(c->card, (size_t)idx, &before);
+        return commit_or_restore(c->card, (size_t)idx, &before, &h);
 }
 
 uint16_t chv_disable_verification(struct cmd *c)

@@ -45,6 +45,15 @@ void sec_forget_chv(struct scsim_card *card, size_t idx);
 uint16_t chv_guarded_compare(struct scsim_card *card, const void *app, uint8_t *tries,
                              uint8_t limit, const uint8_t *stored, size_t stored_len,
                              const uint8_t *code, size_t len);
+/*
+ * The same up to the match: on 9000 *tries is still one lower, as the file
+ * has it, and nothing is restored. For a command that changes more than
+ * the counter: it restores the counter with its own change, in one commit,
+ * and on that commit's failure puts the counter back to the spent value.
+ */
+uint16_t chv_guarded_match(struct scsim_card *card, const void *app, uint8_t *tries,
+                           const uint8_t *stored, size_t stored_len, const uint8_t *code,
+                           size_t len);
 
 /* Command handlers, one file per concept. */
 cmd_handler fs_select;

@@ -103,7 +103,8 @@ static size_t encode_image(struct link *l, const scsim_profile *p, const struct 
                 l->img = img;
                 l->img_cap = n;
         }
-        state_doc_encode(&l->doc, l->img);
+        if (state_doc_encode(&l->doc, l->img) != 0)
+                n = 0;
         state_doc_cleanse(&l->doc);
         return n;
 }
@@ -169,7 +170,8 @@ static int put(struct link *l, const struct scsim_card *card, size_t n, enum car
         }
         if (how == CARD_WRITE_DEFERRED)
                 return defer(l, n);
-        if (store_write(l->store, l->img, n, how == CARD_WRITE_DURABLE) != 0) {
+        if (store_write(l->store, l->img, n, how == CARD_WRITE_DURABLE, l->disk, l->disk_len) !=
+            0) {
                 LOG(&card->log, SCSIM_LOG_ERROR, "cannot write the state: %s", strerror(errno));
                 return -1;
         }
@@ -216,7 +218,7 @@ static void link_release(void *ctx)
         struct link *l = ctx;
 
         if (l->store != NULL && l->pend_len > 0)
-                (void)store_write(l->store, l->pend, l->pend_len, true);
+                (void)store_write(l->store, l->pend, l->pend_len, true, l->disk, l->disk_len);
         link_free(l);
 }
 
@@ -422,7 +424,7 @@ int scsim_card_attach_state(scsim_card *card, const char *path, scsim_diag *diag
                 rc = SCSIM_ERR_STATE;
                 goto fail;
         }
-        if (store_rewrite(s, l->img, n, diag) != 0) {
+        if (store_rewrite(s, l->img, n, NULL, 0, diag) != 0) {
                 rc = SCSIM_ERR_IO;
                 goto fail;
         }
@@ -473,7 +475,7 @@ int scsim_state_reset_key(const scsim_profile *profile, const char *path, const 
                 state_say(diag, path, "cannot encode the card's state");
                 goto fail;
         }
-        rc = store_rewrite(s, l->img, n, diag) == 0 ? SCSIM_OK : SCSIM_ERR_IO;
+        rc = store_rewrite(s, l->img, n, NULL, 0, diag) == 0 ? SCSIM_OK : SCSIM_ERR_IO;
 fail:
         store_close(&s);
         if (l != NULL)

@@ -325,7 +325,7 @@ size_t state_doc_size(const struct state_doc *doc)
         return n;
 }
 
-void state_doc_encode(const struct state_doc *doc, uint8_t *buf)
+int state_doc_encode(const struct state_doc *doc, uint8_t *buf)
 {
         uint8_t *w = buf;
 
@@ -345,7 +345,7 @@ void state_doc_encode(const struct state_doc *doc, uint8_t *buf)
                         for (size_t f = 0; f < sec->nfields; f++)
                                 w = put_field(&sec->fields[f], rec_at(sec, doc, i), w);
         }
-        SHA256(buf, (size_t)(w - buf), w);
+        return SHA256(buf, (size_t)(w - buf), w) != NULL ? 0 : -1;
 }
 
 /* ---- parsing ---- */
@@ -385,7 +385,8 @@ static int parse_envelope(struct state_doc *doc, const uint8_t *buf, size_t len,
                 return fail(err, cap, "unknown state file format %u", format);
         if (len < HEAD_LEN + SHA256_DIGEST_LENGTH)
                 return fail(err, cap, "truncated state file");
-        SHA256(buf, len - SHA256_DIGEST_LENGTH, digest);
+        if (SHA256(buf, len - SHA256_DIGEST_LENGTH, digest) == NULL)
+                return fail(err, cap, "out of memory checking the state's digest");
         if (CRYPTO_memcmp(digest, buf + len - SHA256_DIGEST_LENGTH, sizeof(digest)) != 0)
                 return fail(err, cap,
                             "integrity check failed (SHA-256 mismatch): the file is corrupt or "

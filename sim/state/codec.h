@@ -71,8 +71,9 @@ void state_doc_make(struct state_doc *doc, const scsim_profile *p, const struct 
 /* Bytes the encoded document takes, its digest included. */
 size_t state_doc_size(const struct state_doc *doc);
 
-/* Encode into buf, which holds state_doc_size(doc) bytes. */
-void state_doc_encode(const struct state_doc *doc, uint8_t *buf);
+/* Encode into buf, which holds state_doc_size(doc) bytes. 0, or -1 when the digest fails (memory).
+ */
+int state_doc_encode(const struct state_doc *doc, uint8_t *buf);
 
 /*
  * Read an image: magic, format, digest, then every record, each read

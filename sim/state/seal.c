@@ -46,7 +46,7 @@ int state_unseal(const uint8_t key[STATE_KEY_LEN], const uint8_t *aad, size_t aa
 {
         EVP_CIPHER_CTX *ctx = NULL;
         uint8_t t[STATE_TAG_LEN];
-        int n = 0, ok = -1;
+        int n = 0, ok = -2;
 
         if (len > INT_MAX || aad_len > INT_MAX)
                 return -1;
@@ -56,7 +56,7 @@ int state_unseal(const uint8_t key[STATE_KEY_LEN], const uint8_t *aad, size_t aa
             EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1 ||
             (len > 0 && EVP_DecryptUpdate(ctx, out, &n, in, (int)len) != 1) ||
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, STATE_TAG_LEN, t) != 1 ||
-            EVP_DecryptFinal_ex(ctx, out + (len > 0 ? (size_t)n : 0), &n) != 1) {
+            (ok = -1, EVP_DecryptFinal_ex(ctx, out + (len > 0 ? (size_t)n : 0), &n) != 1)) {
                 /* nothing of a plaintext that failed authentication is kept */
                 if (len > 0)
                         OPENSSL_cleanse(out, len);
@@ -68,17 +68,19 @@ fail:
         return ok;
 }
 
-void state_key_id(const uint8_t key[STATE_KEY_LEN], uint8_t id[STATE_KEY_ID_LEN])
+int state_key_id(const uint8_t key[STATE_KEY_LEN], uint8_t id[STATE_KEY_ID_LEN])
 {
         static const char label[] = "scsim state key id";
         uint8_t in[sizeof(label) + STATE_KEY_LEN], d[SHA256_DIGEST_LENGTH];
+        int rc;
 
         memcpy(in, label, sizeof(label));
         memcpy(in + sizeof(label), key, STATE_KEY_LEN);
-        SHA256(in, sizeof(in), d);
+        rc = SHA256(in, sizeof(in), d) != NULL ? 0 : -1;
         memcpy(id, d, STATE_KEY_ID_LEN);
         OPENSSL_cleanse(in, sizeof(in));
         OPENSSL_cleanse(d, sizeof(d));
+        return rc;
 }
 
 int state_key_parse(const uint8_t *buf, size_t len, uint8_t key[STATE_KEY_LEN])

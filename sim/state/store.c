@@ -73,16 +73,17 @@ static size_t overhead(bool sealed)
         return COPY_HEAD + (sealed ? STATE_NONCE_LEN + STATE_TAG_LEN : SHA256_DIGEST_LENGTH);
 }
 
-static void make_header(bool sealed, const uint8_t *key, size_t copy_size, uint8_t h[HDR_LEN])
+/* 0, or -1 when libcrypto fails (memory). */
+static int make_header(bool sealed, const uint8_t *key, size_t copy_size, uint8_t h[HDR_LEN])
 {
         memset(h, 0, HDR_LEN);
         memcpy(h, magic, sizeof(magic));
         put_be(h + 8, STORE_FORMAT, 2);
         put_be(h + 10, sealed ? FLAG_SEALED : 0, 2);
         put_be(h + 12, copy_size, 4);
-        if (sealed)
-                state_key_id(key, h + 16);
-        SHA256(h, HDR_SIGNED, h + HDR_SIGNED);
+        if (sealed && state_key_id(key, h + 16) != 0)
+                return -1;
+        return SHA256(h, HDR_SIGNED, h + HDR_SIGNED) != NULL ? 0 : -1;
 }
 
 /* One copy: head, then the image and its digest, or nonce, ciphertext and tag. 0 on failure. */
@@ -101,7 +102,8 @@ static size_t build_copy(const uint8_t *key, const uint8_t *header, unsigned lon
                         return 0;
         } else {
                 memcpy(out + COPY_HEAD, image, len);
-                SHA256(out, COPY_HEAD + len, out + COPY_HEAD + len);
+                if (SHA256(out, COPY_HEAD + len, out + COPY_HEAD + len) == NULL)
+                        return 0;
         }
         return overhead(key != NULL) + len;
 }
@@ -114,20 +116,24 @@ static void free_buf(uint8_t *buf, size_t len)
         }
 }
 
-int store_format(const uint8_t *image, size_t len, const uint8_t *key, unsigned long long seq,
-                 uint8_t **file, size_t *flen)
+/* A new file: image as copy 0 numbered seq, and prev (NULL: none) as copy 1 numbered seq - 1. */
+static int format_file(const uint8_t *image, size_t len, const uint8_t *prev, size_t prev_len,
+                       const uint8_t *key, unsigned long long seq, uint8_t **file, size_t *flen)
 {
+        size_t big = prev != NULL && prev_len > len ? prev_len : len;
         /* room to grow: a state seldom outgrows half its size again */
-        size_t copy = (overhead(key != NULL) + len + len / 2 + 512 + PAGE - 1) / PAGE * PAGE;
+        size_t copy = (overhead(key != NULL) + big + big / 2 + 512 + PAGE - 1) / PAGE * PAGE;
         size_t total = PAGE + 2 * copy;
         uint8_t *buf;
 
         *file = NULL;
         *flen = 0;
-        if (len > STATE_IMAGE_MAX || (buf = calloc(1, total)) == NULL)
+        if (big > STATE_IMAGE_MAX || (buf = calloc(1, total)) == NULL)
                 return -1;
-        make_header(key != NULL, key, copy, buf);
-        if (build_copy(key, buf, seq, image, len, buf + PAGE) == 0) {
+        if (make_header(key != NULL, key, copy, buf) != 0 ||
+            build_copy(key, buf, seq, image, len, buf + PAGE) == 0 ||
+            (prev != NULL &&
+             build_copy(key, buf, seq - 1, prev, prev_len, buf + PAGE + copy) == 0)) {
                 free_buf(buf, total);
                 return -1;
         }
@@ -136,7 +142,16 @@ int store_format(const uint8_t *image, size_t len, const uint8_t *key, unsigned 
         return 0;
 }
 
-/* The image of one copy into a new buffer, if the copy reads whole. */
+int store_format(const uint8_t *image, size_t len, const uint8_t *key, unsigned long long seq,
+                 uint8_t **file, size_t *flen)
+{
+        return format_file(image, len, NULL, 0, key, seq, file, flen);
+}
+
+/*
+ * The image of one copy into a new buffer, if the copy reads whole: 0; -1
+ * when it does not; -2 when memory ran out before it could tell.
+ */
 static int open_copy(const uint8_t *header, const uint8_t *key, const uint8_t *c, size_t size,
                      unsigned long long *seq, uint8_t **image, size_t *len)
 {
@@ -145,19 +160,26 @@ static int open_copy(const uint8_t *header, const uint8_t *key, const uint8_t *c
         uint8_t digest[SHA256_DIGEST_LENGTH], aad[HDR_SIGNED + COPY_HEAD];
         uint8_t *out;
 
-        if (n > STATE_IMAGE_MAX || n > size - overhead(sealed) || (out = malloc(n + 1)) == NULL)
+        int rc;
+
+        if (n > STATE_IMAGE_MAX || n > size - overhead(sealed))
                 return -1;
+        if ((out = malloc(n + 1)) == NULL)
+                return -2;
         if (sealed) {
                 memcpy(aad, header, HDR_SIGNED);
                 memcpy(aad + HDR_SIGNED, c, COPY_HEAD);
-                if (state_unseal(key, aad, sizeof(aad), c + COPY_HEAD,
-                                 c + COPY_HEAD + STATE_NONCE_LEN, n,
-                                 c + COPY_HEAD + STATE_NONCE_LEN + n, out) != 0) {
+                if ((rc = state_unseal(key, aad, sizeof(aad), c + COPY_HEAD,
+                                       c + COPY_HEAD + STATE_NONCE_LEN, n,
+                                       c + COPY_HEAD + STATE_NONCE_LEN + n, out)) != 0) {
                         free(out);
-                        return -1;
+                        return rc;
                 }
         } else {
-                SHA256(c, COPY_HEAD + n, digest);
+                if (SHA256(c, COPY_HEAD + n, digest) == NULL) {
+                        free(out);
+                        return -2;
+                }
                 if (CRYPTO_memcmp(digest, c + COPY_HEAD + n, sizeof(digest)) != 0) {
                         free(out);
                         return -1;
@@ -187,7 +209,10 @@ static int check_header(const uint8_t *buf, size_t len, const uint8_t *key, stru
                 state_say(diag, path, "integrity check failed: the file is truncated");
                 return SCSIM_ERR_STATE;
         }
-        SHA256(buf, HDR_SIGNED, digest);
+        if (SHA256(buf, HDR_SIGNED, digest) == NULL) {
+                state_say(diag, path, "out of memory");
+                return SCSIM_ERR_NO_MEMORY;
+        }
         if (CRYPTO_memcmp(digest, buf + HDR_SIGNED, sizeof(digest)) != 0) {
                 state_say(diag, path, "integrity check failed (header): the file is corrupt");
                 return SCSIM_ERR_STATE;
@@ -211,7 +236,10 @@ static int check_header(const uint8_t *buf, size_t len, const uint8_t *key, stru
                 return SCSIM_ERR_STATE;
         }
         if (l->sealed) {
-                state_key_id(key, id);
+                if (state_key_id(key, id) != 0) {
+                        state_say(diag, path, "out of memory");
+                        return SCSIM_ERR_NO_MEMORY;
+                }
                 if (CRYPTO_memcmp(id, buf + 16, sizeof(id)) != 0) {
                         state_say(diag, path, "is encrypted with another key than the one given");
                         return SCSIM_ERR_STATE;
@@ -229,12 +257,24 @@ static int read_copies(const uint8_t *buf, const struct layout *l, const uint8_t
         uint8_t *img[2] = {NULL, NULL};
         size_t n[2] = {0, 0};
         unsigned long long q[2] = {0, 0};
-        int ok[2];
+        int ok[2], rc[2];
         unsigned pick;
 
-        for (unsigned i = 0; i < 2; i++)
-                ok[i] = open_copy(l->header, l->sealed ? key : NULL, buf + PAGE + i * l->copy_size,
-                                  l->copy_size, &q[i], &img[i], &n[i]) == 0;
+        for (unsigned i = 0; i < 2; i++) {
+                rc[i] = open_copy(l->header, l->sealed ? key : NULL, buf + PAGE + i * l->copy_size,
+                                  l->copy_size, &q[i], &img[i], &n[i]);
+                ok[i] = rc[i] == 0;
+        }
+        /* a copy memory failed to read may be the newest: the older one is no answer */
+        if (rc[0] == -2 || rc[1] == -2) {
+                for (unsigned i = 0; i < 2; i++)
+                        if (img[i] != NULL) {
+                                OPENSSL_cleanse(img[i], n[i]);
+                                free(img[i]);
+                        }
+                state_say(diag, path, "out of memory");
+                return SCSIM_ERR_NO_MEMORY;
+        }
         if (!ok[0] && !ok[1]) {
                 state_say(diag, path,
                           "integrity check failed: neither copy of the state reads (%s "
@@ -432,7 +472,20 @@ static int replace(struct state_store *s, const uint8_t *file, size_t total, int
         return 0;
 }
 
-int store_rewrite(struct state_store *s, const uint8_t *image, size_t len, scsim_diag *diag)
+/* After a failed write: make the copy unreadable, so the file reads as before. */
+static void invalidate(struct state_store *s, unsigned copy)
+{
+        static const uint8_t zero[COPY_HEAD] = {0};
+        int e = errno;
+
+        if (state_write_all(s->fd, zero, sizeof(zero), (long long)(PAGE + copy * s->copy_size)) ==
+            0)
+                (void)fdatasync(s->fd);
+        errno = e;
+}
+
+int store_rewrite(struct state_store *s, const uint8_t *image, size_t len, const uint8_t *prev,
+                  size_t prev_len, scsim_diag *diag)
 {
         uint8_t *file = NULL, *wbuf = NULL;
         size_t total = 0, copy;
@@ -443,7 +496,10 @@ int store_rewrite(struct state_store *s, const uint8_t *image, size_t len, scsim
                 errno = EFBIG;
                 return -1;
         }
-        if (store_format(image, len, s->sealed ? s->key : NULL, s->seq + 1, &file, &total) != 0 ||
+        if (s->seq == 0)
+                prev = NULL; /* nothing numbered before it */
+        if (format_file(image, len, prev, prev_len, s->sealed ? s->key : NULL, s->seq + 1, &file,
+                        &total) != 0 ||
             (wbuf = malloc(total)) == NULL) {
                 state_say(diag, s->path, "out of memory, or cannot encrypt the state");
                 errno = ENOMEM;
@@ -472,6 +528,12 @@ int store_rewrite(struct state_store *s, const uint8_t *image, size_t len, scsim
         if (r != 0)
                 state_say(diag, s->path, "cannot sync directory %s: %s", s->dir.dir,
                           strerror(errno));
+        /* the rename may not last, and the caller keeps the state as it was: so does the file */
+        if (r != 0 && prev != NULL) {
+                invalidate(s, 0);
+                s->durable = 1;
+                s->seq--;
+        }
         rc = r == 0 ? 0 : -1;
 fail:
         free_buf(file, total);
@@ -479,25 +541,14 @@ fail:
         return rc;
 }
 
-/* After a failed write: make the copy unreadable, so the file reads as before. */
-static void invalidate(struct state_store *s, unsigned copy)
-{
-        static const uint8_t zero[COPY_HEAD] = {0};
-        int e = errno;
-
-        if (state_write_all(s->fd, zero, sizeof(zero), (long long)(PAGE + copy * s->copy_size)) ==
-            0)
-                (void)fdatasync(s->fd);
-        errno = e;
-}
-
-int store_write(struct state_store *s, const uint8_t *image, size_t len, bool durable)
+int store_write(struct state_store *s, const uint8_t *image, size_t len, bool durable,
+                const uint8_t *prev, size_t prev_len)
 {
         unsigned copy = 1 - s->durable;
         size_t n;
 
         if (s->stale || s->fd < 0 || overhead(s->sealed) + len > s->copy_size)
-                return store_rewrite(s, image, len, NULL);
+                return store_rewrite(s, image, len, prev, prev_len, NULL);
         if ((n = build_copy(s->sealed ? s->key : NULL, s->header, s->seq + 1, image, len,
                             s->wbuf)) == 0) {
                 errno = EIO;

@@ -66,17 +66,23 @@ void store_set_fault(struct state_store *s, scsim_state_fault_fn *fn, void *ctx)
 /*
  * Replace the file with a new one holding image, durably (a new file,
  * synced, renamed over the old one, the directory synced): at creation, to
- * enlarge the copies, and at attach to prove that writing works.
+ * enlarge the copies, and at attach to prove that writing works. prev (NULL:
+ * none) is the image the file held, which the new file keeps as its older
+ * copy: if the directory's sync fails after the rename, the new image is
+ * made unreadable, so the file reads as before, as after any failed write.
  */
-int store_rewrite(struct state_store *s, const uint8_t *image, size_t len, scsim_diag *diag);
+int store_rewrite(struct state_store *s, const uint8_t *image, size_t len, const uint8_t *prev,
+                  size_t prev_len, scsim_diag *diag);
 
 /*
  * Write image over the older copy, in place. durable: return once it is on
  * the disk (one fdatasync); otherwise once the kernel has it, which a
  * killed process does not lose and a power cut may. 0 or -1 (errno set);
- * after a failure the file reads as before the write.
+ * after a failure the file reads as before the write. prev: the image the
+ * file holds now (store_rewrite), for when the write needs a new file.
  */
-int store_write(struct state_store *s, const uint8_t *image, size_t len, bool durable);
+int store_write(struct state_store *s, const uint8_t *image, size_t len, bool durable,
+                const uint8_t *prev, size_t prev_len);
 
 /* Sync what is not yet on the disk, unlock and close. */
 void store_close(struct state_store **s);

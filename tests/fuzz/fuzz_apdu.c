@@ -24,7 +24,12 @@
  * VERIFY CHV i with its current value on channel c; F4 r c: VERIFY OpenPGP
  * reference 81 + r % 3 with its current password on channel c; else the
  * length of the C-APDU that follows). F2..F4 reach what a fuzzer cannot
- * guess: keys and codes. OpenPGP's GENERATE (47 80) is skipped: an RSA key
+ * guess: keys and codes. The profile byte's bit 7 attaches a state file
+ * (attached.h) and makes two more ops: F5 b arms a commit failure, F6
+ * checks the file against the card; then a command whose commit failed
+ * leaves the file holding the card's durable state, but for a restore of
+ * a full counter not yet written (and so does the end of the input, and
+ * exactly so once the card is freed). OpenPGP's GENERATE (47 80) is skipped: an RSA key
  * takes a second to make, and unit tests cover it.
  */
 #include <stdbool.h>
@@ -38,6 +43,7 @@
 #include "apps/openpgp/openpgp.h"
 #include "apps/piv/crypto.h"
 #include "apps/piv/piv.h"
+#include "attached.h"
 #include "card_internal.h"
 #include "durable.h"
 #include "fail_alloc.h"
@@ -57,12 +63,14 @@ struct session {
         scsim_card *card;
         const uint8_t *records; /* the records, from the first, for a replay */
         size_t records_size;
-        size_t sent;     /* APDU records sent so far */
-        size_t stop_at;  /* a replay: the record whose answer is wanted, or NO_RECORD */
-        uint16_t answer; /* that record's status word */
-        bool stopped;    /* the replay got it */
-        bool failing;    /* allocations fail in this run */
-        bool settled;    /* an allocation failed before the record now sent */
+        size_t sent;         /* APDU records sent so far */
+        size_t stop_at;      /* a replay: the record whose answer is wanted, or NO_RECORD */
+        uint16_t answer;     /* that record's status word */
+        bool stopped;        /* the replay got it */
+        bool failing;        /* allocations fail in this run */
+        bool settled;        /* an allocation or a commit failed before the record now sent */
+        bool state_ops;      /* the input asked for a state file: ops F5 and F6 are its */
+        struct attached *st; /* the state file attached (NULL: none, as in a replay) */
 };
 
 static int sw_documented(uint16_t sw)
@@ -149,6 +157,7 @@ static void check_openpgp(const struct opgp *op, const uint8_t before[OPGP_NPW],
 struct counters {
         uint8_t *at[NCOUNTERS];
         uint8_t value[NCOUNTERS];
+        uint8_t limit[NCOUNTERS]; /* what a right code restores */
         size_t n;
 };
 
@@ -157,12 +166,18 @@ static void counters_take(scsim_card *card, struct counters *c)
         struct opgp *op = openpgp_of(card);
 
         c->n = 0;
-        for (size_t i = 0; i < card->prof->nchvs; i++)
+        for (size_t i = 0; i < card->prof->nchvs; i++) {
+                c->limit[c->n] = card->st.chv[i].limit;
                 c->at[c->n++] = &card->st.chv[i].tries;
-        for (size_t i = 0; i < card->prof->nkeys; i++)
+        }
+        for (size_t i = 0; i < card->prof->nkeys; i++) {
+                c->limit[c->n] = card->prof->keys[i].retries;
                 c->at[c->n++] = &card->st.key[i].tries;
-        for (size_t i = 0; op != NULL && i < OPGP_NPW; i++)
+        }
+        for (size_t i = 0; op != NULL && i < OPGP_NPW; i++) {
+                c->limit[c->n] = op->d.pw[i].limit;
                 c->at[c->n++] = &op->d.pw[i].tries;
+        }
         for (size_t i = 0; i < c->n; i++)
                 c->value[i] = *c->at[i];
 }
@@ -196,6 +211,56 @@ static void check_rolled_back(scsim_card *card, const struct durable *before,
                 abort();
         }
         durable_drop(&after);
+}
+
+/*
+ * The state file against the card in memory: a new card attached to (a copy
+ * of) the file has the card's durable state, but (unless exact) for at most
+ * one counter one lower that is at its limit in memory: a right code's
+ * restore of a full counter, which the file gets with the card's next write
+ * or when the card is freed (docs/state.md). Any other counter the file
+ * holds lower is a try the card handed back; anything else that differs was
+ * lost or made up.
+ */
+static void check_reload(struct session *s, bool exact)
+{
+        struct counters mem, file;
+        struct durable m, f;
+        uint8_t *lower = NULL;
+        scsim_card *again;
+
+        fail_alloc_hold(1);
+        again = attached_reload(s->profile);
+        counters_take(s->card, &mem);
+        counters_take(again, &file);
+        check(mem.n == file.n);
+        for (size_t i = 0; i < mem.n; i++) {
+                if (file.value[i] == mem.value[i])
+                        continue;
+                check(!exact && lower == NULL && file.value[i] + 1 == mem.value[i] &&
+                      mem.value[i] == mem.limit[i]);
+                lower = file.at[i];
+        }
+        if (lower != NULL)
+                (*lower)++;
+        check(durable_take(s->card, &m) == 0 && durable_take(again, &f) == 0);
+        if (!durable_equal(&m, &f, "the state file")) {
+                fprintf(stderr, "a new card on the state file differs from the card in memory\n");
+                abort();
+        }
+        durable_drop(&m);
+        durable_drop(&f);
+        scsim_card_free(&again);
+        fail_alloc_hold(0);
+}
+
+/* After a command or op in which a commit failed: no try handed back, nothing lost. */
+static void check_commit_failed(struct session *s, unsigned long fired)
+{
+        if (s->st == NULL || s->st->fired == fired)
+                return;
+        s->settled = true; /* a replay without the failure is another session from here */
+        check_reload(s, false);
 }
 
 /* VERIFY an OpenPGP reference (81, 82, 83) with its current password. */
@@ -357,7 +422,7 @@ static void take_before(struct session *s, const uint8_t *apdu, size_t len, stru
         b->sig_count = pgp != NULL ? pgp->d.sig_count : 0;
         b->allowed = may_restore(card, apdu, len);
         counters_take(card, &b->counters);
-        if (s->failing) { /* only then can a command answer 6581 */
+        if (s->failing || s->st != NULL) { /* only then can a command answer 6581 */
                 check(durable_take(card, &b->durable) == 0);
                 b->has_durable = true;
         }
@@ -399,6 +464,7 @@ static uint16_t replay_answer(const struct session *s)
 
         memset(&r, 0, sizeof(r));
         r.profile = s->profile;
+        r.state_ops = s->state_ops;
         r.records = s->records;
         r.records_size = s->records_size;
         r.stop_at = s->sent;
@@ -458,6 +524,7 @@ static void one_apdu(struct session *s, const uint8_t *apdu, size_t len)
         static uint8_t rsp[SCSIM_RAPDU_MAX];
         struct before b;
         size_t rlen = 0;
+        unsigned long fired = s->st != NULL ? s->st->fired : 0;
         uint16_t sw;
         int rc;
 
@@ -477,6 +544,9 @@ static void one_apdu(struct session *s, const uint8_t *apdu, size_t len)
                 check_rolled_back(s->card, &b.durable, &b.counters);
         if (b.has_durable)
                 durable_drop(&b.durable);
+        fail_alloc_hold(0);
+        check_commit_failed(s, fired);
+        fail_alloc_hold(1);
         if (s->sent == s->stop_at) {
                 s->answer = sw;
                 s->stopped = true;
@@ -487,8 +557,37 @@ static void one_apdu(struct session *s, const uint8_t *apdu, size_t len)
         s->sent++;
 }
 
+/* F5 b: arm a commit failure (attached_arm); F6: check the state file now. */
+static size_t play_state_op(struct session *s, uint8_t op, const uint8_t *data, size_t size)
+{
+        if (op == 0xf5 && size >= 1) {
+                if (s->st != NULL)
+                        attached_arm(s->st, data[0]);
+                return 1;
+        }
+        if (s->st != NULL)
+                check_reload(s, false);
+        return 0;
+}
+
+static size_t play_ops(struct session *s, uint8_t op, const uint8_t *data, size_t size);
+
 /* Play one record (its op byte taken, data/size what follows); returns the bytes it used. */
 static size_t play_record(struct session *s, uint8_t op, const uint8_t *data, size_t size)
+{
+        unsigned long fired = s->st != NULL ? s->st->fired : 0;
+        size_t used;
+
+        if (s->state_ops && (op == 0xf6 || (op == 0xf5 && size >= 1)))
+                return play_state_op(s, op, data, size);
+        used = play_ops(s, op, data, size);
+        if (op >= 0xf0 && op <= 0xf4)
+                check_commit_failed(s, fired);
+        return used;
+}
+
+/* The ops F0..F4 and APDU records. */
+static size_t play_ops(struct session *s, uint8_t op, const uint8_t *data, size_t size)
 {
         scsim_card *card = s->card;
         size_t len = op;
@@ -525,6 +624,31 @@ static size_t play_record(struct session *s, uint8_t op, const uint8_t *data, si
         return len;
 }
 
+/*
+ * The end of a session with a state file: the file holds the card's state
+ * but for a restore not yet written; once the card is freed (which writes
+ * it), exactly the card's state.
+ */
+static void finish_attached(struct session *s)
+{
+        struct durable m, f;
+        scsim_card *again;
+
+        check_reload(s, false);
+        s->st->stage = 0;
+        check(durable_take(s->card, &m) == 0);
+        scsim_card_free(&s->card);
+        again = attached_reload(s->profile);
+        check(durable_take(again, &f) == 0);
+        if (!durable_equal(&m, &f, "the state file after the card was freed")) {
+                fprintf(stderr, "the freed card's state file differs from its last state\n");
+                abort();
+        }
+        durable_drop(&m);
+        durable_drop(&f);
+        scsim_card_free(&again);
+}
+
 static void play(struct session *s)
 {
         static const uint8_t seed[] = "fuzz";
@@ -534,6 +658,8 @@ static void play(struct session *s)
         /* a card that cannot be made is a refusal like any other */
         if ((s->card = scsim_card_new(s->profile)) == NULL)
                 return;
+        if (s->st != NULL && attached_open(s->st, s->card) != 0)
+                abort();
         fail_alloc_hold(1);
         check(scsim_card_set_random_seed(s->card, seed, sizeof(seed)) == SCSIM_OK);
         check(scsim_card_power_on(s->card, NULL, NULL) == SCSIM_OK);
@@ -545,6 +671,8 @@ static void play(struct session *s)
                 size -= 1 + used;
         }
         fail_alloc_hold(1);
+        if (s->st != NULL && !s->stopped)
+                finish_attached(s);
         scsim_card_free(&s->card);
         fail_alloc_hold(0);
 }
@@ -557,6 +685,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             "iso7816-chv", SCSIM_SOURCE_DIR "/profiles/two-apps.yaml",
             SCSIM_SOURCE_DIR "/profiles/piv.yaml", SCSIM_SOURCE_DIR "/profiles/openpgp.yaml"};
         static scsim_profile *profiles[4];
+        static struct attached st;
         struct session s;
         uint32_t seed;
 
@@ -571,6 +700,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         memset(&s, 0, sizeof(s));
         s.profile = profiles[data[0] % 4u];
+        s.state_ops = (data[0] & 0x80) != 0;
+        s.st = s.state_ops ? &st : NULL;
         s.records = data + 1;
         s.records_size = size - 1;
         s.stop_at = NO_RECORD;

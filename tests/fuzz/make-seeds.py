@@ -7,8 +7,12 @@ fails; tests/fuzz/fail_alloc.h). The next byte picks the profile (0
 iso7816-chv, 1 two-apps, 2 piv, 3 openpgp). Then a
 record is one op byte and, unless it is F0 (power cycle) or F1 (warm reset),
 F2 c (management key on channel c) or F3 i c (the right code of CHV i on
-channel c), that many bytes of C-APDU. Run from the repository root; seeds
-are committed.
+channel c), F4 r c (OpenPGP's password 81 + r on channel c), that many
+bytes of C-APDU. The STATE seeds set the profile byte's bit 7: a state file
+is attached, F5 b arms a commit failure (stage 1 + (b & 3) after (b >> 2) & 7
+calls at that stage: 00 before the write, 01 after it, 02 after its sync, 03
+after a new file's rename) and F6 checks the file against the card. Run from
+the repository root; seeds are committed.
 """
 import os
 
@@ -52,6 +56,32 @@ PIV = {
 TWO_APPS = {
     "two-apps-select": ["00A4000C023F00", "00200001", "00A4020C02" "1000", "00200081"],
 }
+# With a state file (the profile, then its bit 7): commits failing at each stage.
+STATE = {
+    "state-verify": (0, ["F5 00", "002000010431313131", "F6", "F5 02", "F3 00 00", "F6",
+                         "F5 01", "002000010431313131", "F5 00", "F3 00 00", "F6"]),
+    "state-full-restore": (0, ["F3 00 00", "F3 00 00", "F6", "F5 00", "002000010431313131",
+                               "F6", "F5 02", "00240001083132333435363738", "F6"]),
+    "state-update": (0, ["F3 00 00", "00A4000C020102", "F5 01", "00D60000024142", "F6",
+                         "00D60000024142", "F5 04", "00D60000024344", "F6"]),
+    "state-piv-grow": (2, ["F2 00", "F5 03", "00DB3FFF 0C 5C035FC105 5303 700100", "F6",
+                           "F5 01", "00DB3FFF 0C 5C035FC105 5303 700100", "F6",
+                           "F5 02", "0047009A 05 AC03800111", "F6", "F5 00", "00FB0000", "F6"]),
+    "state-piv-pin": (2, [PIV_SELECT, "F5 02", "0020008008393939393939FFFF", "F6", "F3 00 00",
+                          "F5 02", "F3 00 00", "F6", "F5 01",
+                          "002C008010 3132333435363738 313233343536FFFF", "F6"]),
+    "state-openpgp": (3, ["F5 02", "F4 00 00", "F6", "F5 01", "F4 02 00", "F6", "F5 00",
+                          "0020008106 313131313131", "F6", "F4 01 00", "F5 03", "F4 00 00"]),
+    # a right old code, then the change's own write fails (the 3rd write before the code's restore
+    # rode on the change, the 2nd since): the counter stays spent, never raised by a 6581
+    "state-chv-change-fails": (0, ["002000010431313131", "F5 08",
+                                   "00240001083132333435363738", "F6", "002000010431313131",
+                                   "F5 04", "00240001083536373831323334", "F6"]),
+    "state-openpgp-change-fails": (3, ["00A4040006D27600012401", "0020008106 313131313131",
+                                       "F5 08", "002400810C 313233343536 363534333231", "F6",
+                                       "0020008106 313131313131", "F5 04",
+                                       "002400810C 363534333231 313233343536", "F6"]),
+}
 
 out = "tests/fuzz/corpus/fuzz_apdu"
 os.makedirs(out, exist_ok=True)
@@ -62,17 +92,19 @@ def sessions():
         yield name, 1, apdus
     for name, apdus in PIV.items():
         yield name, 2, apdus
+    for name, (profile, apdus) in STATE.items():
+        yield name, 0x80 | profile, apdus
 
 
 for name, profile, apdus in sessions():
     data = bytearray(4) + bytearray([profile])
     for a in apdus:
         b = bytes.fromhex(a.replace(" ", ""))
-        if a in ("F0", "F1") or a[:2] in ("F2", "F3"):
+        if a in ("F0", "F1") or a[:2] in ("F2", "F3", "F4", "F5", "F6"):
             data += b
         else:
             data.append(len(b))
             data += b
     with open(os.path.join(out, name), "wb") as f:
         f.write(data)
-print(f"{len(SESSIONS) + len(TWO_APPS) + len(PIV)} seeds in {out}")
+print(f"{len(SESSIONS) + len(TWO_APPS) + len(PIV) + len(STATE)} seeds in {out}")

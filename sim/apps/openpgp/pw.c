@@ -4,7 +4,9 @@
  * rest), PW3 behind 83, and the resetting code. VERIFY, CHANGE REFERENCE
  * DATA, RESET RETRY COUNTER, and PUT DATA of the resetting code and the
  * KDF-DO, which replace passwords. Every comparison is the guarded one of
- * sim/iso/chv.c: counter spent and committed first, restored on a match.
+ * sim/iso/chv.c: counter spent and committed first, restored on a match;
+ * a command that replaces a password restores the checked counter in its
+ * own commit, so a failed commit leaves it spent, as the file has it.
  */
 #include <string.h>
 
@@ -102,29 +104,49 @@ uint16_t opgp_verify(struct cmd *c)
 static uint16_t check_then_split(struct cmd *c, int id, size_t min_new, size_t *new_off)
 {
         const struct apdu *a = c->apdu;
-        size_t old_len = opgp_of(c)->d.pw[id].len;
+        struct opgp *op = opgp_of(c);
+        struct opgp_pw *pw = &op->d.pw[id];
+        size_t old_len = pw->len;
+        bool was_full = pw->tries == pw->limit;
+        uint8_t spent;
         uint16_t sw;
 
-        if (opgp_of(c)->d.pw[id].tries == 0)
+        if (pw->tries == 0)
                 return SW_AUTH_BLOCKED;
         if (a->nc == 0)
                 return SW_WRONG_LENGTH;
-        sw = compare(c, id, a->data, a->nc < old_len ? a->nc : old_len);
+        /* on a match the counter stays spent: replace_pw restores it with its change */
+        sw = chv_guarded_match(c->card, op, &pw->tries, pw->value, pw->len, a->data,
+                               a->nc < old_len ? a->nc : old_len);
         if (sw != SW_OK)
                 return sw;
-        if (a->nc - old_len < min_new || a->nc - old_len > OPGP_PW_MAX)
+        if (a->nc - old_len < min_new || a->nc - old_len > OPGP_PW_MAX) {
+                /* refused after a right code: restored now, as a VERIFY would */
+                spent = pw->tries;
+                pw->tries = pw->limit;
+                if (card_commit_restore(c->card, op, was_full) != 0) {
+                        pw->tries = spent;
+                        return SW_MEMORY_FAILURE;
+                }
                 return SW_WRONG_LENGTH;
+        }
         *new_off = old_len;
         return 0;
 }
 
-/* Replace password id (counter back to its limit) and commit, or put everything back. */
-static uint16_t replace_pw(struct cmd *c, int id, const uint8_t *v, size_t len)
+/*
+ * Replace password id (counter back to its limit) and restore password
+ * checked (-1: none) that check_then_split left spent, in one commit, or
+ * put everything back.
+ */
+static uint16_t replace_pw(struct cmd *c, int id, const uint8_t *v, size_t len, int checked)
 {
         struct opgp *op = opgp_of(c);
         struct opgp_data before = op->d;
         uint16_t sw;
 
+        if (checked >= 0)
+                op->d.pw[checked].tries = op->d.pw[checked].limit;
         set_pw(&op->d.pw[id], v, len);
         sw = opgp_commit(c, &before);
         OPENSSL_cleanse(&before, sizeof(before));
@@ -148,7 +170,7 @@ uint16_t opgp_change_reference_data(struct cmd *c)
         id = a->p2 == 0x81 ? OPGP_PW1 : OPGP_PW3;
         if ((sw = check_then_split(c, id, pw_min(id), &off)) != 0)
                 return sw;
-        return replace_pw(c, id, a->data + off, a->nc - off);
+        return replace_pw(c, id, a->data + off, a->nc - off, id);
 }
 
 /*
@@ -177,7 +199,8 @@ uint16_t opgp_reset_retry_counter(struct cmd *c)
                 if (a->nc < OPGP_PW1_MIN || a->nc > OPGP_PW_MAX)
                         return SW_WRONG_LENGTH;
         }
-        if ((sw = replace_pw(c, OPGP_PW1, a->data + off, a->nc - off)) == SW_OK)
+        if ((sw = replace_pw(c, OPGP_PW1, a->data + off, a->nc - off,
+                             a->p1 == 0x00 ? OPGP_RC : -1)) == SW_OK)
                 for (unsigned i = 0; i < CARD_CHANNELS; i++)
                         op->ch[i].pw1_cds = op->ch[i].pw1_other = false;
         return sw;
@@ -188,7 +211,7 @@ uint16_t opgp_put_resetting_code(struct cmd *c, const uint8_t *v, size_t len)
 {
         if (len != 0 && (len < OPGP_RC_MIN || len > OPGP_PW_MAX))
                 return SW_WRONG_LENGTH;
-        return replace_pw(c, OPGP_RC, v, len);
+        return replace_pw(c, OPGP_RC, v, len, -1);
 }
 
 /*
