@@ -381,17 +381,69 @@ static size_t deliver(scsim_card *card, const struct rbuf *out, size_t ne, unsig
  * holds it (else *rlen is what it needed; the card's state is as if it was
  * sent). Data longer than Ne waits in card->resp for GET RESPONSE.
  */
+/*
+ * A row marked no-Le takes no Le: CLA INS P1 P2 00 is how T=0 carries a
+ * case-1 command, and clients (yubico-piv-tool) send it so, read as case 1;
+ * any other Le is a malformed command (6700).
+ */
+static uint16_t no_le(const struct cmd_def *def, struct apdu *a)
+{
+        if ((def->flags & CMD_NO_LE) == 0 || a->ne == 0)
+                return SW_OK;
+        if (a->kase != APDU_CASE_2S || a->ne != 256)
+                return SW_WRONG_LENGTH;
+        a->ne = 0;
+        a->kase = APDU_CASE_1;
+        return SW_OK;
+}
+
+/* Run the row's handler on channel chno and deliver its answer; the data's length in rapdu. */
+static size_t run_handler(scsim_card *card, const struct cmd_def *def, const struct prof_app *app,
+                          const struct apdu *a, unsigned chno, const uint8_t *capdu, size_t len,
+                          uint8_t *rapdu, size_t cap, uint16_t *sw)
+{
+        const struct prof_app *app_after;
+        struct rbuf out;
+        struct cmd c;
+        size_t ne;
+        bool secret;
+
+        out.p = answer_buffer(card, capdu, len, rapdu, cap);
+        out.cap = SCSIM_RAPDU_MAX - 2;
+        out.len = 0;
+        out.overflow = false;
+        c.card = card;
+        c.apdu = a;
+        c.ch = &card->ch[chno];
+        c.chno = chno;
+        c.out = &out;
+        c.app = app_state_of(card, app);
+        /* judged before the handler runs: a chain's data is wiped after it */
+        secret = answer_secret(def, app, a);
+        *sw = def->fn(&c);
+        app_after = channel_app(card, chno);
+        /* leaving an application (SELECT elsewhere) drops its security state on this channel */
+        if (app != NULL && app_after != app && app->def->clear_channel != NULL)
+                app->def->clear_channel(app_state_of(card, app), chno);
+        if (a->data == card->chain) {
+                OPENSSL_cleanse(card->chain, card->chain_len);
+                card->chain_len = 0;
+        }
+        ne = a->ne;
+        if (ne == 0 && ((app != NULL && app->def->implicit_le) ||
+                        (app_after != NULL && app_after->def->implicit_le)))
+                ne = a->extended ? 65536 : 256;
+        return deliver(card, &out, ne, chno, secret, rapdu, cap, sw);
+}
+
 static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_t *rapdu,
                       size_t cap)
 {
         struct apdu a;
         struct cla_info cla;
         const struct cmd_def *def;
-        const struct prof_app *app = NULL, *app_after;
-        bool run = false, secret;
-        struct rbuf out;
-        size_t ne;
-        struct cmd c;
+        const struct prof_app *app = NULL;
+        bool run = false;
         uint16_t sw;
         size_t n = 0;
 
@@ -426,46 +478,9 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         }
         if ((sw = handle_chaining(card, &a, &cla, def, &run)) != SW_OK || !run)
                 goto done;
-        if ((def->flags & CMD_NO_LE) != 0 && a.ne != 0) {
-                /*
-                 * CLA INS P1 P2 00 is how T=0 carries a case-1 command, and
-                 * clients (yubico-piv-tool) send it so; any other Le on a
-                 * command that has none is a malformed command.
-                 */
-                if (a.kase != APDU_CASE_2S || a.ne != 256) {
-                        sw = SW_WRONG_LENGTH;
-                        goto done;
-                }
-                a.ne = 0;
-                a.kase = APDU_CASE_1;
-        }
-
-        out.p = answer_buffer(card, capdu, len, rapdu, cap);
-        out.cap = SCSIM_RAPDU_MAX - 2;
-        out.len = 0;
-        out.overflow = false;
-        c.card = card;
-        c.apdu = &a;
-        c.ch = &card->ch[cla.channel];
-        c.chno = cla.channel;
-        c.out = &out;
-        c.app = app_state_of(card, app);
-        /* judged before the handler runs: a chain's data is wiped after it */
-        secret = answer_secret(def, app, &a);
-        sw = def->fn(&c);
-        app_after = channel_app(card, cla.channel);
-        /* leaving an application (SELECT elsewhere) drops its security state on this channel */
-        if (app != NULL && app_after != app && app->def->clear_channel != NULL)
-                app->def->clear_channel(app_state_of(card, app), cla.channel);
-        if (a.data == card->chain) {
-                OPENSSL_cleanse(card->chain, card->chain_len);
-                card->chain_len = 0;
-        }
-        ne = a.ne;
-        if (ne == 0 && ((app != NULL && app->def->implicit_le) ||
-                        (app_after != NULL && app_after->def->implicit_le)))
-                ne = a.extended ? 65536 : 256;
-        n = deliver(card, &out, ne, cla.channel, secret, rapdu, cap, &sw);
+        if ((sw = no_le(def, &a)) != SW_OK)
+                goto done;
+        n = run_handler(card, def, app, &a, cla.channel, capdu, len, rapdu, cap, &sw);
         goto done;
 refused:
         /* a command the card refuses outright is another command all the same */
