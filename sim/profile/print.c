@@ -4,6 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <scsim/err.h>
 #include <scsim/profile.h>
 
@@ -399,4 +404,30 @@ int scsim_profile_print(const scsim_profile *p, FILE *out, unsigned flags)
                         return SCSIM_ERR_NO_MEMORY;
         }
         return fflush(out) != 0 || ferror(out) ? SCSIM_ERR_IO : SCSIM_OK;
+}
+
+int prof_print_private_key(FILE *out, const uint8_t *der, size_t der_len)
+{
+        const unsigned char *dp = der;
+        EVP_PKEY *key = d2i_AutoPrivateKey(NULL, &dp, (long)der_len);
+        BIO *bio = BIO_new(BIO_s_secmem());
+        char *pem = NULL;
+        long len = 0;
+        int ok = -1;
+
+        if (key == NULL || bio == NULL ||
+            PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1 ||
+            (len = BIO_get_mem_data(bio, &pem)) <= 0)
+                goto fail;
+        fputs("      private_key: |\n", out);
+        for (long i = 0; i < len; i++) {
+                if (i == 0 || pem[i - 1] == '\n')
+                        fputs("        ", out);
+                fputc(pem[i], out);
+        }
+        ok = 0;
+fail:
+        BIO_free(bio);
+        EVP_PKEY_free(key);
+        return ok;
 }

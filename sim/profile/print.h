@@ -18,5 +18,10 @@ void prof_print_hex(FILE *out, const uint8_t *b, size_t n, unsigned indent);
 void prof_print_text(FILE *out, const uint8_t *s, size_t n, unsigned indent);
 /* A name (of a file, CHV, key or profile): plain when YAML reads it back as is, else quoted. */
 void prof_print_name(FILE *out, const char *name);
+/*
+ * "      private_key: |" and a private key (DER) as an indented PEM block
+ * scalar; the PEM text lives in secure memory, wiped when freed. 0 or -1.
+ */
+int prof_print_private_key(FILE *out, const uint8_t *der, size_t der_len);
 
 #endif

@@ -454,33 +454,6 @@ static void print_masked(const struct prof_openpgp *op, FILE *out)
                 fprintf(out, "  #   %04X  %zu\n", op->dos[i].tag, op->dos[i].len);
 }
 
-/* A private key (DER in the blob) as a PEM block scalar, through secure memory. */
-static int print_private_key(FILE *out, const scsim_profile *p, const struct prof_opgp_key *k)
-{
-        const unsigned char *dp = p->blob + k->der_off;
-        EVP_PKEY *key = d2i_AutoPrivateKey(NULL, &dp, (long)k->der_len);
-        BIO *bio = BIO_new(BIO_s_secmem());
-        char *pem = NULL;
-        long len = 0;
-        int ok = -1;
-
-        if (key == NULL || bio == NULL ||
-            PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1 ||
-            (len = BIO_get_mem_data(bio, &pem)) <= 0)
-                goto fail;
-        fputs("      private_key: |\n", out);
-        for (long i = 0; i < len; i++) {
-                if (i == 0 || pem[i - 1] == '\n')
-                        fputs("        ", out);
-                fputc(pem[i], out);
-        }
-        ok = 0;
-fail:
-        BIO_free(bio);
-        EVP_PKEY_free(key);
-        return ok;
-}
-
 static int print_keys(const scsim_profile *p, const struct prof_openpgp *op, FILE *out)
 {
         for (size_t k = 0, n = 0; k < OPGP_NKEYS; k++) {
@@ -491,7 +464,8 @@ static int print_keys(const scsim_profile *p, const struct prof_openpgp *op, FIL
                         fputs("  keys:\n", out);
                 fprintf(out, "    %s:%s\n", key_names[k],
                         key->der_len == 0 && !key->has_fpr && key->created == 0 ? " {}" : "");
-                if (key->der_len > 0 && print_private_key(out, p, key) != 0)
+                if (key->der_len > 0 &&
+                    prof_print_private_key(out, p->blob + key->der_off, key->der_len) != 0)
                         return -1;
                 if (key->has_fpr) {
                         fputs("      fingerprint: ", out);

@@ -16,36 +16,6 @@
 #include "profile/print.h"
 #include "tlv.h"
 
-/*
- * The private key (DER in the blob) as a PEM block scalar. The PEM text
- * lives in secure memory, wiped when freed.
- */
-static int print_private_key(FILE *out, const scsim_profile *p, const struct prof_piv_key *k)
-{
-        const unsigned char *dp = p->blob + k->der_off;
-        EVP_PKEY *key = d2i_AutoPrivateKey(NULL, &dp, (long)k->der_len);
-        BIO *bio = BIO_new(BIO_s_secmem());
-        char *pem = NULL;
-        long len = 0;
-        int ok = -1;
-
-        if (key == NULL || bio == NULL ||
-            PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1 ||
-            (len = BIO_get_mem_data(bio, &pem)) <= 0)
-                goto fail;
-        fputs("      private_key: |\n", out);
-        for (long i = 0; i < len; i++) {
-                if (i == 0 || pem[i - 1] == '\n')
-                        fputs("        ", out);
-                fputc(pem[i], out);
-        }
-        ok = 0;
-fail:
-        BIO_free(bio);
-        EVP_PKEY_free(key);
-        return ok;
-}
-
 static int print_keys(FILE *out, const scsim_profile *p, const struct prof_piv *pp, unsigned flags)
 {
         static const char *const policies[] = {"default", "never", "once", "always"};
@@ -62,7 +32,7 @@ static int print_keys(FILE *out, const scsim_profile *p, const struct prof_piv *
                 }
                 fprintf(out, "    %02x:\n      algorithm: %s\n      pin_policy: %s\n", k->slot,
                         piv_alg_name(k->alg), policies[k->pin_policy & 3]);
-                if (print_private_key(out, p, k) != 0)
+                if (prof_print_private_key(out, p->blob + k->der_off, k->der_len) != 0)
                         return -1;
         }
         return 0;
