@@ -29,10 +29,14 @@
 #define YAML_MAPPING_MAX    128
 #define YAML_DEPTH_MAX      48
 
-/* Where the scanner is: 1-based line and column, columns counted in characters. */
+/*
+ * Where the scanner is: 1-based line and column, columns counted in
+ * characters; whether only blanks and block indicators ("- ", "? ", ": ")
+ * stand before it on its line.
+ */
 struct cursor {
         unsigned line, column;
-        bool line_start;
+        bool line_start, block_prefix;
 };
 
 static void advance(struct cursor *c, const char *text, size_t len, size_t i)
@@ -44,6 +48,7 @@ static void advance(struct cursor *c, const char *text, size_t len, size_t i)
                 c->line++;
                 c->column = 1;
                 c->line_start = true;
+                c->block_prefix = true;
                 return;
         }
         if (b != '\r' && (b & 0xc0) != 0x80) /* UTF-8 continuation bytes are no column */
@@ -73,10 +78,17 @@ static int control_at(const char *text, size_t len, size_t i)
  * when a blank or the end follows. Counted everywhere, quoted or not: an
  * overcount only refuses a text long before a real profile comes near.
  */
+static bool blank_after(const char *text, size_t len, size_t i)
+{
+        char next = i + 1 < len ? text[i + 1] : ' ';
+
+        return next == ' ' || next == '\t' || next == '\n' || next == '\r';
+}
+
 static bool is_indicator(const char *text, size_t len, size_t i)
 {
-        char c = text[i], next = i + 1 < len ? text[i + 1] : ' ';
-        bool blank_next = next == ' ' || next == '\t' || next == '\n' || next == '\r';
+        char c = text[i];
+        bool blank_next = blank_after(text, len, i);
 
         switch (c) {
         case '[':
@@ -98,10 +110,34 @@ static bool is_indicator(const char *text, size_t len, size_t i)
         return false;
 }
 
-/* The bytes alone: control characters, directives and the indicator count. */
+/*
+ * An explicit key: "? " where a block node may begin (after blanks and
+ * block indicators on its line). Debian 12's libfyaml (0.7.12) frees its
+ * indentation stack wrongly after an error in an explicit key's line
+ * ("? a: <tab>: b" crashes fy_parser_destroy; found by fuzz_profile, and
+ * libfyaml's issue 57 is another of the kind). Profiles need no complex
+ * keys: "key: value" says everything they hold.
+ */
+static bool is_explicit_key(const struct cursor *c, const char *text, size_t len, size_t i)
+{
+        return text[i] == '?' && c->block_prefix && blank_after(text, len, i);
+}
+
+/* Whether the byte at i keeps its line a run of blanks and block indicators. */
+static bool keeps_block_prefix(const struct cursor *c, const char *text, size_t len, size_t i)
+{
+        char b = text[i];
+
+        if (!c->block_prefix)
+                return false;
+        return b == ' ' || b == '\t' ||
+               ((b == '-' || b == '?' || b == ':') && blank_after(text, len, i));
+}
+
+/* The bytes alone: control characters, directives, explicit keys and the indicator count. */
 static int scan_text(struct yaml_loader *ld, const char *text, size_t len)
 {
-        struct cursor c = {1, 1, true};
+        struct cursor c = {1, 1, true, true};
         size_t indicators = 0, i = 0;
         int ctl;
 
@@ -123,11 +159,16 @@ static int scan_text(struct yaml_loader *ld, const char *text, size_t len)
                         return yaml_err(
                             ld, at,
                             "YAML directives (%%YAML, %%TAG) are not supported in profiles");
+                if (is_explicit_key(&c, text, len, i))
+                        return yaml_err(ld, at,
+                                        "explicit keys (\"? \") are not supported in profiles; "
+                                        "write \"key: value\"");
                 if (is_indicator(text, len, i) && ++indicators > YAML_INDICATORS_MAX)
                         return yaml_err(ld, at,
                                         "more than %d YAML indicators ([ ] { } , : - ? & * ! | >); "
                                         "a profile has far fewer",
                                         YAML_INDICATORS_MAX);
+                c.block_prefix = keeps_block_prefix(&c, text, len, i);
                 advance(&c, text, len, i);
         }
         return 0;
