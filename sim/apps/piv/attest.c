@@ -205,8 +205,11 @@ int piv_attest_personalise(struct piv *piv)
         if (!piv_version_at_least(piv, 4, 3, 0))
                 return 0; /* attestation came with YubiKey 4.3 */
         if (s->key == NULL) {
-                if ((s->key = piv_generate(PROF_PIV_ECCP256)) == NULL)
+                EVP_PKEY *key = piv_generate(PROF_PIV_ECCP256);
+                if (key == NULL || piv_slot_set(s, key) != 0) {
+                        EVP_PKEY_free(key);
                         return -1;
+                }
                 s->alg = PROF_PIV_ECCP256;
                 s->pin_policy = piv_default_policy(PROF_PIV_SLOT_ATTEST);
                 s->origin = ORIGIN_GENERATED;
@@ -228,9 +231,8 @@ int piv_attest_adopt(struct piv *piv, struct piv *own)
                 return 0; /* the record says what F9 holds */
         if (mine == NULL || mine->key == NULL || (cert = piv_find_obj(own, PIV_TAG_ATTEST)) == NULL)
                 return piv_attest_personalise(piv);
-        if (EVP_PKEY_up_ref(mine->key) != 1)
+        if (piv_slot_copy(&piv->slots[PIV_SLOT_ATTEST], mine) != 0)
                 return -1;
-        piv->slots[PIV_SLOT_ATTEST] = *mine;
         return piv_set_obj(piv, PIV_TAG_ATTEST, cert->data, cert->len);
 }
 

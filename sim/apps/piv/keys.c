@@ -51,21 +51,72 @@ static bool alg_supported(const struct piv *piv, enum prof_piv_alg alg)
         return piv_asym_alg(alg) && (!piv_alg_needs_57(alg) || piv_version_at_least(piv, 5, 7, 0));
 }
 
+int piv_slot_set_der(struct piv_slot *s, EVP_PKEY *key, const uint8_t *der, size_t der_len)
+{
+        uint8_t *copy = OPENSSL_memdup(der, der_len);
+
+        if (copy == NULL)
+                return -1;
+        s->key = key;
+        s->der = copy;
+        s->der_len = der_len;
+        return 0;
+}
+
+int piv_slot_set(struct piv_slot *s, EVP_PKEY *key)
+{
+        unsigned char *der = NULL;
+        int len = i2d_PrivateKey(key, &der);
+
+        if (len <= 0 || len > 0xffff) { /* the record's length field has 16 bits */
+                OPENSSL_free(der);
+                return -1;
+        }
+        s->key = key;
+        s->der = der;
+        s->der_len = (size_t)len;
+        return 0;
+}
+
+int piv_slot_copy(struct piv_slot *dst, const struct piv_slot *src)
+{
+        *dst = *src;
+        if ((dst->der = OPENSSL_memdup(src->der, src->der_len)) == NULL ||
+            EVP_PKEY_up_ref(src->key) != 1) {
+                OPENSSL_free(dst->der);
+                memset(dst, 0, sizeof(*dst));
+                return -1;
+        }
+        return 0;
+}
+
+void piv_slot_clear(struct piv_slot *s)
+{
+        EVP_PKEY_free(s->key);
+        OPENSSL_clear_free(s->der, s->der_len);
+        memset(s, 0, sizeof(*s));
+}
+
 static uint16_t install_key(struct cmd *c, int idx, EVP_PKEY *key, enum prof_piv_alg alg,
                             uint8_t policy, uint8_t origin)
 {
         struct piv_slot *s = &piv_of(c)->slots[idx], old = *s;
 
-        s->key = key;
-        s->alg = alg;
-        s->pin_policy = policy != POLICY_DEFAULT ? policy : piv_default_policy(c->apdu->p2);
-        s->origin = origin;
-        if (card_commit_app(c->card, piv_of(c)) != 0) {
+        memset(s, 0, sizeof(*s));
+        if (piv_slot_set(s, key) != 0) {
                 *s = old;
                 EVP_PKEY_free(key);
                 return SW_MEMORY_FAILURE;
         }
-        EVP_PKEY_free(old.key);
+        s->alg = alg;
+        s->pin_policy = policy != POLICY_DEFAULT ? policy : piv_default_policy(c->apdu->p2);
+        s->origin = origin;
+        if (card_commit_app(c->card, piv_of(c)) != 0) {
+                piv_slot_clear(s);
+                *s = old;
+                return SW_MEMORY_FAILURE;
+        }
+        piv_slot_clear(&old);
         return SW_OK;
 }
 
@@ -208,6 +259,6 @@ uint16_t piv_move_key(struct cmd *c)
                 return SW_MEMORY_FAILURE;
         }
         if (dst == NULL)
-                EVP_PKEY_free(old_src.key);
+                piv_slot_clear(&old_src);
         return SW_OK;
 }

@@ -50,7 +50,7 @@ int piv_global_pin(const scsim_profile *p)
 void piv_free_contents(struct piv *piv)
 {
         for (size_t i = 0; i < PROF_PIV_KEYS_MAX; i++)
-                EVP_PKEY_free(piv->slots[i].key);
+                piv_slot_clear(&piv->slots[i]);
         for (size_t i = 0; i < PIV_OBJS_MAX; i++)
                 if (piv->objs[i].data != NULL) {
                         OPENSSL_cleanse(piv->objs[i].data, piv->objs[i].len);
@@ -72,20 +72,23 @@ int piv_load_profile(struct piv *piv, const scsim_profile *p, const struct prof_
         for (size_t i = 0; i < pp->nkeys; i++) {
                 int idx = piv_slot_index(pp->keys[i].slot);
                 struct piv_slot *s;
+                EVP_PKEY *key;
                 if (idx < 0)
                         return -1;
                 s = &piv->slots[idx];
-                EVP_PKEY_free(s->key);
+                piv_slot_clear(s);
                 if (pp->keys[i].der_len > 0) {
                         const unsigned char *der = p->blob + pp->keys[i].der_off;
-                        s->key = d2i_AutoPrivateKey(NULL, &der, (long)pp->keys[i].der_len);
+                        key = d2i_AutoPrivateKey(NULL, &der, (long)pp->keys[i].der_len);
                         s->origin = ORIGIN_IMPORTED;
                 } else {
-                        s->key = piv_generate(pp->keys[i].alg);
+                        key = piv_generate(pp->keys[i].alg);
                         s->origin = ORIGIN_GENERATED;
                 }
-                if (s->key == NULL)
+                if (key == NULL || piv_slot_set(s, key) != 0) {
+                        EVP_PKEY_free(key);
                         return -1;
+                }
                 s->alg = pp->keys[i].alg;
                 s->pin_policy = pp->keys[i].pin_policy != POLICY_DEFAULT
                                     ? pp->keys[i].pin_policy

@@ -29,6 +29,8 @@ enum { ORIGIN_GENERATED = 1, ORIGIN_IMPORTED = 2 };
 
 struct piv_slot {
         EVP_PKEY *key; /* NULL: empty slot */
+        uint8_t *der;  /* the key DER-encoded, as the state record holds it: made once, with key */
+        size_t der_len;
         enum prof_piv_alg alg;
         uint8_t pin_policy; /* never, once or always (default resolved at generation) */
         uint8_t origin;
@@ -67,6 +69,18 @@ static inline struct piv *piv_of(const struct cmd *c)
 {
         return c->app;
 }
+
+/*
+ * keys.c: a slot's key and its DER. piv_slot_set puts key (taken) and its
+ * encoding into an empty slot: 0, or -1 with the slot still empty and key
+ * not taken. piv_slot_set_der does so with DER the caller has (copied).
+ * piv_slot_copy fills dst with src's key (another reference) and a copy of
+ * its DER. piv_slot_clear frees a slot's key and wipes its DER.
+ */
+int piv_slot_set(struct piv_slot *s, EVP_PKEY *key);
+int piv_slot_set_der(struct piv_slot *s, EVP_PKEY *key, const uint8_t *der, size_t der_len);
+int piv_slot_copy(struct piv_slot *dst, const struct piv_slot *src);
+void piv_slot_clear(struct piv_slot *s);
 
 /* piv.c: the state from the profile (fresh, reset); 0 or -1. */
 int piv_load_profile(struct piv *piv, const scsim_profile *p, const struct prof_piv *pp);

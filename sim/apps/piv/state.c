@@ -75,23 +75,14 @@ int piv_save(const void *state, uint8_t **buf, size_t *len)
         w_u8(&w, (uint8_t)n);
         for (size_t i = 0; i < PROF_PIV_KEYS_MAX; i++) {
                 const struct piv_slot *sl = &piv->slots[i];
-                uint8_t *der = NULL;
-                int dlen;
                 if (sl->key == NULL)
                         continue;
-                dlen = i2d_PrivateKey(sl->key, &der);
-                if (dlen <= 0 || dlen > 0xffff) {
-                        OPENSSL_free(der);
-                        w.failed = true;
-                        break;
-                }
                 w_u8(&w, piv_slot_at((int)i));
                 w_u8(&w, (uint8_t)sl->alg);
                 w_u8(&w, sl->pin_policy);
                 w_u8(&w, sl->origin);
-                w_u16(&w, (size_t)dlen);
-                w_put(&w, der, (size_t)dlen);
-                OPENSSL_clear_free(der, (size_t)dlen);
+                w_u16(&w, sl->der_len);
+                w_put(&w, sl->der, sl->der_len);
         }
         n = 0;
         for (size_t i = 0; i < PIV_OBJS_MAX; i++)
@@ -177,6 +168,7 @@ int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t 
                 size_t dlen;
                 struct piv_slot *sl;
                 const unsigned char *dp;
+                EVP_PKEY *key;
                 int idx;
                 if (r_u8(&r, &slot) != 0 || r_u8(&r, &kalg) != 0 || r_u8(&r, &policy) != 0 ||
                     r_u8(&r, &origin) != 0 || r_u16(&r, &dlen) != 0 || r_take(&r, &v, dlen) != 0)
@@ -189,9 +181,12 @@ int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t 
                 if (sl->key != NULL)
                         goto fail;
                 dp = v;
-                sl->key = d2i_AutoPrivateKey(NULL, &dp, (long)dlen);
-                if (sl->key == NULL || dp != v + dlen || !piv_key_matches(sl->key, kalg))
+                key = d2i_AutoPrivateKey(NULL, &dp, (long)dlen);
+                if (key == NULL || dp != v + dlen || !piv_key_matches(key, kalg) ||
+                    piv_slot_set_der(sl, key, v, dlen) != 0) {
+                        EVP_PKEY_free(key);
                         goto fail;
+                }
                 sl->alg = kalg;
                 sl->pin_policy = policy;
                 sl->origin = origin;
