@@ -541,6 +541,31 @@ fail:
         return rc;
 }
 
+/*
+ * After a write over copy failed: when that copy held the newest state,
+ * written but not synced (a restore), the caller's prev is that state and
+ * is written back in place, again without a sync, so the failure loses
+ * nothing the file held; otherwise the copy is wiped and the other one,
+ * synced, is the state.
+ */
+static void recover(struct state_store *s, unsigned copy, const uint8_t *prev, size_t prev_len)
+{
+        int e = errno;
+        size_t n;
+
+        if (s->unsynced && prev != NULL && overhead(s->sealed) + prev_len <= s->copy_size &&
+            (n = build_copy(s->sealed ? s->key : NULL, s->header, s->seq + 1, prev, prev_len,
+                            s->wbuf)) != 0 &&
+            state_write_all(s->fd, s->wbuf, n, (long long)(PAGE + copy * s->copy_size)) == 0) {
+                s->seq++;
+                errno = e;
+                return;
+        }
+        s->unsynced = false;
+        invalidate(s, copy);
+        errno = e;
+}
+
 int store_write(struct state_store *s, const uint8_t *image, size_t len, bool durable,
                 const uint8_t *prev, size_t prev_len)
 {
@@ -555,12 +580,11 @@ int store_write(struct state_store *s, const uint8_t *image, size_t len, bool du
                 return -1;
         }
         s->seq++;
-        if (stage(s, SCSIM_STATE_BEFORE_WRITE) != 0)
-                return -1;
-        if (state_write_all(s->fd, s->wbuf, n, (long long)(PAGE + copy * s->copy_size)) != 0 ||
+        if (stage(s, SCSIM_STATE_BEFORE_WRITE) != 0 ||
+            state_write_all(s->fd, s->wbuf, n, (long long)(PAGE + copy * s->copy_size)) != 0 ||
             stage(s, SCSIM_STATE_AFTER_WRITE) != 0 ||
             (durable && (fdatasync(s->fd) != 0 || stage(s, SCSIM_STATE_AFTER_SYNC) != 0))) {
-                invalidate(s, copy);
+                recover(s, copy, prev, prev_len);
                 return -1;
         }
         if (durable)

@@ -343,6 +343,37 @@ static void test_failed_restore(void **state)
         scsim_card_free(&card);
 }
 
+/*
+ * A restore is written without waiting for the disk, into the copy the
+ * disk is not sure of; the next commit overwrites that same copy. When that
+ * commit fails, at any stage, the restore is still what the file holds
+ * (found by fuzz_apdu: the file had fallen back to the decrement before it,
+ * two tries below the card in memory).
+ */
+static void test_failed_write_keeps_restore(void **state)
+{
+        static const enum scsim_state_stage stages[] = {
+            SCSIM_STATE_BEFORE_WRITE, SCSIM_STATE_AFTER_WRITE, SCSIM_STATE_AFTER_SYNC};
+        struct state_fx *f = *state;
+
+        for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
+                struct fail_at h = {stages[i], 4, 0, false};
+                scsim_card *card = open_card(f);
+
+                assert_int_equal(scsim_card_set_fault_hook(card, fail_at_hook, &h), SCSIM_OK);
+                assert_int_equal(xmit(card, WRONG, NULL, NULL), 0x63C2); /* write 1 */
+                assert_int_equal(xmit(card, RIGHT, NULL, NULL), 0x9000); /* 2: 1 left, 3: 3 */
+                assert_int_equal(xmit(card, WRONG, NULL, NULL), 0x6581); /* 4 fails */
+                assert_int_equal(h.writes, 4);
+                assert_int_equal(scsim_card_set_fault_hook(card, NULL, NULL), SCSIM_OK);
+                scsim_card_free(&card);
+                card = open_card(f);
+                assert_int_equal(xmit(card, QUERY, NULL, NULL), 0x63C3);
+                scsim_card_free(&card);
+                unlink(f->path);
+        }
+}
+
 /* Stages seen per command: how many writes, how many waited for the disk. */
 struct counter {
         unsigned writes, syncs;
@@ -656,6 +687,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_failed_decrement_leaves_counter, state_fx_setup,
                                             state_fx_teardown),
             cmocka_unit_test_setup_teardown(test_failed_restore, state_fx_setup, state_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_failed_write_keeps_restore, state_fx_setup,
+                                            state_fx_teardown),
             cmocka_unit_test_setup_teardown(test_one_sync_per_attempt, state_fx_setup,
                                             state_fx_teardown),
             cmocka_unit_test_setup_teardown(test_deferred_restore, state_fx_setup,
