@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_profile.h"
 #include "run.h"
 
 static void usage(FILE *f)
@@ -268,21 +267,24 @@ static int dispatch(struct run_opts *o, struct run_env *e, int argc, char **argv
         return RUN_EXIT_FAILED;
 }
 
+/* The card of a slot no option names (embedded in libscsim). */
+static const char default_profile[] = "iso7816-chv";
+
 /*
  * Every profile named loads, before anything starts: a typo fails here with
  * the nearest name ("--profile PIV": did you mean 'piv'?), not later as the
- * bridge's exit.
+ * bridge's exit. The default, built into libscsim, is not loaded here: that
+ * would load libscsim and libcrypto into scsim run for nothing
+ * (scsim_front.c).
  */
 static int check_profiles(const struct run_opts *o)
 {
         for (unsigned i = 0; i <= RUN_SLOTS_MAX; i++) {
                 const char *name = i == RUN_SLOTS_MAX ? o->profile : o->slot[i].profile;
-                scsim_profile *p = NULL;
-                if (name == NULL)
+                if (i == RUN_SLOTS_MAX && name == default_profile)
                         continue;
-                if (cli_profile_open("run", name, &p) != EXIT_OK)
+                if (name != NULL && run_check_profile(name) != 0)
                         return RUN_EXIT_FAILED;
-                scsim_profile_free(&p);
         }
         return 0;
 }
@@ -303,7 +305,7 @@ static int run_main(int argc, char **argv)
         int opt, rc;
 
         memset(&o, 0, sizeof(o));
-        o.profile = "iso7816-chv";
+        o.profile = default_profile;
         o.slots = 1;
         o.timeout_s = 30;
         o.mode = MODE_FOREGROUND;

@@ -140,6 +140,13 @@ long run_system_pcscd(void);
 int run_find_vpcd(char *out, size_t cap);
 int start_bridge(struct run_env *e);
 
+/*
+ * Does the profile name (or path) load? 0, or -1 after a message naming the
+ * mistake. In the scsim module (run_profile.c) it loads it; in the scsim
+ * program (scsim_front.c) it asks the module, loaded for it.
+ */
+int run_check_profile(const char *name);
+
 /* run_env.c: what the children of scsim run see */
 void run_scrub_secrets(void);
 bool run_is_secret_name(const char *name);

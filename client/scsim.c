@@ -8,6 +8,9 @@
 #include "cli.h"
 #include "cli_platform.h"
 #include "commands.h"
+#ifdef SCSIM_MODULE
+#include "run.h"
+#endif
 
 static const char version_usage[] = "usage: scsim version [--json]   (also: scsim --version, -V)\n"
                                     "Print scsim's version; with --json, also the libraries' "
@@ -118,7 +121,24 @@ static int help(int argc, char **argv)
         return v->run(2, args);
 }
 
+#ifdef SCSIM_MODULE
+/*
+ * The scsim module (libscsim-cli.so): the program (scsim_front.c) runs
+ * `scsim run` itself and hands everything else here.
+ */
+#define SCSIM_MODULE_API __attribute__((visibility("default")))
+SCSIM_MODULE_API int scsim_module_main(int argc, char **argv);
+SCSIM_MODULE_API int scsim_module_check_profile(const char *name);
+
+int scsim_module_check_profile(const char *name)
+{
+        return run_check_profile(name);
+}
+
+int scsim_module_main(int argc, char **argv)
+#else
 int main(int argc, char **argv)
+#endif
 {
         const struct verb *v;
 
