@@ -14,6 +14,10 @@
 /* Where scsim-vpcd finds its listening sockets (LISTEN_FDS). */
 #define LISTEN_FD0 3
 #define ARGS_MAX   (24 + 3 * RUN_SLOTS_MAX)
+#define ARGS_TEXT  (8 * PATH_MAX)
+#define ENV_EXTRA  2 /* LISTEN_FDS and LISTEN_PID */
+
+extern char **environ;
 
 static bool executable(const char *path)
 {
@@ -55,11 +59,20 @@ int run_find_vpcd(char *out, size_t cap)
         return -1;
 }
 
-/* Argument texts live in bufs: one line each, ARGS_MAX of them. */
+/*
+ * scsim-vpcd's command line and environment, made before the fork: the
+ * child only reads them, so it copies none of our pages but the one with
+ * LISTEN_PID (each copy costs a page fault, which on a virtual machine is
+ * tens of microseconds: the bridge's start is on the way to the card).
+ */
 struct args {
         char *argv[ARGS_MAX + 1];
-        char bufs[ARGS_MAX][PATH_MAX + 64];
+        char text[ARGS_TEXT]; /* the arguments' texts, one after another */
+        size_t used;
         unsigned n;
+        bool overflow;
+        char **envp; /* ours, less LISTEN_*, plus LISTEN_FDS and LISTEN_PID */
+        char listen_fds[32], listen_pid[32];
 };
 
 static void arg(struct args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -67,14 +80,42 @@ static void arg(struct args *a, const char *fmt, ...) __attribute__((format(prin
 static void arg(struct args *a, const char *fmt, ...)
 {
         va_list ap;
+        int n;
 
-        if (a->n >= ARGS_MAX)
+        if (a->n >= ARGS_MAX || a->overflow) {
+                a->overflow = true;
                 return;
+        }
         va_start(ap, fmt);
-        vsnprintf(a->bufs[a->n], sizeof(a->bufs[0]), fmt, ap);
+        n = vsnprintf(a->text + a->used, sizeof(a->text) - a->used, fmt, ap);
         va_end(ap);
-        a->argv[a->n] = a->bufs[a->n];
+        if (n < 0 || (size_t)n >= sizeof(a->text) - a->used) {
+                a->overflow = true;
+                return;
+        }
+        a->argv[a->n] = a->text + a->used;
+        a->used += (size_t)n + 1;
         a->argv[++a->n] = NULL;
+}
+
+/* The environment scsim-vpcd gets: ours, with the sockets we hand it (n of them). */
+static int bridge_env(struct args *a, unsigned n)
+{
+        size_t count = 0, k = 0;
+
+        while (environ != NULL && environ[count] != NULL)
+                count++;
+        if ((a->envp = calloc(count + ENV_EXTRA + 1, sizeof(char *))) == NULL)
+                return -1;
+        for (size_t i = 0; i < count; i++)
+                if (strncmp(environ[i], "LISTEN_", 7) != 0)
+                        a->envp[k++] = environ[i];
+        if (n > 0) {
+                snprintf(a->listen_fds, sizeof(a->listen_fds), "LISTEN_FDS=%u", n);
+                a->envp[k++] = a->listen_fds;
+                a->envp[k++] = a->listen_pid; /* the child writes its pid in */
+        }
+        return 0;
 }
 
 /* scsim-vpcd's command line for this run. */
@@ -115,11 +156,10 @@ static void bridge_args(const struct run_env *e, struct args *a)
 }
 
 /* Our listening sockets at fds 3.., as systemd's socket activation hands them over. */
-static int hand_over_sockets(const struct run_env *e)
+static int hand_over_sockets(const struct run_env *e, struct args *a)
 {
         int moved[VPCD_SLOTS * RUN_SLOTS_MAX];
         unsigned n = e->vpcd_fd_count;
-        char pid[32];
 
         /* Out of the way first, so that no dup2 below closes one still to be moved. */
         for (unsigned i = 0; i < n; i++)
@@ -128,25 +168,19 @@ static int hand_over_sockets(const struct run_env *e)
         for (unsigned i = 0; i < n; i++)
                 if (dup2(moved[i], LISTEN_FD0 + (int)i) < 0)
                         return -1;
-        snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-        snprintf(pid + 16, sizeof(pid) - 16, "%u", n);
-        return n == 0 ||
-                       (setenv("LISTEN_PID", pid, 1) == 0 && setenv("LISTEN_FDS", pid + 16, 1) == 0)
-                   ? 0
-                   : -1;
+        if (n > 0)
+                snprintf(a->listen_pid, sizeof(a->listen_pid), "LISTEN_PID=%ld", (long)getpid());
+        return 0;
 }
 
-static void exec_bridge(const struct run_env *e)
+static void exec_bridge(const struct run_env *e, struct args *a)
 {
-        static struct args a;
-
         child_common(e, true);
         if (redirect(0, NULL, NULL) != 0 || redirect(2, e->dir, "bridge.log") != 0 ||
-            hand_over_sockets(e) != 0)
+            hand_over_sockets(e, a) != 0)
                 _exit(RUN_EXIT_FAILED);
-        bridge_args(e, &a);
-        execv(a.argv[0], a.argv);
-        fprintf(stderr, "scsim run: cannot run %s: %s\n", a.argv[0], strerror(errno));
+        execve(a->argv[0], a->argv, a->envp);
+        fprintf(stderr, "scsim run: cannot run %s: %s\n", a->argv[0], strerror(errno));
         _exit(RUN_EXIT_FAILED);
 }
 
@@ -158,12 +192,24 @@ static void exec_bridge(const struct run_env *e)
  */
 int start_bridge(struct run_env *e)
 {
+        static struct args a;
         pid_t pid;
 
+        memset(&a, 0, sizeof(a));
+        bridge_args(e, &a);
+        if (a.overflow || bridge_env(&a, e->vpcd_fd_count) != 0) {
+                fprintf(stderr, "scsim run: %s\n",
+                        a.overflow ? "scsim-vpcd's command line would be too long (paths?)"
+                                   : "out of memory");
+                free(a.envp);
+                return -1;
+        }
         fflush(NULL);
         pid = fork();
         if (pid == 0)
-                exec_bridge(e);
+                exec_bridge(e, &a);
+        free(a.envp);
+        a.envp = NULL;
         for (unsigned i = 0; i < e->vpcd_fd_count; i++)
                 close(e->vpcd_fds[i]);
         e->vpcd_fd_count = 0;
