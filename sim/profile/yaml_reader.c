@@ -377,3 +377,29 @@ int yaml_text(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, con
         *out_len = len;
         return 0;
 }
+
+int yaml_version(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
+                 uint8_t out[3])
+{
+        const char *s;
+        char buf[64];
+        size_t len = 0, i = 0;
+
+        if ((s = yaml_scalar(ld, n, at, key, "a version like 5.4.3", &len)) == NULL)
+                return -1;
+        for (int part = 0; part < 3; part++) {
+                unsigned v = 0;
+                size_t start = i;
+                while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 3)
+                        v = v * 10 + (unsigned)(s[i++] - '0');
+                if (i == start || v > 255 || (part < 2 && (i >= len || s[i++] != '.')))
+                        goto bad;
+                out[part] = (uint8_t)v;
+        }
+        if (i == len)
+                return 0;
+bad:
+        return yaml_err(ld, yaml_node_pos(n, at),
+                        "%s: expected three numbers 0..255 like 5.4.3, got '%s'", key,
+                        yaml_shown(s, len, buf, sizeof(buf)));
+}

@@ -80,5 +80,8 @@ int yaml_hex(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, cons
              uint8_t *out, size_t min, size_t max, size_t *out_len);
 int yaml_text(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
               const char **out, size_t *out_len);
+/* A version "5.4.3": three numbers 0..255. */
+int yaml_version(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at, const char *key,
+                 uint8_t out[3]);
 
 #endif

@@ -28,33 +28,6 @@ static const char *const piv_fields[P_N] = {
 enum { PK_ALGORITHM, PK_PIN_POLICY, PK_PRIVATE_KEY, PK_N };
 static const char *const piv_key_fields[PK_N] = {"algorithm", "pin_policy", "private_key"};
 
-/* "5.4.3": three numbers 0..255. */
-static int get_version(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at,
-                       uint8_t out[3])
-{
-        const char *s;
-        char buf[64];
-        size_t len = 0, i = 0;
-
-        if ((s = yaml_scalar(ld, n, at, "version", "a version like 5.4.3", &len)) == NULL)
-                return -1;
-        for (int part = 0; part < 3; part++) {
-                unsigned v = 0;
-                size_t start = i;
-                while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 3)
-                        v = v * 10 + (unsigned)(s[i++] - '0');
-                if (i == start || v > 255 || (part < 2 && (i >= len || s[i++] != '.')))
-                        goto bad;
-                out[part] = (uint8_t)v;
-        }
-        if (i == len)
-                return 0;
-bad:
-        return yaml_err(ld, yaml_node_pos(n, at),
-                        "version: expected three numbers 0..255 like 5.4.3, got '%s'",
-                        yaml_shown(s, len, buf, sizeof(buf)));
-}
-
 /*
  * PIN 80 and PUK 81 must be in the PIV DF, shaped as PIV clients send them.
  * Each misshapen CHV is reported; a missing one only when none was.
@@ -386,7 +359,7 @@ static void piv_identity(struct yaml_loader *ld, struct prof_piv *pp, struct fy_
         if (v[P_GUID] != NULL)
                 yaml_hex(ld, v[P_GUID], kp[P_GUID], "guid", pp->guid, 16, 16, &len);
         if (v[P_VERSION] != NULL)
-                get_version(ld, v[P_VERSION], kp[P_VERSION], pp->version);
+                yaml_version(ld, v[P_VERSION], kp[P_VERSION], "version", pp->version);
         if (v[P_SERIAL] != NULL &&
             yaml_uint(ld, v[P_SERIAL], kp[P_SERIAL], "serial", 1, 999999999, &num) == 0)
                 pp->serial = (uint32_t)num;

@@ -17,33 +17,6 @@ static const char *const form_factors[] = {
 };
 #define N_FORM_FACTORS (sizeof(form_factors) / sizeof(form_factors[0]))
 
-/* "5.4.3": three numbers 0..255. */
-static int get_firmware(struct yaml_loader *ld, struct fy_node *n, struct yaml_pos at,
-                        uint8_t out[3])
-{
-        const char *s;
-        char buf[64];
-        size_t len = 0, i = 0;
-
-        if ((s = yaml_scalar(ld, n, at, "firmware", "a version like 5.4.3", &len)) == NULL)
-                return -1;
-        for (int part = 0; part < 3; part++) {
-                unsigned v = 0;
-                size_t start = i;
-                while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 3)
-                        v = v * 10 + (unsigned)(s[i++] - '0');
-                if (i == start || v > 255 || (part < 2 && (i >= len || s[i++] != '.')))
-                        goto bad;
-                out[part] = (uint8_t)v;
-        }
-        if (i == len)
-                return 0;
-bad:
-        return yaml_err(ld, yaml_node_pos(n, at),
-                        "firmware: expected three numbers 0..255 like 5.4.3, got '%s'",
-                        yaml_shown(s, len, buf, sizeof(buf)));
-}
-
 /* Each field on its own: every mistake is reported, the others still read. */
 static void yk_fill(struct yaml_loader *ld, struct prof_yubikey *y, struct fy_node **v,
                     const struct yaml_pos *kp)
@@ -52,7 +25,7 @@ static void yk_fill(struct yaml_loader *ld, struct prof_yubikey *y, struct fy_no
         size_t ff = 0;
 
         if (v[Y_FIRMWARE] != NULL)
-                get_firmware(ld, v[Y_FIRMWARE], kp[Y_FIRMWARE], y->id.firmware);
+                yaml_version(ld, v[Y_FIRMWARE], kp[Y_FIRMWARE], "firmware", y->id.firmware);
         if (v[Y_SERIAL] != NULL &&
             yaml_uint(ld, v[Y_SERIAL], kp[Y_SERIAL], "serial", 1, 4294967295UL, &num) == 0)
                 y->id.serial = (uint32_t)num;
