@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "attached.h"
 #include "fail_alloc.h"
+#include "scratch.h"
 
 static char dir[PATH_MAX];
 
@@ -33,18 +33,12 @@ static void remove_dir(void)
         (void)rmdir(dir);
 }
 
-/* The process's directory: made once, by mkdtemp (a new name, mode 0700), removed at exit. */
+/* The process's directory: made once (a new name, mode 0700), removed at exit. */
 static int make_dir(void)
 {
-        const char *base = getenv("TMPDIR");
-        struct stat sb;
-
         if (dir[0] != '\0')
                 return 0;
-        if (base == NULL || base[0] == '\0')
-                base = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/dev/shm" : "/tmp";
-        if (snprintf(dir, sizeof(dir), "%s/scsim-fuzz-XXXXXX", base) >= (int)sizeof(dir) ||
-            mkdtemp(dir) == NULL) {
+        if (fuzz_scratch_dir("apdu", dir, sizeof(dir)) != 0) {
                 perror("fuzz_apdu: cannot make a directory for state files");
                 abort();
         }

@@ -32,6 +32,7 @@
 #include "card_internal.h"
 #include "state/codec.h"
 #include "state/store.h"
+#include "scratch.h"
 
 #define PROFILES_MAX 16
 
@@ -154,11 +155,7 @@ static void setup(void)
         }
         nprofiles = n;
         /* tmpfs when there is one: the loader syncs, and the disk is not what is tested */
-        snprintf(dir, sizeof(dir), "/dev/shm/scsim-fuzz-state-XXXXXX");
-        if (mkdtemp(dir) == NULL) {
-                snprintf(dir, sizeof(dir), "/tmp/scsim-fuzz-state-XXXXXX");
-                check(mkdtemp(dir) != NULL);
-        }
+        check(fuzz_scratch_dir("state", dir, sizeof(dir)) == 0);
         snprintf(path, sizeof(path), "%s/card.state", dir);
         snprintf(lock, sizeof(lock), "%s.lock", path);
         atexit(cleanup);
