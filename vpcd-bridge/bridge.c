@@ -504,6 +504,9 @@ int bridge_run(const struct bridge_config *cfg)
                 goto fail;
         if (cfg->control_path != NULL && control_open(b, cfg->control_path, &b->ctl) != 0)
                 goto fail;
+        /* one line that says the bridge is serving, for whoever started it by hand */
+        blog(b, L_INFO, "ready: %u slot(s), %s", cfg->slots,
+             cfg->reverse ? "waiting for vpcd to connect" : "connecting to vpcd");
         if (cfg->on_ready != NULL)
                 cfg->on_ready(cfg->on_ready_arg);
         rc = bridge_loop(b);
