@@ -48,7 +48,13 @@ struct state_store {
         unsigned long long seq; /* the newest write's number */
         bool unsynced;          /* a write that was not waited for */
         bool stale;             /* a rewrite failed after its rename: rewrite at the next write */
-        uint8_t *wbuf;          /* one copy being built */
+        /*
+         * Two copies' room: the copy being built, then the bytes of the last
+         * write not waited for (kept_len of them), which a failed write over
+         * it puts back.
+         */
+        uint8_t *wbuf;
+        size_t kept_len;
         scsim_state_fault_fn *fault;
         void *fault_ctx;
 };
@@ -517,12 +523,13 @@ int store_rewrite(struct state_store *s, const uint8_t *image, size_t len, const
                 close(s->fd);
         s->fd = fd;
         memcpy(s->header, file, HDR_LEN);
-        free_buf(s->wbuf, s->copy_size);
+        free_buf(s->wbuf, 2 * s->copy_size);
         s->wbuf = wbuf;
         s->copy_size = copy;
         s->durable = 0;
         s->seq++;
         s->unsynced = false;
+        s->kept_len = 0;
         wbuf = NULL;
         s->stale = r != 0;
         if (r != 0)
@@ -543,25 +550,23 @@ fail:
 
 /*
  * After a write over copy failed: when that copy held the newest state,
- * written but not synced (a restore), the caller's prev is that state and
- * is written back in place, again without a sync, so the failure loses
- * nothing the file held; otherwise the copy is wiped and the other one,
- * synced, is the state.
+ * written but not synced (a restore), its bytes, kept, are written back in
+ * place, again without a sync (nothing to compute, nothing to allocate), so
+ * the failure loses nothing the file held; otherwise, or if that write
+ * fails too, the copy is wiped and the other one, synced, is the state.
  */
-static void recover(struct state_store *s, unsigned copy, const uint8_t *prev, size_t prev_len)
+static void recover(struct state_store *s, unsigned copy)
 {
         int e = errno;
-        size_t n;
 
-        if (s->unsynced && prev != NULL && overhead(s->sealed) + prev_len <= s->copy_size &&
-            (n = build_copy(s->sealed ? s->key : NULL, s->header, s->seq + 1, prev, prev_len,
-                            s->wbuf)) != 0 &&
-            state_write_all(s->fd, s->wbuf, n, (long long)(PAGE + copy * s->copy_size)) == 0) {
-                s->seq++;
+        if (s->unsynced && s->kept_len > 0 &&
+            state_write_all(s->fd, s->wbuf + s->copy_size, s->kept_len,
+                            (long long)(PAGE + copy * s->copy_size)) == 0) {
                 errno = e;
                 return;
         }
         s->unsynced = false;
+        s->kept_len = 0;
         invalidate(s, copy);
         errno = e;
 }
@@ -584,12 +589,15 @@ int store_write(struct state_store *s, const uint8_t *image, size_t len, bool du
             state_write_all(s->fd, s->wbuf, n, (long long)(PAGE + copy * s->copy_size)) != 0 ||
             stage(s, SCSIM_STATE_AFTER_WRITE) != 0 ||
             (durable && (fdatasync(s->fd) != 0 || stage(s, SCSIM_STATE_AFTER_SYNC) != 0))) {
-                recover(s, copy, prev, prev_len);
+                recover(s, copy);
                 return -1;
         }
         if (durable)
                 s->durable = copy;
         s->unsynced = !durable;
+        s->kept_len = durable ? 0 : n;
+        if (!durable)
+                memcpy(s->wbuf + s->copy_size, s->wbuf, n);
         return 0;
 }
 
@@ -608,7 +616,7 @@ void store_close(struct state_store **sp)
                 close(s->lock_fd);
         state_dir_close(&s->dir);
         if (s->wbuf != NULL)
-                free_buf(s->wbuf, s->copy_size);
+                free_buf(s->wbuf, 2 * s->copy_size);
         OPENSSL_cleanse(s->key, sizeof(s->key));
         free(s->path);
         free(s);

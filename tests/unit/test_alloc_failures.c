@@ -3,20 +3,25 @@
  * Each allocation of loading a shipped profile and of making its card fails
  * in turn (the first, then the second, ... until the call makes no more):
  * every one is refused cleanly, with a message that says "memory", and
- * leaks nothing (the sanitizer build checks that at exit).
+ * leaks nothing (the sanitizer build checks that at exit). And a state
+ * file's commit that fails, with each allocation of its command failing in
+ * turn, never loses the restore written just before it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <scsim/card.h>
 #include <scsim/err.h>
 #include <scsim/profile.h>
+#include <scsim/state.h>
 
 #include "fail_alloc.h"
 
@@ -101,11 +106,83 @@ static void test_card_new(void **state)
         }
 }
 
+static uint16_t send_hex(scsim_card *card, const char *hex)
+{
+        uint8_t apdu[64], rsp[SCSIM_RAPDU_MAX];
+        size_t n = strlen(hex) / 2, rlen = 0;
+
+        for (size_t i = 0; i < n; i++)
+                sscanf(hex + 2 * i, "%2hhx", &apdu[i]);
+        if (scsim_card_transmit(card, apdu, n, rsp, sizeof(rsp), &rlen) != SCSIM_OK || rlen < 2)
+                return 0;
+        return (uint16_t)(rsp[rlen - 2] << 8 | rsp[rlen - 1]);
+}
+
+/* Every write fails after its sync: the new copy is on the disk, and must not stay there. */
+static int fail_after_sync(void *ctx, enum scsim_state_stage stage)
+{
+        (void)ctx;
+        return stage == SCSIM_STATE_AFTER_SYNC;
+}
+
+static scsim_card *on_file(const scsim_profile *p, const char *path)
+{
+        scsim_card *card = scsim_card_new(p);
+
+        assert_non_null(card);
+        assert_int_equal(scsim_card_attach_state(card, path, NULL), SCSIM_OK);
+        assert_int_equal(scsim_card_power_on(card, NULL, NULL), SCSIM_OK);
+        return card;
+}
+
+/*
+ * A right code's restore is written without a sync; the next command's
+ * commit overwrites that copy and fails, and meanwhile the nth allocation
+ * fails too: the file still holds the restore (found by fuzz_apdu, where
+ * putting the restore back needed a SHA-256, whose allocation failed).
+ */
+static void test_failed_commit_keeps_restore(void **state)
+{
+        char dir[] = "/tmp/scsim-alloc-XXXXXX", path[64], lock[80];
+        scsim_profile *p = NULL;
+        unsigned long n;
+
+        (void)state;
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/card.state", dir);
+        snprintf(lock, sizeof(lock), "%s.lock", path);
+        assert_int_equal(scsim_profile_default(&p), SCSIM_OK);
+        for (n = 1; n < SWEEP_MAX; n++) {
+                scsim_card *card = on_file(p, path);
+                unsigned long failed;
+                assert_int_equal(send_hex(card, "002000010431313131"), 0x63C2);
+                assert_int_equal(send_hex(card, "002000010431323334"), 0x9000);
+                assert_int_equal(scsim_card_set_fault_hook(card, fail_after_sync, NULL), SCSIM_OK);
+                fail_alloc_nth(n);
+                assert_int_equal(send_hex(card, "002000010431313131"), 0x6581);
+                fail_alloc_stop();
+                failed = fail_alloc_failed();
+                assert_int_equal(scsim_card_set_fault_hook(card, NULL, NULL), SCSIM_OK);
+                scsim_card_free(&card);
+                card = on_file(p, path);
+                assert_int_equal(send_hex(card, "00200001"), 0x63C3);
+                scsim_card_free(&card);
+                unlink(path);
+                if (failed == 0)
+                        break;
+        }
+        assert_true(n > 1 && n < SWEEP_MAX);
+        scsim_profile_free(&p);
+        unlink(lock);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_profile_load),
             cmocka_unit_test(test_card_new),
+            cmocka_unit_test(test_failed_commit_keeps_restore),
         };
 
         return cmocka_run_group_tests(tests, warm_up, NULL);
