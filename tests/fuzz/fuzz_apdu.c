@@ -241,8 +241,8 @@ static void check_reload(struct session *s, bool exact)
                         continue;
                 if (exact || lower != NULL || file.value[i] + 1 != mem.value[i] ||
                     mem.value[i] != mem.limit[i])
-                        fprintf(stderr, "counter %zu: %u in the file, %u in memory (limit %u)\n",
-                                i, file.value[i], mem.value[i], mem.limit[i]);
+                        fprintf(stderr, "counter %zu: %u in the file, %u in memory (limit %u)\n", i,
+                                file.value[i], mem.value[i], mem.limit[i]);
                 check(!exact && lower == NULL && file.value[i] + 1 == mem.value[i] &&
                       mem.value[i] == mem.limit[i]);
                 lower = file.at[i];
@@ -528,6 +528,19 @@ static void trace(const struct session *s, const uint8_t *apdu, size_t len, uint
         fprintf(stderr, ")\n");
 }
 
+/* With SCSIM_FUZZ_TRACE: an op (F0..F6), its argument bytes, the CHV counters after it. */
+static void trace_op(const struct session *s, uint8_t op, const uint8_t *data, size_t size)
+{
+        if (getenv("SCSIM_FUZZ_TRACE") == NULL || s->card == NULL)
+                return;
+        fprintf(stderr, "%sop %02X %02X %02X (%lu failed; tries",
+                s->stop_at != NO_RECORD ? "  replay " : "", op, size > 0 ? data[0] : 0,
+                size > 1 ? data[1] : 0, fail_alloc_failed());
+        for (size_t i = 0; i < s->card->prof->nchvs; i++)
+                fprintf(stderr, " %u", s->card->st.chv[i].tries);
+        fprintf(stderr, ")\n");
+}
+
 static void one_apdu(struct session *s, const uint8_t *apdu, size_t len)
 {
         static uint8_t rsp[SCSIM_RAPDU_MAX];
@@ -587,11 +600,15 @@ static size_t play_record(struct session *s, uint8_t op, const uint8_t *data, si
         unsigned long fired = s->st != NULL ? s->st->fired : 0;
         size_t used;
 
-        if (s->state_ops && (op == 0xf6 || (op == 0xf5 && size >= 1)))
+        if (s->state_ops && (op == 0xf6 || (op == 0xf5 && size >= 1))) {
+                trace_op(s, op, data, size);
                 return play_state_op(s, op, data, size);
+        }
         used = play_ops(s, op, data, size);
-        if (op >= 0xf0 && op <= 0xf4)
+        if (op >= 0xf0 && op <= 0xf4) {
+                trace_op(s, op, data, size);
                 check_commit_failed(s, fired);
+        }
         return used;
 }
 
