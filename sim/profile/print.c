@@ -100,7 +100,7 @@ static bool only_spaces(const uint8_t *s, size_t i, size_t n)
 void prof_print_text(FILE *out, const uint8_t *s, size_t n, unsigned indent)
 {
         size_t col = 0;
-        bool after_backslash = false;
+        bool after_backslash = false, wrapped = false;
         char buf[16];
 
         fputc('"', out);
@@ -114,7 +114,17 @@ void prof_print_text(FILE *out, const uint8_t *s, size_t n, unsigned indent)
                 if (col >= WRAP_COLUMNS && !after_backslash) {
                         fprintf(out, "\\\n%*s", (int)indent, "");
                         col = 0;
+                        wrapped = true;
                 }
+                /*
+                 * A line that starts with "? " reads to the loader as an
+                 * explicit key, which it refuses before libfyaml sees the text
+                 * (yaml_parse.c), quoted or not; "- " and ": " may lead up to
+                 * one, and "%" is a directive: escaped at a continued line's start.
+                 */
+                if (wrapped && col == 0 && buf[0] != '\0' && buf[1] == '\0' &&
+                    strchr("-?:%", buf[0]) != NULL)
+                        snprintf(buf, sizeof(buf), "\\x%02X", (unsigned)buf[0]);
                 /*
                  * Blanks at the start or end of a line of a quoted scalar are
                  * not content, and libfyaml drops trailing ones of the last

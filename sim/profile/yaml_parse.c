@@ -116,7 +116,11 @@ static bool is_indicator(const char *text, size_t len, size_t i)
  * indentation stack wrongly after an error in an explicit key's line
  * ("? a: <tab>: b" crashes fy_parser_destroy; found by fuzz_profile, and
  * libfyaml's issue 57 is another of the kind). Profiles need no complex
- * keys: "key: value" says everything they hold.
+ * keys: "key: value" says everything they hold. Told apart by the text
+ * alone, so a quoted scalar's continued line that starts so is refused
+ * too: telling quoted text from a plain or block scalar's lines would take
+ * a YAML scanner, and one that erred the other way would let the crash
+ * through. The printer escapes such a "?" (print.c).
  */
 static bool is_explicit_key(const struct cursor *c, const char *text, size_t len, size_t i)
 {
@@ -161,8 +165,9 @@ static int scan_text(struct yaml_loader *ld, const char *text, size_t len)
                             "YAML directives (%%YAML, %%TAG) are not supported in profiles");
                 if (is_explicit_key(&c, text, len, i))
                         return yaml_err(ld, at,
-                                        "explicit keys (\"? \") are not supported in profiles; "
-                                        "write \"key: value\"");
+                                        "explicit keys (\"? \") are not supported in profiles: "
+                                        "write \"key: value\" (in a quoted text broken over "
+                                        "lines, write a \"?\" that starts a line as \\x3F)");
                 if (is_indicator(text, len, i) && ++indicators > YAML_INDICATORS_MAX)
                         return yaml_err(ld, at,
                                         "more than %d YAML indicators ([ ] { } , : - ? & * ! | >); "
