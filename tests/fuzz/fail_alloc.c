@@ -166,18 +166,29 @@ static int crypto_fail_now(size_t n)
         return 1;
 }
 
+/*
+ * Allocations libcrypto itself cannot survive failing, whatever its caller
+ * does, are never failed: that is OpenSSL's defect to fix, not ours to find
+ * again. crypto/packet.c (a WPACKET's buffer): when it fails inside an ECDSA
+ * signature, Debian 12's libcrypto 3.0 frees a wild pointer in
+ * ECDSA_SIG_free (found by fuzz_apdu signing an attestation certificate).
+ * Debian's libcrypto names the file of each allocation.
+ */
+static int crypto_spared(const char *file)
+{
+        return file != NULL && strstr(file, "crypto/packet.c") != NULL;
+}
+
 static void *crypto_malloc(size_t n, const char *file, int line)
 {
-        (void)file;
         (void)line;
-        return crypto_fail_now(n) ? NULL : __real_malloc(n);
+        return !crypto_spared(file) && crypto_fail_now(n) ? NULL : __real_malloc(n);
 }
 
 static void *crypto_realloc(void *p, size_t n, const char *file, int line)
 {
-        (void)file;
         (void)line;
-        return crypto_fail_now(n) ? NULL : __real_realloc(p, n);
+        return !crypto_spared(file) && crypto_fail_now(n) ? NULL : __real_realloc(p, n);
 }
 
 static void crypto_free(void *p, const char *file, int line)
