@@ -12,6 +12,7 @@
 #include <openssl/rsa.h>
 
 #include "apps/openpgp/crypto.h"
+#include "pkey.h"
 #include "tlv.h"
 
 /* OIDs as the attributes carry them (DER contents, no tag or length). */
@@ -205,6 +206,13 @@ EVP_PKEY *opgp_generate(const struct opgp_alg *alg)
 fail:
         EVP_PKEY_CTX_free(ctx);
         return key;
+}
+
+const char *opgp_key_type(const struct opgp_alg *alg)
+{
+        if (alg->algo == OPGP_ALGO_RSA)
+                return "RSA";
+        return alg->curve->kind == CURVE_WEIERSTRASS ? "EC" : alg->curve->group;
 }
 
 bool opgp_key_fits(const EVP_PKEY *key, const struct opgp_alg *alg)
@@ -456,24 +464,6 @@ fail:
         return ok;
 }
 
-static int eddsa_sign(const EVP_PKEY *key, const uint8_t *in, size_t n, uint8_t *out,
-                      size_t *out_len, size_t cap)
-{
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        size_t len = cap;
-        int ok = -1;
-
-        if (md != NULL &&
-            EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, (EVP_PKEY *)(uintptr_t)key, NULL) ==
-                1 &&
-            EVP_DigestSign(md, out, &len, in, n) == 1) {
-                *out_len = len;
-                ok = 0;
-        }
-        EVP_MD_CTX_free(md);
-        return ok;
-}
-
 int opgp_sign(const EVP_PKEY *key, const struct opgp_alg *alg, const uint8_t *in, size_t n,
               uint8_t *out, size_t *out_len, size_t cap)
 {
@@ -486,7 +476,7 @@ int opgp_sign(const EVP_PKEY *key, const struct opgp_alg *alg, const uint8_t *in
         if (n == 0 || alg->algo == OPGP_ALGO_ECDH)
                 return -1;
         if (alg->algo == OPGP_ALGO_EDDSA)
-                return eddsa_sign(key, in, n, out, out_len, cap);
+                return pkey_sign_message(key, in, n, out, out_len, cap);
         if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)(uintptr_t)key, NULL)) == NULL ||
             EVP_PKEY_sign_init(ctx) != 1)
                 goto fail;

@@ -67,6 +67,8 @@ const char *opgp_alg_name(const struct opgp_alg *alg);
 EVP_PKEY *opgp_generate(const struct opgp_alg *alg);
 /* Does key have the algorithm's type and size? */
 bool opgp_key_fits(const EVP_PKEY *key, const struct opgp_alg *alg);
+/* libcrypto's name of the key type alg uses: "RSA", "EC", "ED25519" or "X25519" */
+const char *opgp_key_type(const struct opgp_alg *alg);
 
 /* RSA key parts from an import template; any of dp, dq, qinv, n may be absent (NULL). */
 struct opgp_rsa_parts {

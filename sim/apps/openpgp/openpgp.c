@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 
 #include "apps/openpgp/openpgp.h"
+#include "pkey.h"
 #include "tlv.h"
 
 #define SW_TERMINATED 0x6285 /* 7.2.1: the selected application is in termination state */
@@ -121,16 +122,20 @@ static int load_key(struct opgp *op, const scsim_profile *p, const struct prof_o
         if (opgp_key_alg(&op->d, k, &alg) != 0)
                 return -1;
         if (pk->der_len > 0) {
-                const unsigned char *der = p->blob + pk->der_off;
-                op->key[k] = d2i_AutoPrivateKey(NULL, &der, (long)pk->der_len);
+                /* the profile holds the key as the card keeps it: kept as it is */
+                op->key[k] = pkey_from_der(opgp_key_type(&alg), p->blob + pk->der_off, pk->der_len);
                 op->d.key_status[k] = KEY_IMPORTED;
+                if (op->key[k] == NULL || !opgp_key_fits(op->key[k], &alg) ||
+                    (op->der[k] = OPENSSL_memdup(p->blob + pk->der_off, pk->der_len)) == NULL)
+                        return -1;
+                op->der_len[k] = pk->der_len;
         } else {
                 op->key[k] = opgp_generate(&alg);
                 op->d.key_status[k] = KEY_GENERATED;
+                if (op->key[k] == NULL || !opgp_key_fits(op->key[k], &alg) ||
+                    opgp_key_encode(op->key[k], &op->der[k], &op->der_len[k]) != 0)
+                        return -1;
         }
-        if (op->key[k] == NULL || !opgp_key_fits(op->key[k], &alg) ||
-            opgp_key_encode(op->key[k], &op->der[k], &op->der_len[k]) != 0)
-                return -1;
         if (pk->has_fpr)
                 opgp_do_set(&op->d, fpr[k], pk->fpr, sizeof(pk->fpr));
         if (pk->created != 0) {

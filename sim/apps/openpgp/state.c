@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include "apps/openpgp/openpgp.h"
+#include "pkey.h"
 
 /*
  * Format 1, integers big-endian: format; flags (01 terminated); for PW1,
@@ -266,19 +267,16 @@ static int load_keys(struct rcur *r, struct opgp *op)
         if (r_u8(r, &n) != 0 || n > OPGP_NKEYS)
                 return -1;
         for (unsigned i = 0; i < n; i++) {
-                const unsigned char *dp;
                 const uint8_t *v;
                 struct opgp_alg alg;
                 uint8_t k;
                 size_t dlen;
                 if (r_u8(r, &k) != 0 || r_u16(r, &dlen) != 0 || r_take(r, &v, dlen) != 0 ||
-                    k >= OPGP_NKEYS || op->key[k] != NULL)
+                    k >= OPGP_NKEYS || op->key[k] != NULL ||
+                    opgp_key_alg(&op->d, (enum opgp_key)k, &alg) != 0)
                         return -1;
-                dp = v;
-                op->key[k] = d2i_AutoPrivateKey(NULL, &dp, (long)dlen);
-                if (op->key[k] == NULL || dp != v + dlen ||
-                    opgp_key_alg(&op->d, (enum opgp_key)k, &alg) != 0 ||
-                    !opgp_key_fits(op->key[k], &alg))
+                op->key[k] = pkey_from_der(opgp_key_type(&alg), v, dlen);
+                if (op->key[k] == NULL || !opgp_key_fits(op->key[k], &alg))
                         return -1;
                 /* the bytes just decoded are the key's DER: kept, not made again */
                 if ((op->der[k] = OPENSSL_malloc(dlen)) == NULL)

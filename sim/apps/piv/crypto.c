@@ -11,6 +11,7 @@
 #include <openssl/rsa.h>
 
 #include "apps/piv/crypto.h"
+#include "pkey.h"
 #include "tlv.h"
 
 size_t piv_sym_block(enum prof_piv_alg alg)
@@ -154,6 +155,15 @@ bool piv_key_matches(const EVP_PKEY *key, enum prof_piv_alg alg)
                                            &glen) != 1)
                 return false;
         return strcmp(group, alg == PROF_PIV_ECCP256 ? "prime256v1" : "secp384r1") == 0;
+}
+
+const char *piv_key_type(enum prof_piv_alg alg)
+{
+        if (piv_is_rsa(alg))
+                return "RSA";
+        if (piv_is_25519(alg))
+                return alg == PROF_PIV_ED25519 ? "ED25519" : "X25519";
+        return "EC";
 }
 
 size_t piv_key_size(enum prof_piv_alg alg)
@@ -374,25 +384,6 @@ bool piv_put_public(struct rbuf *r, const EVP_PKEY *key, enum prof_piv_alg alg)
         return tlv_put(r, 0x86, point, len);
 }
 
-/* Ed25519 signs the message itself (PureEdDSA), as YubiKey firmware 5.7 does. */
-static int sign_ed25519(const EVP_PKEY *key, const uint8_t *in, size_t n, uint8_t *out,
-                        size_t *out_len, size_t cap)
-{
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        size_t len = cap;
-        int ok = -1;
-
-        if (md != NULL &&
-            EVP_DigestSignInit_ex(md, NULL, NULL, NULL, NULL, (EVP_PKEY *)(uintptr_t)key, NULL) ==
-                1 &&
-            EVP_DigestSign(md, out, &len, in, n) == 1) {
-                *out_len = len;
-                ok = 0;
-        }
-        EVP_MD_CTX_free(md);
-        return ok;
-}
-
 int piv_private_op(const EVP_PKEY *key, enum prof_piv_alg alg, const uint8_t *in, size_t n,
                    uint8_t *out, size_t *out_len, size_t cap)
 {
@@ -402,7 +393,7 @@ int piv_private_op(const EVP_PKEY *key, enum prof_piv_alg alg, const uint8_t *in
 
         *out_len = 0;
         if (alg == PROF_PIV_ED25519)
-                return sign_ed25519(key, in, n, out, out_len, cap);
+                return pkey_sign_message(key, in, n, out, out_len, cap); /* PureEdDSA, as 5.7 */
         if (alg == PROF_PIV_X25519) /* agreement only: 85, never 81 */
                 return -1;
         if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)(uintptr_t)key, NULL)) == NULL)

@@ -28,6 +28,7 @@ bool piv_asym_alg(enum prof_piv_alg alg);
 bool piv_is_rsa(enum prof_piv_alg alg);
 bool piv_is_ec(enum prof_piv_alg alg); /* the NIST curves */
 bool piv_is_25519(enum prof_piv_alg alg);
+const char *piv_key_type(enum prof_piv_alg alg); /* libcrypto's name: "RSA", "EC", ... */
 /* Does the algorithm exist only from YubiKey firmware 5.7.0 on? */
 bool piv_alg_needs_57(enum prof_piv_alg alg);
 /* The algorithm's name in profiles: "rsa2048", "eccp256", "ed25519", "aes128" ... */

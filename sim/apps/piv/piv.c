@@ -14,6 +14,7 @@
 #include "apps/piv/crypto.h"
 #include "apps/piv/piv.h"
 #include "iso/iso.h"
+#include "pkey.h"
 #include "tlv.h"
 
 const uint8_t piv_aid[PIV_AID_LEN] = {0xa0, 0x00, 0x00, 0x03, 0x08, 0x00,
@@ -59,6 +60,27 @@ void piv_free_contents(struct piv *piv)
         OPENSSL_cleanse(piv, sizeof(*piv));
 }
 
+/* Slot s gets the profile's key k: the one it gives, kept as the profile holds it, or a new one. */
+static int profile_key(struct piv_slot *s, const scsim_profile *p, const struct prof_piv_key *k)
+{
+        const uint8_t *der = p->blob + k->der_off;
+        EVP_PKEY *key;
+
+        if (k->der_len > 0) {
+                key = pkey_from_der(piv_key_type(k->alg), der, k->der_len);
+                s->origin = ORIGIN_IMPORTED;
+                if (key != NULL && piv_slot_set_der(s, key, der, k->der_len) == 0)
+                        return 0;
+        } else {
+                key = piv_generate(k->alg);
+                s->origin = ORIGIN_GENERATED;
+                if (key != NULL && piv_slot_set(s, key) == 0)
+                        return 0;
+        }
+        EVP_PKEY_free(key);
+        return -1;
+}
+
 /* Everything from the profile: management key, default objects, pre-generated keys. */
 int piv_load_profile(struct piv *piv, const scsim_profile *p, const struct prof_piv *pp)
 {
@@ -72,23 +94,12 @@ int piv_load_profile(struct piv *piv, const scsim_profile *p, const struct prof_
         for (size_t i = 0; i < pp->nkeys; i++) {
                 int idx = piv_slot_index(pp->keys[i].slot);
                 struct piv_slot *s;
-                EVP_PKEY *key;
                 if (idx < 0)
                         return -1;
                 s = &piv->slots[idx];
                 piv_slot_clear(s);
-                if (pp->keys[i].der_len > 0) {
-                        const unsigned char *der = p->blob + pp->keys[i].der_off;
-                        key = d2i_AutoPrivateKey(NULL, &der, (long)pp->keys[i].der_len);
-                        s->origin = ORIGIN_IMPORTED;
-                } else {
-                        key = piv_generate(pp->keys[i].alg);
-                        s->origin = ORIGIN_GENERATED;
-                }
-                if (key == NULL || piv_slot_set(s, key) != 0) {
-                        EVP_PKEY_free(key);
+                if (profile_key(s, p, &pp->keys[i]) != 0)
                         return -1;
-                }
                 s->alg = pp->keys[i].alg;
                 s->pin_policy = pp->keys[i].pin_policy != POLICY_DEFAULT
                                     ? pp->keys[i].pin_policy

@@ -14,6 +14,7 @@
 #include "app.h"
 #include "apps/piv/crypto.h"
 #include "apps/piv/profile.h"
+#include "pkey.h"
 #include "profile/yaml_reader.h"
 #include "tlv.h"
 
@@ -214,7 +215,6 @@ static int piv_certificates(struct yaml_loader *ld, struct prof_piv *pp, struct 
                 EVP_PKEY *priv = NULL;
                 unsigned char *der = NULL;
                 uint8_t *content = NULL;
-                const unsigned char *dp;
                 int dlen = 0, ok = -1;
                 BIO *bio;
 
@@ -235,8 +235,8 @@ static int piv_certificates(struct yaml_loader *ld, struct prof_piv *pp, struct 
                 if ((bio = pem_bio(ld, v, kpos, "certificate")) == NULL)
                         continue;
                 cert = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
-                dp = yaml_profile(ld)->blob + key->der_off;
-                priv = d2i_AutoPrivateKey(NULL, &dp, (long)key->der_len);
+                priv = pkey_from_der(piv_key_type(key->alg), yaml_profile(ld)->blob + key->der_off,
+                                     key->der_len);
                 if (cert == NULL) {
                         yaml_err(ld, yaml_node_pos(v, kpos),
                                  "certificate: not a PEM certificate (BEGIN "

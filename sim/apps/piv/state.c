@@ -10,6 +10,7 @@
 #include "apps/piv/crypto.h"
 #include "apps/piv/piv.h"
 #include "card_internal.h"
+#include "pkey.h"
 
 /*
  * The PIV record of the state file (docs/state.md): format 1, the management
@@ -167,7 +168,6 @@ int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t 
                 uint8_t slot, kalg, policy, origin;
                 size_t dlen;
                 struct piv_slot *sl;
-                const unsigned char *dp;
                 EVP_PKEY *key;
                 int idx;
                 if (r_u8(&r, &slot) != 0 || r_u8(&r, &kalg) != 0 || r_u8(&r, &policy) != 0 ||
@@ -180,9 +180,8 @@ int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t 
                 sl = &piv->slots[idx];
                 if (sl->key != NULL)
                         goto fail;
-                dp = v;
-                key = d2i_AutoPrivateKey(NULL, &dp, (long)dlen);
-                if (key == NULL || dp != v + dlen || !piv_key_matches(key, kalg) ||
+                key = pkey_from_der(piv_key_type(kalg), v, dlen);
+                if (key == NULL || !piv_key_matches(key, kalg) ||
                     piv_slot_set_der(sl, key, v, dlen) != 0) {
                         EVP_PKEY_free(key);
                         goto fail;
