@@ -176,7 +176,16 @@ static int crypto_fail_now(size_t n)
  */
 static int crypto_spared(const char *file)
 {
-        return file != NULL && strstr(file, "crypto/packet.c") != NULL;
+        static const char spared[] = "crypto/packet.c";
+        size_t n = file != NULL ? strlen(file) : 0, k = sizeof(spared) - 1;
+
+        /* by hand, not strstr: libFuzzer hooks strstr, which cost a tenth of fuzz_apdu's time */
+        if (n < k)
+                return 0;
+        for (size_t i = 0; i < k; i++)
+                if (file[n - k + i] != spared[i])
+                        return 0;
+        return 1;
 }
 
 static void *crypto_malloc(size_t n, const char *file, int line)
