@@ -5,7 +5,9 @@
  * every one is refused cleanly, with a message that says "memory", and
  * leaks nothing (the sanitizer build checks that at exit). And a state
  * file's commit that fails, with each allocation of its command failing in
- * turn, never loses the restore written just before it.
+ * turn, never loses the restore written just before it. And PIV's PUT DATA,
+ * each of its allocations failing in turn, answers 9000 or 6581, never
+ * another refusal, and a 6581 leaves the object as it was.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +25,9 @@
 #include <scsim/profile.h>
 #include <scsim/state.h>
 
+#include "card_steps.h"
 #include "fail_alloc.h"
+#include "piv_helpers.h"
 
 #define SWEEP_MAX 100000 /* far more allocations than any of these calls makes */
 
@@ -177,12 +181,77 @@ static void test_failed_commit_keeps_restore(void **state)
         assert_int_equal(rmdir(dir), 0);
 }
 
+/* GET DATA of a PIV object: its container's bytes into out, or 0 when there is none. */
+static size_t piv_object(scsim_card *card, uint8_t tag_lo, uint8_t *out, size_t cap)
+{
+        const uint8_t tag[5] = {0x5c, 0x03, 0x5f, 0xc1, tag_lo};
+        uint8_t rsp[SCSIM_RAPDU_MAX];
+        size_t n = 0;
+        uint16_t sw = piv_send(card, 0xcb, 0x3f, 0xff, tag, sizeof(tag), rsp, &n);
+
+        if (sw == 0x6a82)
+                return 0;
+        assert_int_equal(sw, 0x9000);
+        assert_true(n <= cap);
+        memcpy(out, rsp, n);
+        return n;
+}
+
+/*
+ * PUT DATA of a new object (the security object, 5FC106) and over an old
+ * one (the CHUID, 5FC102) with each allocation failing in turn (found by
+ * fuzz_apdu: a failed copy of the new object answered 6A84, no room).
+ */
+static void test_put_data(void **state)
+{
+        static const uint8_t objects[] = {0x06, 0x02};
+        scsim_profile *p = NULL;
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+                const uint8_t obj[] = {0x53, 0x03, 0x01, 0x01, 0x61};
+                char put[64];
+                unsigned long n;
+                snprintf(put, sizeof(put), "00DB3FFF0A 5C035FC1%02X 5303010161", objects[i]);
+                for (n = 1; n < SWEEP_MAX; n++) {
+                        scsim_card *card = piv_card(&p, NULL, shipped[2]);
+                        uint8_t before[SCSIM_RAPDU_MAX], after[SCSIM_RAPDU_MAX];
+                        size_t before_len, after_len;
+                        unsigned long failed;
+                        uint16_t sw;
+                        piv_select(card);
+                        piv_mgm_auth(card);
+                        before_len = piv_object(card, objects[i], before, sizeof(before));
+                        fail_alloc_nth(n);
+                        sw = xmit(card, put, NULL, NULL);
+                        fail_alloc_stop();
+                        failed = fail_alloc_failed();
+                        after_len = piv_object(card, objects[i], after, sizeof(after));
+                        if (sw == 0x6581) {
+                                assert_int_equal(failed, 1);
+                                assert_int_equal(after_len, before_len);
+                                assert_memory_equal(after, before, before_len);
+                        } else {
+                                assert_int_equal(sw, 0x9000);
+                                assert_int_equal(after_len, sizeof(obj));
+                                assert_memory_equal(after, obj, after_len);
+                        }
+                        scsim_card_free(&card);
+                        scsim_profile_free(&p);
+                        if (failed == 0)
+                                break;
+                }
+                assert_true(n > 1 && n < SWEEP_MAX);
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_profile_load),
             cmocka_unit_test(test_card_new),
             cmocka_unit_test(test_failed_commit_keeps_restore),
+            cmocka_unit_test(test_put_data),
         };
 
         return cmocka_run_group_tests(tests, warm_up, NULL);

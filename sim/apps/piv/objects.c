@@ -150,28 +150,37 @@ uint16_t piv_get_data(struct cmd *c)
         return rbuf_put(c->out, o->data, o->len) ? SW_OK : SW_MEMORY_FAILURE;
 }
 
-/* Store and commit; if the state cannot be made durable the old object comes back. */
+/*
+ * Store (len 0: delete) and commit; if the state cannot be made durable the
+ * old object comes back, the very bytes, so that nothing can fail on the way
+ * back. No room for another object is 6A84; no memory for this one, 6581.
+ */
 static uint16_t store_obj(struct cmd *c, uint32_t tag, const uint8_t *tlv, size_t len)
 {
         struct piv *piv = piv_of(c);
-        const struct piv_obj *o = piv_find_obj(piv, tag);
-        uint8_t *old = NULL;
-        size_t old_len = o != NULL ? o->len : 0;
-        uint16_t sw = SW_OK;
+        struct piv_obj *o = piv_find_obj(piv, tag), old;
 
-        if (o != NULL && (old = malloc(old_len)) == NULL)
+        if (o == NULL && len == 0)
+                return SW_OK; /* nothing to delete: nothing changes, nothing to write */
+        if (o == NULL && (o = piv_find_obj(piv, 0)) == NULL)
+                return SW_FILE_FULL;
+        old = *o;
+        o->data = NULL;
+        if (len > 0 && (o->data = malloc(len)) == NULL) {
+                *o = old;
                 return SW_MEMORY_FAILURE;
-        if (o != NULL)
-                memcpy(old, o->data, old_len);
-        if (piv_set_obj(piv, tag, tlv, len) != 0) {
-                sw = SW_FILE_FULL;
-        } else if (card_commit_app(c->card, piv) != 0) {
-                /* the old object fits where the new one was: set_obj cannot fail here */
-                piv_set_obj(piv, tag, old, old_len);
-                sw = SW_MEMORY_FAILURE;
         }
-        free(old);
-        return sw;
+        if (len > 0)
+                memcpy(o->data, tlv, len);
+        o->len = len;
+        o->tag = len > 0 ? tag : 0;
+        if (card_commit_app(c->card, piv) != 0) {
+                free(o->data);
+                *o = old;
+                return SW_MEMORY_FAILURE;
+        }
+        free(old.data);
+        return SW_OK;
 }
 
 uint16_t piv_put_data(struct cmd *c)
