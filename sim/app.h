@@ -123,6 +123,15 @@ struct app_def {
          * counters use: a record whose state did not change is not encoded.
          */
         int (*save)(const void *state, uint8_t **buf, size_t *len);
+        /*
+         * Make what the application leaves until it is first needed (PIV: its
+         * attestation key and certificate, an EC key generation and a
+         * signature that most cards never use): before any command on a
+         * channel in the application, and before its record is encoded
+         * (app_save). 0, or -1 (out of memory) with the state as it was.
+         * NULL: nothing is left for later.
+         */
+        int (*prepare)(void *state);
         int (*load)(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf,
                     size_t len, void **state);
         /*

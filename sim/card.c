@@ -22,6 +22,20 @@ static void *app_state_of(scsim_card *card, const struct prof_app *use)
         return use != NULL ? card->app_state[use - card->prof->apps] : NULL;
 }
 
+int app_save(const struct scsim_card *card, size_t i, uint8_t **buf, size_t *len)
+{
+        const struct app_def *app = card->prof->apps[i].def;
+        void *state = card->app_state[i];
+
+        *buf = NULL;
+        *len = 0;
+        if (app->save == NULL || state == NULL)
+                return 0;
+        if (app->prepare != NULL && app->prepare(state) != 0)
+                return -1;
+        return app->save(state, buf, len);
+}
+
 /* Create the state of every application of the profile. */
 static int apps_init(scsim_card *card)
 {
@@ -469,6 +483,11 @@ static size_t process(scsim_card *card, const uint8_t *capdu, size_t len, uint8_
         }
         drop_pending(card); /* any other command drops pending data */
         app = channel_app(card, cla.channel);
+        if (app != NULL && app->def->prepare != NULL &&
+            app->def->prepare(app_state_of(card, app)) != 0) {
+                sw = SW_MEMORY_FAILURE;
+                goto refused;
+        }
         def = app_command(app != NULL ? app->def : NULL, a.ins);
         if (def == NULL || def->fn == NULL) {
                 sw = card->chaining ? SW_LAST_CMD_EXPECTED : SW_INS_UNSUPPORTED;

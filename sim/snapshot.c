@@ -64,10 +64,7 @@ int scsim_card_snapshot(const scsim_card *card, scsim_snapshot **out)
         if (state_copy(&snap->st, &card->st) != 0)
                 goto fail;
         for (size_t i = 0; i < card->prof->napps; i++) {
-                const struct app_def *app = card->prof->apps[i].def;
-                if (app->save == NULL || card->app_state[i] == NULL)
-                        continue;
-                if (app->save(card->app_state[i], &snap->app_blob[i], &snap->app_len[i]) != 0) {
+                if (app_save(card, i, &snap->app_blob[i], &snap->app_len[i]) != 0) {
                         ok = SCSIM_ERR_INTERNAL;
                         goto fail;
                 }

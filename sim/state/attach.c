@@ -67,13 +67,7 @@ static void link_free(struct link *l)
 /* Encode application i's durable state (no record when it keeps none). 0 or -1. */
 static int encode_record(const struct scsim_card *card, size_t i, uint8_t **rec, size_t *len)
 {
-        const struct app_def *app = card->prof->apps[i].def;
-
-        *rec = NULL;
-        *len = 0;
-        if (app->save == NULL || card->app_state[i] == NULL)
-                return 0;
-        if (app->save(card->app_state[i], rec, len) != 0)
+        if (app_save(card, i, rec, len) != 0)
                 return -1;
         if (*len > STATE_IMAGE_MAX) {
                 free_rec(rec, len);

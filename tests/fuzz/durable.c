@@ -21,13 +21,9 @@ int durable_take(const struct scsim_card *card, struct durable *d)
                 goto fail;
         memcpy(d->ef, card->st.ef, card->st.ef_len);
         d->ef_len = card->st.ef_len;
-        for (size_t i = 0; i < p->napps; i++) {
-                const struct app_def *app = p->apps[i].def;
-                if (app->save == NULL || card->app_state[i] == NULL)
-                        continue;
-                if (app->save(card->app_state[i], &d->app[i], &d->app_len[i]) != 0)
+        for (size_t i = 0; i < p->napps; i++)
+                if (app_save(card, i, &d->app[i], &d->app_len[i]) != 0)
                         goto fail;
-        }
         return 0;
 fail:
         durable_drop(d);

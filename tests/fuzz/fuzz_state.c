@@ -66,14 +66,15 @@ static void check(int cond)
                 abort();
 }
 
-/* An application's record of state, as its save hook writes it. */
-static uint8_t *record(const struct app_def *app, const void *state, size_t *len)
+/* An application's record of state, as its save hook writes it after its prepare (app_save). */
+static uint8_t *record(const struct app_def *app, void *state, size_t *len)
 {
         uint8_t *buf = NULL;
 
         *len = 0;
         if (app->save == NULL || state == NULL)
                 return NULL;
+        check(app->prepare == NULL || app->prepare(state) == 0);
         check(app->save(state, &buf, len) == 0);
         return buf;
 }

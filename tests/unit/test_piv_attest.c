@@ -2,11 +2,12 @@
 /*
  * PIV attestation as a YubiKey does it, checked with libcrypto: the
  * certificate ATTEST answers chains to the F9 certificate, carries Yubico's
- * extensions, and F9's key and certificate come from the profile or from
- * the card's creation, survive RESET and the state file.
+ * extensions, and F9's key and certificate come from the profile or are
+ * made when first needed, survive RESET and the state file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "apps/piv/piv.h"
+#include "card_internal.h"
 #include "card_steps.h"
 #include "piv_helpers.h"
 
@@ -433,6 +436,56 @@ static void test_state_without_attestation(void **state)
         rmdir(dir);
 }
 
+/* The card's PIV state; *at its application's index. */
+static struct piv *piv_state(const scsim_card *card, size_t *at)
+{
+        for (size_t i = 0; i < card->prof->napps; i++)
+                if (card->prof->apps[i].def == &app_piv) {
+                        if (at != NULL)
+                                *at = i;
+                        return card->app_state[i];
+                }
+        fail_msg("no PIV application");
+        return NULL;
+}
+
+static bool has_pair(struct piv *piv)
+{
+        bool key = piv->slots[PIV_SLOT_ATTEST].key != NULL;
+
+        assert_true(key == (piv_find_obj(piv, TAG_F9_CERT) != NULL)); /* both or neither */
+        return key;
+}
+
+/*
+ * F9's key and certificate are made when first needed, not with the card
+ * (an EC key and a signature most cards never use): before the first
+ * command in the application, and before its record is written.
+ */
+static void test_pair_made_when_needed(void **state)
+{
+        struct fx *f = *state;
+        scsim_card *card = scsim_card_new(f->p);
+        uint8_t *rec = NULL;
+        size_t len = 0, at = 0;
+
+        assert_non_null(card);
+        assert_false(has_pair(piv_state(card, NULL)));
+        assert_int_equal(scsim_card_power_on(card, NULL, NULL), SCSIM_OK);
+        piv_select(card);
+        assert_int_equal(xmit(card, "00FD000000", NULL, NULL), 0x9000); /* GET VERSION */
+        assert_true(has_pair(piv_state(card, NULL)));
+        scsim_card_free(&card);
+
+        card = scsim_card_new(f->p);
+        assert_non_null(card);
+        assert_false(has_pair(piv_state(card, &at)));
+        assert_int_equal(app_save(card, at, &rec, &len), 0);
+        assert_true(has_pair(piv_state(card, NULL)));
+        OPENSSL_clear_free(rec, len);
+        scsim_card_free(&card);
+}
+
 /* Two cards have attestation CAs of their own. */
 static void test_cas_differ(void **state)
 {
@@ -463,6 +516,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_state_keeps_attestation, setup, teardown),
             cmocka_unit_test_setup_teardown(test_state_without_attestation, setup, teardown),
             cmocka_unit_test_setup_teardown(test_cas_differ, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_pair_made_when_needed, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

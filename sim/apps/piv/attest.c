@@ -196,9 +196,14 @@ fail:
         return ok;
 }
 
-int piv_attest_personalise(struct piv *piv)
+/*
+ * F9's key, made now if the profile gave none, and 5FFF01's certificate
+ * self-signed by it if the profile gave none: both or neither.
+ */
+static int personalise(struct piv *piv)
 {
-        struct piv_slot *s = &piv->slots[PIV_SLOT_ATTEST];
+        struct piv_slot made = {0}, *s = &piv->slots[PIV_SLOT_ATTEST];
+        const struct piv_slot *use = s;
         X509 *cert = NULL;
         int ok = -1;
 
@@ -206,20 +211,37 @@ int piv_attest_personalise(struct piv *piv)
                 return 0; /* attestation came with YubiKey 4.3 */
         if (s->key == NULL) {
                 EVP_PKEY *key = piv_generate(PROF_PIV_ECCP256);
-                if (key == NULL || piv_slot_set(s, key) != 0) {
+                if (key == NULL || piv_slot_set(&made, key) != 0) {
                         EVP_PKEY_free(key);
                         return -1;
                 }
-                s->alg = PROF_PIV_ECCP256;
-                s->pin_policy = piv_default_policy(PROF_PIV_SLOT_ATTEST);
-                s->origin = ORIGIN_GENERATED;
+                made.alg = PROF_PIV_ECCP256;
+                made.pin_policy = piv_default_policy(PROF_PIV_SLOT_ATTEST);
+                made.origin = ORIGIN_GENERATED;
+                use = &made;
         }
-        if (piv_find_obj(piv, PIV_TAG_ATTEST) != NULL)
-                return 0;
-        if ((cert = self_signed_ca(s->key)) != NULL && store_cert(piv, cert) == 0)
-                ok = 0;
+        if (piv_find_obj(piv, PIV_TAG_ATTEST) == NULL &&
+            ((cert = self_signed_ca(use->key)) == NULL || store_cert(piv, cert) != 0))
+                goto fail;
+        if (use == &made) {
+                *s = made;
+                memset(&made, 0, sizeof(made));
+        }
+        ok = 0;
+fail:
         X509_free(cert);
+        piv_slot_clear(&made);
         return ok;
+}
+
+int piv_attest_ready(struct piv *piv)
+{
+        if (!piv->attest_due)
+                return 0;
+        if (personalise(piv) != 0)
+                return -1;
+        piv->attest_due = false;
+        return 0;
 }
 
 int piv_attest_adopt(struct piv *piv, struct piv *own)
@@ -229,8 +251,11 @@ int piv_attest_adopt(struct piv *piv, struct piv *own)
 
         if (piv->slots[PIV_SLOT_ATTEST].key != NULL || piv_find_obj(piv, PIV_TAG_ATTEST) != NULL)
                 return 0; /* the record says what F9 holds */
-        if (mine == NULL || mine->key == NULL || (cert = piv_find_obj(own, PIV_TAG_ATTEST)) == NULL)
-                return piv_attest_personalise(piv);
+        if (mine == NULL || mine->key == NULL ||
+            (cert = piv_find_obj(own, PIV_TAG_ATTEST)) == NULL) {
+                piv->attest_due = true; /* the card has made none yet either */
+                return 0;
+        }
         if (piv_slot_copy(&piv->slots[PIV_SLOT_ATTEST], mine) != 0)
                 return -1;
         return piv_set_obj(piv, PIV_TAG_ATTEST, cert->data, cert->len);
@@ -341,11 +366,14 @@ static int swap_obj(struct piv *a, struct piv *b, uint32_t tag)
 int piv_swap_attestation(struct piv *a, struct piv *b)
 {
         struct piv_slot t;
+        bool due = a->attest_due;
 
         if (swap_obj(a, b, PIV_TAG_ATTEST) != 0)
                 return -1;
         t = a->slots[PIV_SLOT_ATTEST];
         a->slots[PIV_SLOT_ATTEST] = b->slots[PIV_SLOT_ATTEST];
         b->slots[PIV_SLOT_ATTEST] = t;
+        a->attest_due = b->attest_due;
+        b->attest_due = due;
         return 0;
 }

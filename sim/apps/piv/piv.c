@@ -110,7 +110,8 @@ int piv_load_profile(struct piv *piv, const scsim_profile *p, const struct prof_
                 if (piv_set_obj(piv, pp->objs[i].tag, p->blob + pp->objs[i].off, pp->objs[i].len) !=
                     0)
                         return -1;
-        return piv_attest_personalise(piv);
+        piv->attest_due = true;
+        return 0;
 }
 
 bool piv_version_at_least(const struct piv *piv, uint8_t major, uint8_t minor, uint8_t patch)
@@ -144,6 +145,11 @@ static int piv_init(struct scsim_card *card, const struct prof_app *use, void **
         }
         *state = piv;
         return 0;
+}
+
+static int piv_prepare(void *state)
+{
+        return piv_attest_ready(state);
 }
 
 static void piv_free(void **state)
@@ -239,6 +245,7 @@ const struct app_def app_piv = {
     .clear_channel = piv_clear_channel,
     .select_answer = piv_select_answer,
     .save = piv_save,
+    .prepare = piv_prepare,
     .load = piv_load,
     .secrets = piv_secrets,
 };

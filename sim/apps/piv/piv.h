@@ -59,6 +59,7 @@ struct piv {
         struct piv_slot slots[PROF_PIV_KEYS_MAX];
         struct piv_obj objs[PIV_OBJS_MAX];
         struct piv_chan ch[CARD_CHANNELS];
+        bool attest_due; /* F9's key and certificate are still to be made (attest.c) */
 };
 
 #define PIV_AID_LEN 11
@@ -105,15 +106,19 @@ bool piv_version_at_least(const struct piv *piv, uint8_t major, uint8_t minor, u
 uint32_t piv_serial(const struct cmd *c);
 
 /*
- * attest.c: at personalisation, an attestation key in F9 (P-256) and a
- * self-signed attestation CA certificate in 5FFF01 for whichever of the two
- * the profile did not give. 0 or -1.
+ * attest.c: a card with attestation (firmware 4.3 on) has a key in F9
+ * (P-256) and a self-signed attestation CA certificate in 5FFF01, made for
+ * whichever of the two the profile did not give; made when first needed
+ * (attest_due), since most cards never use them: piv_attest_ready makes
+ * them if due, both or neither. It is the application's prepare hook,
+ * run before each of its commands and before its record is encoded. 0 or -1.
  */
-int piv_attest_personalise(struct piv *piv);
+int piv_attest_ready(struct piv *piv);
 /*
  * For a loaded record (piv) that holds neither F9's key nor its certificate
  * (written before the card had attestation): the pair of own, the state
- * the card has (made with it), or a new pair when own has none. 0 or -1.
+ * the card has (made with it), or, when own has none yet, a pair due as
+ * on a new card. 0 or -1.
  */
 int piv_attest_adopt(struct piv *piv, struct piv *own);
 /* Give the attestation key and certificate of b to a and a's to b (RESET keeps them). 0 or -1. */
