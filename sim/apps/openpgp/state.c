@@ -8,6 +8,7 @@
 
 #include "apps/openpgp/openpgp.h"
 #include "pkey.h"
+#include "record.h"
 
 /*
  * Format 1, integers big-endian: format; flags (01 terminated); for PW1,
@@ -24,48 +25,6 @@ static const uint16_t slot_tags[DO_NSTORED] = {
     0x00c7, 0x00c8, 0x00c9, 0x00ca, 0x00cb, 0x00cc, 0x00ce, 0x00cf, 0x00d0,
     0x00c1, 0x00c2, 0x00c3, 0x7f21, 0x7f21, 0x7f21, 0x00f9,
 };
-
-struct wbuf {
-        uint8_t *p;
-        size_t len, cap;
-        bool failed;
-};
-
-static void w_put(struct wbuf *w, const void *data, size_t n)
-{
-        if (w->failed || n == 0)
-                return;
-        if (w->cap - w->len < n) {
-                size_t cap = w->cap * 2 + n + 256;
-                uint8_t *np = malloc(cap);
-                if (np == NULL) {
-                        w->failed = true;
-                        return;
-                }
-                if (w->p != NULL) {
-                        memcpy(np, w->p, w->len);
-                        OPENSSL_cleanse(w->p, w->cap);
-                        free(w->p);
-                }
-                w->p = np;
-                w->cap = cap;
-        }
-        memcpy(w->p + w->len, data, n);
-        w->len += n;
-}
-
-static void w_u8(struct wbuf *w, unsigned v)
-{
-        uint8_t b = (uint8_t)v;
-
-        w_put(w, &b, 1);
-}
-
-static void w_u16(struct wbuf *w, size_t v)
-{
-        w_u8(w, (unsigned)(v >> 8) & 0xff);
-        w_u8(w, (unsigned)v & 0xff);
-}
 
 int opgp_key_encode(const EVP_PKEY *key, uint8_t **der, size_t *len)
 {
@@ -171,50 +130,7 @@ int opgp_save(const void *state, uint8_t **buf, size_t *len)
                 w_put(&w, opgp_do_cbytes(d, (enum opgp_slot)s), d->len[s]);
         }
         save_keys(&w, op);
-        if (w.failed) {
-                if (w.p != NULL)
-                        OPENSSL_cleanse(w.p, w.cap);
-                free(w.p);
-                return -1;
-        }
-        *buf = w.p;
-        *len = w.len;
-        return 0;
-}
-
-struct rcur {
-        const uint8_t *p;
-        size_t left;
-};
-
-static int r_take(struct rcur *r, const uint8_t **out, size_t n)
-{
-        if (r->left < n)
-                return -1;
-        *out = r->p;
-        r->p += n;
-        r->left -= n;
-        return 0;
-}
-
-static int r_u8(struct rcur *r, uint8_t *v)
-{
-        const uint8_t *b;
-
-        if (r_take(r, &b, 1) != 0)
-                return -1;
-        *v = b[0];
-        return 0;
-}
-
-static int r_u16(struct rcur *r, size_t *v)
-{
-        const uint8_t *b;
-
-        if (r_take(r, &b, 2) != 0)
-                return -1;
-        *v = (size_t)(b[0] << 8 | b[1]);
-        return 0;
+        return w_finish(&w, buf, len);
 }
 
 /* A password as the profile allows it: its retry limit, a sane counter, its length bounds. */

@@ -11,6 +11,7 @@
 #include "apps/piv/piv.h"
 #include "card_internal.h"
 #include "pkey.h"
+#include "record.h"
 
 /*
  * The PIV record of the state file (docs/state.md): format 1, the management
@@ -18,46 +19,6 @@
  * Integers are big-endian.
  */
 #define PIV_STATE_FORMAT 1
-
-struct wbuf {
-        uint8_t *p;
-        size_t len, cap;
-        bool failed;
-};
-
-static void w_put(struct wbuf *w, const void *data, size_t n)
-{
-        if (w->failed || n == 0)
-                return;
-        if (w->cap - w->len < n) {
-                size_t cap = w->cap * 2 + n;
-                uint8_t *np = malloc(cap);
-                if (np == NULL) {
-                        w->failed = true;
-                        return;
-                }
-                if (w->p != NULL) {
-                        memcpy(np, w->p, w->len);
-                        OPENSSL_cleanse(w->p, w->cap);
-                        free(w->p);
-                }
-                w->p = np;
-                w->cap = cap;
-        }
-        memcpy(w->p + w->len, data, n);
-        w->len += n;
-}
-
-static void w_u8(struct wbuf *w, uint8_t v)
-{
-        w_put(w, &v, 1);
-}
-
-static void w_u16(struct wbuf *w, size_t v)
-{
-        uint8_t b[2] = {(uint8_t)(v >> 8), (uint8_t)v};
-        w_put(w, b, 2);
-}
 
 int piv_save(const void *state, uint8_t **buf, size_t *len)
 {
@@ -98,50 +59,7 @@ int piv_save(const void *state, uint8_t **buf, size_t *len)
                 w_u16(&w, o->len);
                 w_put(&w, o->data, o->len);
         }
-        if (w.failed) {
-                if (w.p != NULL)
-                        OPENSSL_cleanse(w.p, w.cap);
-                free(w.p);
-                return -1;
-        }
-        *buf = w.p;
-        *len = w.len;
-        return 0;
-}
-
-struct rcur {
-        const uint8_t *p;
-        size_t left;
-};
-
-static int r_take(struct rcur *r, const uint8_t **out, size_t n)
-{
-        if (r->left < n)
-                return -1;
-        *out = r->p;
-        r->p += n;
-        r->left -= n;
-        return 0;
-}
-
-static int r_u8(struct rcur *r, uint8_t *v)
-{
-        const uint8_t *b;
-
-        if (r_take(r, &b, 1) != 0)
-                return -1;
-        *v = b[0];
-        return 0;
-}
-
-static int r_u16(struct rcur *r, size_t *v)
-{
-        const uint8_t *b;
-
-        if (r_take(r, &b, 2) != 0)
-                return -1;
-        *v = (size_t)(b[0] << 8 | b[1]);
-        return 0;
+        return w_finish(&w, buf, len);
 }
 
 int piv_load(struct scsim_card *card, const struct prof_app *use, const uint8_t *buf, size_t len,
