@@ -286,6 +286,10 @@ static void test_rsa4096_import(void **state)
         assert_int_equal(piv_send(f->card, 0xfe, ALG_RSA4096, 0x85, data, n, NULL, NULL), 0x9000);
         /* the same parts under RSA 3072 do not make a key */
         assert_int_equal(piv_send(f->card, 0xfe, ALG_RSA3072, 0x86, data, n, NULL, NULL), 0x6a80);
+        /* nor do they with a dp (03) that p and q do not make */
+        data[2 * 260 + 4 + 255] ^= 0x01;
+        assert_int_equal(piv_send(f->card, 0xfe, ALG_RSA4096, 0x87, data, n, NULL, NULL), 0x6a80);
+        assert_int_equal(xmit(f->card, "00F7008700", NULL, NULL), 0x6a88);
         piv_verify_pin(f->card);
         rsa_raw_check(f->card, ALG_RSA4096, 0x85, key, 512);
         EVP_PKEY_free(key);

@@ -3,12 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
-#include <openssl/objects.h>
-#include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
 #include "apps/openpgp/crypto.h"
@@ -179,33 +176,8 @@ const char *opgp_alg_name(const struct opgp_alg *alg)
 
 EVP_PKEY *opgp_generate(const struct opgp_alg *alg)
 {
-        EVP_PKEY_CTX *ctx = NULL;
-        EVP_PKEY *key = NULL;
-        OSSL_PARAM params[2];
-        size_t bits = alg->rsa_bits;
-
-        if (alg->algo == OPGP_ALGO_RSA)
-                ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
-        else if (alg->curve->kind == CURVE_WEIERSTRASS)
-                ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-        else
-                ctx = EVP_PKEY_CTX_new_from_name(NULL, alg->curve->group, NULL);
-        if (ctx == NULL || EVP_PKEY_keygen_init(ctx) != 1)
-                goto fail;
-        params[0] = OSSL_PARAM_construct_end();
-        if (alg->algo == OPGP_ALGO_RSA)
-                params[0] = OSSL_PARAM_construct_size_t(OSSL_PKEY_PARAM_RSA_BITS, &bits);
-        else if (alg->curve->kind == CURVE_WEIERSTRASS)
-                params[0] = OSSL_PARAM_construct_utf8_string(
-                    OSSL_PKEY_PARAM_GROUP_NAME, (char *)(uintptr_t)alg->curve->group, 0);
-        params[1] = OSSL_PARAM_construct_end();
-        if (EVP_PKEY_CTX_set_params(ctx, params) != 1 || EVP_PKEY_generate(ctx, &key) != 1) {
-                EVP_PKEY_free(key);
-                key = NULL;
-        }
-fail:
-        EVP_PKEY_CTX_free(ctx);
-        return key;
+        return pkey_generate(opgp_key_type(alg), alg->curve != NULL ? alg->curve->group : NULL,
+                             alg->rsa_bits);
 }
 
 const char *opgp_key_type(const struct opgp_alg *alg)
@@ -232,148 +204,12 @@ bool opgp_key_fits(const EVP_PKEY *key, const struct opgp_alg *alg)
         return OBJ_sn2nid(group) == OBJ_sn2nid(alg->curve->group);
 }
 
-/* A key from parameters, kept only when its parts belong together (pairwise check). */
-static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
+EVP_PKEY *opgp_import_rsa(const struct opgp_alg *alg, const struct pkey_rsa_parts *parts)
 {
-        OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
-        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL), *check = NULL;
-        EVP_PKEY *key = NULL;
-
-        if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-            EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1)
-                goto fail;
-        if ((check = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) == NULL ||
-            EVP_PKEY_pairwise_check(check) != 1) {
-                EVP_PKEY_free(key);
-                key = NULL;
-        }
-fail:
-        EVP_PKEY_CTX_free(check);
-        EVP_PKEY_CTX_free(ctx);
-        OSSL_PARAM_free(params);
-        return key;
-}
-
-/* A given optional part must equal the one computed from p, q and e. */
-static bool part_matches(const uint8_t *given, size_t len, const BIGNUM *computed)
-{
-        BIGNUM *g;
-        bool same;
-
-        if (given == NULL)
-                return true;
-        if ((g = BN_bin2bn(given, (int)len, NULL)) == NULL)
-                return false;
-        same = BN_cmp(g, computed) == 0;
-        BN_clear_free(g);
-        return same;
-}
-
-/* n, d, dp, dq, qinv from p, q, e; the given optional parts must agree. */
-static int rsa_complete(const struct opgp_rsa_parts *in, BIGNUM *const bn[8], BN_CTX *bctx)
-{
-        /* bn: e p q n d dp dq qinv */
-        BIGNUM *p1 = BN_CTX_get(bctx), *q1 = BN_CTX_get(bctx), *phi = BN_CTX_get(bctx);
-
-        if (phi == NULL || BN_bin2bn(in->e, (int)in->e_len, bn[0]) == NULL ||
-            BN_bin2bn(in->p, (int)in->p_len, bn[1]) == NULL ||
-            BN_bin2bn(in->q, (int)in->q_len, bn[2]) == NULL)
-                return -1;
-        if (BN_mul(bn[3], bn[1], bn[2], bctx) != 1 || BN_sub(p1, bn[1], BN_value_one()) != 1 ||
-            BN_sub(q1, bn[2], BN_value_one()) != 1 || BN_mul(phi, p1, q1, bctx) != 1 ||
-            BN_mod_inverse(bn[4], bn[0], phi, bctx) == NULL ||
-            BN_mod(bn[5], bn[4], p1, bctx) != 1 || BN_mod(bn[6], bn[4], q1, bctx) != 1 ||
-            BN_mod_inverse(bn[7], bn[2], bn[1], bctx) == NULL)
-                return -1;
-        if (!part_matches(in->n, in->n_len, bn[3]) || !part_matches(in->dp, in->dp_len, bn[5]) ||
-            !part_matches(in->dq, in->dq_len, bn[6]) ||
-            !part_matches(in->qinv, in->qinv_len, bn[7]))
-                return -1;
-        return 0;
-}
-
-EVP_PKEY *opgp_import_rsa(const struct opgp_alg *alg, const struct opgp_rsa_parts *parts)
-{
-        static const char *const names[8] = {
-            OSSL_PKEY_PARAM_RSA_E,         OSSL_PKEY_PARAM_RSA_FACTOR1,
-            OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_N,
-            OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_EXPONENT1,
-            OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
-        };
-        BIGNUM *bn[8] = {NULL};
-        BN_CTX *bctx = BN_CTX_new();
-        OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-        EVP_PKEY *key = NULL;
-
-        if (bctx == NULL || bld == NULL || alg->algo != OPGP_ALGO_RSA || parts->e == NULL ||
-            parts->p == NULL || parts->q == NULL || parts->e_len == 0 || parts->p_len == 0 ||
-            parts->q_len == 0 || parts->p_len > alg->rsa_bits / 8 ||
-            parts->q_len > alg->rsa_bits / 8 || parts->e_len > 4)
-                goto fail;
-        BN_CTX_start(bctx);
-        for (int i = 0; i < 8; i++)
-                if ((bn[i] = BN_secure_new()) == NULL)
-                        goto done;
-        if (rsa_complete(parts, bn, bctx) != 0 || (unsigned)BN_num_bits(bn[3]) != alg->rsa_bits)
-                goto done;
-        for (int i = 0; i < 8; i++)
-                if (OSSL_PARAM_BLD_push_BN(bld, names[i], bn[i]) != 1)
-                        goto done;
-        key = from_params("RSA", bld);
-done:
-        BN_CTX_end(bctx);
-fail:
-        for (int i = 0; i < 8; i++)
-                BN_clear_free(bn[i]);
-        BN_CTX_free(bctx);
-        OSSL_PARAM_BLD_free(bld);
-        return key;
-}
-
-static EVP_PKEY *import_weierstrass(const struct opgp_curve *c, const uint8_t *d, size_t len)
-{
-        EC_GROUP *group = EC_GROUP_new_by_curve_name(OBJ_sn2nid(c->group));
-        EC_POINT *pub = NULL;
-        BIGNUM *priv = BN_bin2bn(d, (int)len, NULL);
-        OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-        uint8_t point[1 + 2 * 66];
-        size_t plen;
-        EVP_PKEY *key = NULL;
-
-        if (group == NULL || priv == NULL || bld == NULL || BN_is_zero(priv) ||
-            BN_cmp(priv, EC_GROUP_get0_order(group)) >= 0)
-                goto fail;
-        /* the public point is the scalar times the generator */
-        if ((pub = EC_POINT_new(group)) == NULL ||
-            EC_POINT_mul(group, pub, priv, NULL, NULL, NULL) != 1 ||
-            (plen = EC_POINT_point2oct(group, pub, POINT_CONVERSION_UNCOMPRESSED, point,
-                                       sizeof(point), NULL)) == 0)
-                goto fail;
-        if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) != 1 ||
-            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1 ||
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, plen) != 1)
-                goto fail;
-        key = from_params("EC", bld);
-fail:
-        EC_POINT_free(pub);
-        BN_clear_free(priv);
-        EC_GROUP_free(group);
-        OSSL_PARAM_BLD_free(bld);
-        return key;
-}
-
-/* The public key as 86 carries it, into out (cap bytes); its length, or 0. */
-static size_t public_point(const EVP_PKEY *key, const struct opgp_alg *alg, uint8_t *out,
-                           size_t cap)
-{
-        size_t len = cap;
-
-        if (alg->curve->kind != CURVE_WEIERSTRASS)
-                return EVP_PKEY_get_raw_public_key(key, out, &len) == 1 ? len : 0;
-        if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out, cap,
-                                            &len) != 1)
-                return 0;
-        return len;
+        /* OpenPGP's import always carries e */
+        if (alg->algo != OPGP_ALGO_RSA || parts->e == NULL)
+                return NULL;
+        return pkey_rsa_from_parts(parts, alg->rsa_bits);
 }
 
 EVP_PKEY *opgp_import_ec(const struct opgp_alg *alg, const uint8_t *d, size_t d_len,
@@ -387,7 +223,7 @@ EVP_PKEY *opgp_import_ec(const struct opgp_alg *alg, const uint8_t *d, size_t d_
         if (c == NULL || d_len == 0 || d_len > c->field_len)
                 return NULL;
         if (c->kind == CURVE_WEIERSTRASS) {
-                key = import_weierstrass(c, d, d_len);
+                key = pkey_ec_from_scalar(c->group, d, d_len);
         } else {
                 /* left-pad to 32 bytes; X25519's native order is little-endian */
                 memset(raw, 0, sizeof(raw));
@@ -404,7 +240,7 @@ EVP_PKEY *opgp_import_ec(const struct opgp_alg *alg, const uint8_t *d, size_t d_
         if (key == NULL || pub == NULL)
                 return key;
         /* a public key given with the private one must be the one it makes */
-        plen = public_point(key, alg, point, sizeof(point));
+        plen = pkey_public_point(key, point, sizeof(point));
         if (plen == 0 || plen != pub_len || memcmp(point, pub, plen) != 0) {
                 EVP_PKEY_free(key);
                 key = NULL;
@@ -412,37 +248,6 @@ EVP_PKEY *opgp_import_ec(const struct opgp_alg *alg, const uint8_t *d, size_t d_
         return key;
 }
 
-/* An RSA component, big-endian without leading zeros. */
-static bool put_bn(struct rbuf *r, uint32_t tag, const EVP_PKEY *key, const char *name)
-{
-        BIGNUM *bn = NULL;
-        uint8_t buf[512];
-        int n;
-        bool ok = false;
-
-        if (EVP_PKEY_get_bn_param(key, name, &bn) != 1 || BN_num_bytes(bn) > (int)sizeof(buf))
-                goto fail;
-        n = BN_bn2bin(bn, buf);
-        ok = n > 0 && tlv_put(r, tag, buf, (size_t)n);
-fail:
-        BN_free(bn);
-        return ok;
-}
-
-bool opgp_put_public(struct rbuf *r, const EVP_PKEY *key, const struct opgp_alg *alg)
-{
-        uint8_t point[1 + 2 * 66];
-        size_t len;
-
-        if (alg->algo == OPGP_ALGO_RSA)
-                return put_bn(r, 0x81, key, OSSL_PKEY_PARAM_RSA_N) &&
-                       put_bn(r, 0x82, key, OSSL_PKEY_PARAM_RSA_E);
-        if ((len = public_point(key, alg, point, sizeof(point))) == 0)
-                return false;
-        return tlv_put(r, 0x86, point, len);
-}
-
-/* ECDSA answers DER; the card answers r || s, each the size of the field. */
 static int ecdsa_raw(const uint8_t *der, size_t der_len, size_t field_len, uint8_t *out,
                      size_t *out_len, size_t cap)
 {
@@ -522,52 +327,23 @@ fail:
 /* The peer's public key on the card key's curve. */
 static EVP_PKEY *peer_key(const struct opgp_curve *c, const uint8_t *point, size_t n)
 {
-        OSSL_PARAM_BLD *bld = NULL;
-        OSSL_PARAM *params = NULL;
-        EVP_PKEY_CTX *ctx = NULL;
-        EVP_PKEY *peer = NULL;
-
         if (c->kind == CURVE_MONTGOMERY)
                 return n == c->field_len
                            ? EVP_PKEY_new_raw_public_key_ex(NULL, c->group, NULL, point, n)
                            : NULL;
-        if (n != 1 + 2 * c->field_len || point[0] != 0x04 || (bld = OSSL_PARAM_BLD_new()) == NULL)
-                goto fail;
-        if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) != 1 ||
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, n) != 1 ||
-            (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
-                goto fail;
-        if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-            EVP_PKEY_fromdata_init(ctx) != 1 ||
-            EVP_PKEY_fromdata(ctx, &peer, EVP_PKEY_PUBLIC_KEY, params) != 1)
-                peer = NULL;
-fail:
-        EVP_PKEY_CTX_free(ctx);
-        OSSL_PARAM_free(params);
-        OSSL_PARAM_BLD_free(bld);
-        return peer;
+        return n == 1 + 2 * c->field_len ? pkey_ec_public(c->group, point, n) : NULL;
 }
 
 int opgp_ecdh(const EVP_PKEY *key, const struct opgp_alg *alg, const uint8_t *point, size_t n,
               uint8_t *out, size_t *out_len, size_t cap)
 {
-        EVP_PKEY_CTX *ctx = NULL;
         EVP_PKEY *peer = NULL;
-        size_t len = cap;
         int ok = -1;
 
         *out_len = 0;
-        if (alg->algo != OPGP_ALGO_ECDH || (peer = peer_key(alg->curve, point, n)) == NULL)
-                goto fail;
-        /* a point off the curve fails here or in fromdata: either way 6A80 */
-        if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, (EVP_PKEY *)(uintptr_t)key, NULL)) == NULL ||
-            EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, peer) != 1 ||
-            EVP_PKEY_derive(ctx, out, &len) != 1)
-                goto fail;
-        *out_len = len;
-        ok = 0;
-fail:
-        EVP_PKEY_CTX_free(ctx);
+        /* a point off the curve fails in either: 6A80 */
+        if (alg->algo == OPGP_ALGO_ECDH && (peer = peer_key(alg->curve, point, n)) != NULL)
+                ok = pkey_derive(key, peer, out, out_len, cap);
         EVP_PKEY_free(peer);
         return ok;
 }

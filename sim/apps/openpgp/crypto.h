@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "apdu.h"
+#include "pkey.h"
 
 /* Algorithm IDs of the attributes' first byte (RFC 4880 public-key algorithm numbers). */
 #define OPGP_ALGO_RSA   0x01
@@ -71,12 +72,8 @@ bool opgp_key_fits(const EVP_PKEY *key, const struct opgp_alg *alg);
 const char *opgp_key_type(const struct opgp_alg *alg);
 
 /* RSA key parts from an import template; any of dp, dq, qinv, n may be absent (NULL). */
-struct opgp_rsa_parts {
-        const uint8_t *e, *p, *q, *qinv, *dp, *dq, *n;
-        size_t e_len, p_len, q_len, qinv_len, dp_len, dq_len, n_len;
-};
 /* The key the parts make, or NULL when they do not make a consistent key of that size. */
-EVP_PKEY *opgp_import_rsa(const struct opgp_alg *alg, const struct opgp_rsa_parts *parts);
+EVP_PKEY *opgp_import_rsa(const struct opgp_alg *alg, const struct pkey_rsa_parts *parts);
 /*
  * An ECC key from its private scalar (big-endian, as GnuPG sends it; for
  * Curve25519 the card reverses it into X25519's native little-endian) and,
@@ -84,9 +81,6 @@ EVP_PKEY *opgp_import_rsa(const struct opgp_alg *alg, const struct opgp_rsa_part
  */
 EVP_PKEY *opgp_import_ec(const struct opgp_alg *alg, const uint8_t *d, size_t d_len,
                          const uint8_t *pub, size_t pub_len);
-
-/* The public key as 7F49 holds it: 81 n, 82 e; or 86 point (04 X Y, or the 32 raw bytes). */
-bool opgp_put_public(struct rbuf *r, const EVP_PKEY *key, const struct opgp_alg *alg);
 
 /*
  * A signature: RSA pads the given DigestInfo with PKCS #1 v1.5 type 1;

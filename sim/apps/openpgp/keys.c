@@ -104,7 +104,7 @@ uint16_t opgp_generate_pair(struct cmd *c)
                 if ((key = opgp_generate(&alg)) == NULL)
                         return SW_MEMORY_FAILURE;
         }
-        if (!tlv_open(c->out, 0x7f49, &mark) || !opgp_put_public(c->out, key, &alg) ||
+        if (!tlv_open(c->out, 0x7f49, &mark) || !pkey_put_public(c->out, key) ||
             !tlv_close(c->out, mark)) {
                 if (key != op->key[k])
                         EVP_PKEY_free(key);
@@ -176,7 +176,7 @@ static int split_parts(const uint8_t *hdr, size_t hdr_len, const uint8_t *data, 
  * 96 dq, 97 n for RSA; 92 the private scalar and 99 the public key for ECC. */
 static EVP_PKEY *key_from_parts(const struct opgp_alg *alg, const struct key_parts *kp)
 {
-        struct opgp_rsa_parts r;
+        struct pkey_rsa_parts r;
 
         if (alg->algo != OPGP_ALGO_RSA)
                 return kp->v[1] == NULL || kp->v[0] != NULL || kp->v[2] != NULL

@@ -49,9 +49,6 @@ EVP_PKEY *piv_generate(enum prof_piv_alg alg);
  */
 EVP_PKEY *piv_import(enum prof_piv_alg alg, const uint8_t *const comp[5], const size_t len[5]);
 
-/* The public key as GENERATE answers it inside 7F49: 81 n, 82 e; or 86 point (raw for 25519). */
-bool piv_put_public(struct rbuf *r, const EVP_PKEY *key, enum prof_piv_alg alg);
-
 /*
  * The slot's private-key operation. RSA: the raw operation on exactly one
  * modulus-sized block (the client pads, as PIV has it). EC: ECDSA over the

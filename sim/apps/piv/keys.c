@@ -8,6 +8,7 @@
 #include "apps/piv/crypto.h"
 #include "apps/piv/piv.h"
 #include "iso/iso.h"
+#include "pkey.h"
 #include "tlv.h"
 
 int piv_slot_index(uint8_t slot)
@@ -162,7 +163,7 @@ uint16_t piv_generate_key(struct cmd *c)
                 return SW_WRONG_DATA;
         if ((key = piv_generate(alg)) == NULL)
                 return SW_MEMORY_FAILURE;
-        if (!tlv_open(c->out, 0x7f49, &mark) || !piv_put_public(c->out, key, alg) ||
+        if (!tlv_open(c->out, 0x7f49, &mark) || !pkey_put_public(c->out, key) ||
             !tlv_close(c->out, mark)) {
                 EVP_PKEY_free(key);
                 return SW_MEMORY_FAILURE;

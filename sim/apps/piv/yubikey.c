@@ -8,6 +8,7 @@
 #include "apps/piv/crypto.h"
 #include "apps/piv/piv.h"
 #include "iso/iso.h"
+#include "pkey.h"
 #include "tlv.h"
 
 /* YubiKey extensions ----------------------------------------------------------------------- */
@@ -83,7 +84,7 @@ uint16_t piv_get_metadata(struct cmd *c)
                 policy[1] = 0x01;
                 ok = put_u8(c->out, 0x01, (uint8_t)s->alg) && tlv_put(c->out, 0x02, policy, 2) &&
                      put_u8(c->out, 0x03, s->origin) && tlv_open(c->out, 0x04, &mark) &&
-                     piv_put_public(c->out, s->key, s->alg) && tlv_close(c->out, mark);
+                     pkey_put_public(c->out, s->key) && tlv_close(c->out, mark);
         }
         return ok ? SW_OK : SW_MEMORY_FAILURE;
 }
