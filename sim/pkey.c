@@ -5,7 +5,10 @@
  * PureEdDSA signatures and key agreement. Applications name the type and
  * curve; what they add is their own encoding of algorithms.
  */
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -20,21 +23,107 @@
 #include "pkey.h"
 #include "tlv.h"
 
-EVP_PKEY *pkey_from_der(const char *type, const uint8_t *der, size_t len)
+/*
+ * libcrypto 3.0 spends two thirds of a key's decoding in making the decoder
+ * context, which then serves any number of decodings: each thread keeps one
+ * per key type, writing into its own `out`. A context made while memory ran
+ * short may lack a decoder, so a refusal is tried again with a new context
+ * before it stands: a kept context can cost time, never a good key.
+ */
+#define DECODERS_KEPT 4 /* RSA, EC, ED25519, X25519 */
+
+struct decoder {
+        const char *type;
+        OSSL_DECODER_CTX *ctx;
+        EVP_PKEY *out;
+};
+
+static pthread_key_t decoders_key;
+static pthread_once_t decoders_once = PTHREAD_ONCE_INIT;
+static bool decoders_keyed;
+
+static void decoders_free(void *arg)
 {
-        EVP_PKEY *key = NULL;
-        OSSL_DECODER_CTX *dctx =
-            OSSL_DECODER_CTX_new_for_pkey(&key, "DER", NULL, type, EVP_PKEY_KEYPAIR, NULL, NULL);
+        struct decoder *d = arg;
+
+        for (size_t i = 0; i < DECODERS_KEPT; i++)
+                OSSL_DECODER_CTX_free(d[i].ctx);
+        free(d);
+}
+
+static void decoders_init(void)
+{
+        decoders_keyed = pthread_key_create(&decoders_key, decoders_free) == 0;
+}
+
+/* This thread's decoder for type, or NULL when none can be kept. */
+static struct decoder *kept_decoder(const char *type)
+{
+        struct decoder *d;
+
+        if (pthread_once(&decoders_once, decoders_init) != 0 || !decoders_keyed)
+                return NULL;
+        if ((d = pthread_getspecific(decoders_key)) == NULL) {
+                if ((d = calloc(DECODERS_KEPT, sizeof(*d))) == NULL)
+                        return NULL;
+                if (pthread_setspecific(decoders_key, d) != 0) {
+                        free(d);
+                        return NULL;
+                }
+        }
+        for (size_t i = 0; i < DECODERS_KEPT; i++)
+                if (d[i].type == NULL || strcmp(d[i].type, type) == 0) {
+                        d[i].type = type;
+                        return &d[i];
+                }
+        return NULL;
+}
+
+/* What dctx makes of all of der's len bytes, into *out: the key, or NULL. */
+static EVP_PKEY *decode(OSSL_DECODER_CTX *dctx, EVP_PKEY **out, const uint8_t *der, size_t len)
+{
         const unsigned char *p = der;
         size_t left = len;
+        EVP_PKEY *key;
+        int ok;
 
+        *out = NULL;
+        ok = OSSL_DECODER_from_data(dctx, &p, &left);
+        key = *out;
+        *out = NULL;
         /* what the decoder leaves unread is not part of the key: refused */
-        if (dctx == NULL || len == 0 || OSSL_DECODER_from_data(dctx, &p, &left) != 1 || left != 0) {
+        if (ok != 1 || left != 0) {
                 EVP_PKEY_free(key);
-                key = NULL;
+                return NULL;
         }
-        OSSL_DECODER_CTX_free(dctx);
         return key;
+}
+
+static OSSL_DECODER_CTX *new_decoder(const char *type, EVP_PKEY **out)
+{
+        return OSSL_DECODER_CTX_new_for_pkey(out, "DER", NULL, type, EVP_PKEY_KEYPAIR, NULL, NULL);
+}
+
+EVP_PKEY *pkey_from_der(const char *type, const uint8_t *der, size_t len)
+{
+        struct decoder *d;
+        EVP_PKEY *key = NULL, *out = NULL;
+        OSSL_DECODER_CTX *dctx;
+
+        if (len == 0)
+                return NULL;
+        if ((d = kept_decoder(type)) == NULL) { /* nothing kept: a context for this key alone */
+                if ((dctx = new_decoder(type, &out)) != NULL)
+                        key = decode(dctx, &out, der, len);
+                OSSL_DECODER_CTX_free(dctx);
+                return key;
+        }
+        if (d->ctx != NULL && (key = decode(d->ctx, &d->out, der, len)) != NULL)
+                return key;
+        OSSL_DECODER_CTX_free(d->ctx);
+        if ((d->ctx = new_decoder(type, &d->out)) == NULL)
+                return NULL;
+        return decode(d->ctx, &d->out, der, len);
 }
 
 int pkey_sign_message(const EVP_PKEY *key, const uint8_t *in, size_t n, uint8_t *out,

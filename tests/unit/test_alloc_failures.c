@@ -7,10 +7,13 @@
  * file's commit that fails, with each allocation of its command failing in
  * turn, never loses the restore written just before it. And PIV's PUT DATA,
  * each of its allocations failing in turn, answers 9000 or 6581, never
- * another refusal, and a 6581 leaves the object as it was.
+ * another refusal, and a 6581 leaves the object as it was. A key decoder
+ * made while an allocation failed never refuses a good key afterwards.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@
 #include "card_steps.h"
 #include "fail_alloc.h"
 #include "piv_helpers.h"
+#include "pkey.h"
 
 #define SWEEP_MAX 100000 /* far more allocations than any of these calls makes */
 
@@ -245,6 +249,64 @@ static void test_put_data(void **state)
         }
 }
 
+/*
+ * pkey_from_der keeps each thread's decoder contexts: one made while the
+ * nth allocation failed must not refuse the same key once memory is back.
+ * Each round runs in a new thread, which has no decoder yet, so that the
+ * failures fall on making one; the thread's end frees what it kept.
+ */
+struct decode_round {
+        const unsigned char *der;
+        size_t len;
+        const EVP_PKEY *key;
+        unsigned long n, failed;
+        bool good_after;
+};
+
+static void *decode_round(void *arg)
+{
+        struct decode_round *r = arg;
+        EVP_PKEY *back;
+
+        fail_alloc_nth(r->n);
+        back = pkey_from_der("EC", r->der, r->len);
+        fail_alloc_stop();
+        r->failed = fail_alloc_failed();
+        EVP_PKEY_free(back);
+        back = pkey_from_der("EC", r->der, r->len);
+        r->good_after = back != NULL && EVP_PKEY_eq(back, r->key) == 1;
+        EVP_PKEY_free(back);
+        return NULL;
+}
+
+static void test_kept_decoder(void **state)
+{
+        EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        unsigned char *der = NULL;
+        struct decode_round r;
+        int len;
+
+        (void)state;
+        assert_non_null(key);
+        assert_true((len = i2d_PrivateKey(key, &der)) > 0);
+        memset(&r, 0, sizeof(r));
+        r.der = der;
+        r.len = (size_t)len;
+        r.key = key;
+        for (r.n = 1; r.n < SWEEP_MAX; r.n++) {
+                pthread_t t;
+                assert_int_equal(pthread_create(&t, NULL, decode_round, &r), 0);
+                assert_int_equal(pthread_join(t, NULL), 0);
+                if (!r.good_after)
+                        fail_msg("allocation %lu failed: the key no longer decodes", r.n);
+                if (r.failed == 0)
+                        break;
+        }
+        assert_true(r.n > 1 && r.n < SWEEP_MAX);
+        OPENSSL_free(der);
+        EVP_PKEY_free(key);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -252,6 +314,7 @@ int main(void)
             cmocka_unit_test(test_card_new),
             cmocka_unit_test(test_failed_commit_keeps_restore),
             cmocka_unit_test(test_put_data),
+            cmocka_unit_test(test_kept_decoder),
         };
 
         return cmocka_run_group_tests(tests, warm_up, NULL);
