@@ -169,18 +169,22 @@ fail:
         return key;
 }
 
-/* A key from parameters, kept only when its parts belong together (pairwise check). */
-static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
+/*
+ * A key from parameters: a public key (selection EVP_PKEY_PUBLIC_KEY), or a
+ * pair (EVP_PKEY_KEYPAIR) kept only when its parts belong together.
+ */
+static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld, int selection)
 {
         OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
         EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL), *check = NULL;
         EVP_PKEY *key = NULL;
 
         if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-            EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params) != 1)
+            EVP_PKEY_fromdata(ctx, &key, selection, params) != 1)
                 goto fail;
-        if ((check = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) == NULL ||
-            EVP_PKEY_pairwise_check(check) != 1) {
+        if (selection == EVP_PKEY_KEYPAIR &&
+            ((check = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) == NULL ||
+             EVP_PKEY_pairwise_check(check) != 1)) {
                 EVP_PKEY_free(key);
                 key = NULL;
         }
@@ -257,7 +261,7 @@ EVP_PKEY *pkey_rsa_from_parts(const struct pkey_rsa_parts *parts, size_t bits)
         for (int i = 0; i < 8; i++)
                 if (OSSL_PARAM_BLD_push_BN(bld, names[i], bn[i]) != 1)
                         goto done;
-        key = from_params("RSA", bld);
+        key = from_params("RSA", bld, EVP_PKEY_KEYPAIR);
 done:
         BN_CTX_end(bctx);
 fail:
@@ -291,7 +295,7 @@ EVP_PKEY *pkey_ec_from_scalar(const char *group_name, const uint8_t *d, size_t l
             OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1 ||
             OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, plen) != 1)
                 goto fail;
-        key = from_params("EC", bld);
+        key = from_params("EC", bld, EVP_PKEY_KEYPAIR);
 fail:
         EC_POINT_free(pub);
         BN_clear_free(priv);
@@ -303,23 +307,13 @@ fail:
 EVP_PKEY *pkey_ec_public(const char *group, const uint8_t *point, size_t len)
 {
         OSSL_PARAM_BLD *bld = NULL;
-        OSSL_PARAM *params = NULL;
-        EVP_PKEY_CTX *ctx = NULL;
         EVP_PKEY *peer = NULL;
 
         if (len == 0 || point[0] != 0x04 || (bld = OSSL_PARAM_BLD_new()) == NULL)
-                goto fail;
-        if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, len) != 1 ||
-            (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
-                goto fail;
-        if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-            EVP_PKEY_fromdata_init(ctx) != 1 ||
-            EVP_PKEY_fromdata(ctx, &peer, EVP_PKEY_PUBLIC_KEY, params) != 1)
-                peer = NULL;
-fail:
-        EVP_PKEY_CTX_free(ctx);
-        OSSL_PARAM_free(params);
+                return NULL;
+        if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) == 1 &&
+            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, len) == 1)
+                peer = from_params("EC", bld, EVP_PKEY_PUBLIC_KEY);
         OSSL_PARAM_BLD_free(bld);
         return peer;
 }
