@@ -11,40 +11,9 @@
 # Run inside `scsim run --profile openpgp_opensc.yaml -- $0`.
 set -eu
 
-: "${SCSIM_READER:?run me under scsim run}"
-for tool in opensc-tool openpgp-tool pkcs15-tool pkcs11-tool openssl; do
-        if ! command -v "$tool" >/dev/null 2>&1; then
-                echo "skipped: $tool is not installed (scripts/setup installs it)"
-                exit 77
-        fi
-done
-MOD=${SCSIM_PKCS11_MODULE:-/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so}
-if [ ! -e "$MOD" ]; then
-        echo "skipped: no OpenSC PKCS#11 module at $MOD"
-        exit 77
-fi
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-OUT="$W/out"
-steps=0
-
-fail() {
-        echo "FAIL: $*" >&2
-        echo "--- last output ---" >&2
-        cat "$OUT" >&2 || true
-        exit 1
-}
-ok() {
-        steps=$((steps + 1))
-        "$@" >"$OUT" 2>&1 || fail "expected success: $*"
-}
-no() {
-        steps=$((steps + 1))
-        if "$@" >"$OUT" 2>&1; then fail "expected failure: $*"; fi
-}
-has() {
-        grep -q -- "$1" "$OUT" || fail "output lacks '$1'"
-}
+. "$(dirname "$0")/client_steps.sh"
+need_tools opensc-tool openpgp-tool pkcs15-tool pkcs11-tool openssl
+pkcs11_module opensc-pkcs11 opensc-pkcs11.so "${SCSIM_PKCS11_MODULE:-}"
 p11() { pkcs11-tool --module "$MOD" "$@" </dev/null; }
 # slot 0 is the token of PIN 82 (decryption, authentication), slot 1 that of PIN 81 (signature)
 pubkey() {

@@ -8,42 +8,10 @@
 # PCSCLITE_CSOCK_NAME and SCSIM_READER; FILE is the APDU trace to inspect.
 set -eu
 
-: "${SCSIM_READER:?run me under scsim run}"
-for tool in yubico-piv-tool opensc-tool pkcs11-tool openssl; do
-        if ! command -v "$tool" >/dev/null 2>&1; then
-                echo "skipped: $tool is not installed (scripts/setup installs it)"
-                exit 77
-        fi
-done
+. "$(dirname "$0")/client_steps.sh"
+need_tools yubico-piv-tool opensc-tool pkcs11-tool openssl
 TRACE=${1:-}
-# Where Debian's opensc-pkcs11 put its module, on any architecture.
-MOD=${SCSIM_PKCS11_MODULE:-$(dpkg -L opensc-pkcs11 2>/dev/null | grep -x '/usr/lib/[^/]*/opensc-pkcs11\.so' | head -n 1)}
-if [ ! -e "$MOD" ]; then
-        echo "skipped: no OpenSC PKCS#11 module at $MOD"
-        exit 77
-fi
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-OUT="$W/out"
-steps=0
-
-fail() {
-        echo "FAIL: $*" >&2
-        echo "--- last output ---" >&2
-        cat "$OUT" >&2 || true
-        exit 1
-}
-ok() {
-        steps=$((steps + 1))
-        "$@" >"$OUT" 2>&1 || fail "expected success: $*"
-}
-no() {
-        steps=$((steps + 1))
-        if "$@" >"$OUT" 2>&1; then fail "expected failure: $*"; fi
-}
-has() {
-        grep -q -- "$1" "$OUT" || fail "output lacks '$1'"
-}
+pkcs11_module opensc-pkcs11 opensc-pkcs11.so "${SCSIM_PKCS11_MODULE:-}"
 p11() { pkcs11-tool --module "$MOD" "$@" </dev/null; }
 y() { yubico-piv-tool -r "$SCSIM_READER" "$@" </dev/null; }
 

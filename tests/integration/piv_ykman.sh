@@ -9,49 +9,14 @@
 # SCSIM_READER; FILE is the APDU trace to inspect.
 set -eu
 
-: "${SCSIM_READER:?run me under scsim run}"
-for tool in ykman yubico-piv-tool pkcs11-tool openssl; do
-        if ! command -v "$tool" >/dev/null 2>&1; then
-                echo "skipped: $tool is not installed (scripts/setup installs it)"
-                exit 77
-        fi
-done
+. "$(dirname "$0")/client_steps.sh"
+need_tools ykman yubico-piv-tool pkcs11-tool openssl
 TRACE=${1:-}
-# Where Debian's ykcs11 put Yubico's PKCS#11 module, on any architecture.
-MOD=$(dpkg -L ykcs11 2>/dev/null | grep -x '/usr/lib/[^/]*/libykcs11\.so' | head -n 1)
-if [ ! -e "$MOD" ]; then
-        echo "skipped: no ykcs11 module (package ykcs11)"
-        exit 77
-fi
+pkcs11_module ykcs11 libykcs11.so
 case "$SCSIM_READER" in
 *Yubico\ YubiKey*) ;;
 *) echo "FAIL: reader '$SCSIM_READER' is not named as a YubiKey's (--reader-name)" >&2; exit 1 ;;
 esac
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-OUT="$W/out"
-steps=0
-
-fail() {
-        echo "FAIL: $*" >&2
-        echo "--- last output ---" >&2
-        cat "$OUT" >&2 || true
-        exit 1
-}
-ok() {
-        steps=$((steps + 1))
-        "$@" >"$OUT" 2>&1 || fail "expected success: $*"
-}
-no() {
-        steps=$((steps + 1))
-        if "$@" >"$OUT" 2>&1; then fail "expected failure: $*"; fi
-}
-has() {
-        grep -q -- "$1" "$OUT" || fail "output lacks '$1'"
-}
-lacks() {
-        if grep -q -- "$1" "$OUT"; then fail "output has '$1'"; fi
-}
 
 SERIAL=7000007
 MGM=010203040506070801020304050607080102030405060708

@@ -5,37 +5,8 @@
 # SCSIM_READER. Every step checks the tool's exit status and what it printed.
 set -eu
 
-: "${SCSIM_READER:?run me under scsim run}"
-for tool in yubico-piv-tool openssl; do
-        if ! command -v "$tool" >/dev/null 2>&1; then
-                echo "skipped: $tool is not installed (scripts/setup installs it)"
-                exit 77
-        fi
-done
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-OUT="$W/out"
-steps=0
-
-fail() {
-        echo "FAIL: $*" >&2
-        echo "--- last output ---" >&2
-        cat "$OUT" >&2 || true
-        exit 1
-}
-
-# ok CMD...: must succeed; no CMD...: must fail. Output in $OUT.
-ok() {
-        steps=$((steps + 1))
-        "$@" >"$OUT" 2>&1 || fail "expected success: $*"
-}
-no() {
-        steps=$((steps + 1))
-        if "$@" >"$OUT" 2>&1; then fail "expected failure: $*"; fi
-}
-has() {
-        grep -q -- "$1" "$OUT" || fail "output lacks '$1'"
-}
+. "$(dirname "$0")/client_steps.sh"
+need_tools yubico-piv-tool openssl
 
 y() { yubico-piv-tool -r "$SCSIM_READER" "$@" </dev/null; }
 
