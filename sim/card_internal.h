@@ -109,12 +109,6 @@ struct cmd {
  * state at once (a snapshot put back).
  */
 int card_commit_app(struct scsim_card *card, const void *app_state);
-/*
- * Application i's record, as its save makes it, after its prepare: the
- * one way to a record (state file, snapshot). 0 with *buf NULL for an
- * application that keeps none; or -1.
- */
-int app_save(const struct scsim_card *card, size_t i, uint8_t **buf, size_t *len);
 int card_commit_core(struct scsim_card *card);
 int card_commit_all(struct scsim_card *card);
 /*
@@ -128,6 +122,12 @@ int card_commit_all(struct scsim_card *card);
  * as card_commit_app.
  */
 int card_commit_restore(struct scsim_card *card, const void *app_state, bool was_full);
+/*
+ * Application i's record, as its save makes it, after its prepare: the
+ * one way to a record (state file, snapshot). 0 with *buf NULL for an
+ * application that keeps none; or -1.
+ */
+int app_save(const struct scsim_card *card, size_t i, uint8_t **buf, size_t *len);
 
 /* core.c: services the core offers handlers and the dispatcher. */
 /* Forget channel chno's security status and every application's state for it. */
