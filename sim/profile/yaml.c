@@ -69,10 +69,11 @@ int find_ent(const struct ent *tab, size_t n, const char *name, size_t len)
  * names: its name is good, new among its kind and within the bound. NULL
  * (reported) when not; going over the bound is reported once.
  */
+static const char *const words[] = {"chv", "key", "file"};
+
 struct ent *collect_entry(struct yaml_loader *ld, enum ent_kind kind, struct fy_node_pair *pair,
                           struct yaml_pos at, uint16_t df)
 {
-        static const char *const words[] = {"chv", "key", "file"};
         static const char *const plural[] = {"CHVs", "keys", "files"};
         struct ent *tab = kind == ENT_CHV ? ld->chvs : kind == ENT_KEY ? ld->keys : ld->files;
         size_t *n = kind == ENT_CHV ? &ld->nchvs : kind == ENT_KEY ? &ld->nkeys : &ld->nfiles;
@@ -109,6 +110,35 @@ left_out:
         /* checks over the whole table (PIV's PIN and PUK) cannot trust it now */
         ld->left_out |= 1u << kind;
         return NULL;
+}
+
+bool collect_mapping(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at,
+                     enum ent_kind kind)
+{
+        static const char *const keys[] = {"chvs", "keys", "files"};
+        static const char *const names[] = {"CHV", "key", "file"};
+
+        if (map == NULL)
+                return false;
+        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING) {
+                yaml_err(ld, yaml_node_pos(map, at), "%s: expected a mapping of %s names, got %s",
+                         keys[kind], names[kind], yaml_kind(map));
+                return false;
+        }
+        return true;
+}
+
+struct ent *collect_fields(struct yaml_loader *ld, enum ent_kind kind, struct fy_node_pair *pair,
+                           struct yaml_pos at, uint16_t df, const char *const *fields, size_t n)
+{
+        struct ent *e = collect_entry(ld, kind, pair, at, df);
+
+        if (e == NULL)
+                return NULL;
+        yaml_context(ld, "%s '%s'", words[kind], e->name);
+        e->bad = yaml_fields(ld, fy_node_pair_value(pair), e->pos, "fields", fields, n, e->v,
+                             e->kp) != 0;
+        return e;
 }
 
 void collect_df(struct yaml_loader *ld, struct fy_node *chvs, struct yaml_pos chvs_at,

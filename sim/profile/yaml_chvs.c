@@ -25,20 +25,12 @@ void collect_chvs(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos a
         struct fy_node_pair *pair;
         void *it = NULL;
 
-        if (map == NULL)
+        if (!collect_mapping(ld, map, at, ENT_CHV))
                 return;
-        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING) {
-                yaml_err(ld, yaml_node_pos(map, at),
-                         "chvs: expected a mapping of CHV names, got %s", yaml_kind(map));
-                return;
-        }
         while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
-                struct ent *e = collect_entry(ld, ENT_CHV, pair, at, df);
+                struct ent *e = collect_fields(ld, ENT_CHV, pair, at, df, chv_fields, C_N);
                 if (e == NULL)
                         continue;
-                yaml_context(ld, "chv '%s'", e->name);
-                e->bad = yaml_fields(ld, fy_node_pair_value(pair), e->pos, "fields", chv_fields,
-                                     C_N, e->v, e->kp) != 0;
                 e->verifiable = e->v[C_REFERENCE] != NULL;
                 if (e->v[C_VERIFIABLE] != NULL)
                         yaml_bool(ld, e->v[C_VERIFIABLE], e->kp[C_VERIFIABLE], "verifiable",
@@ -55,22 +47,11 @@ void collect_keys(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos a
         struct fy_node_pair *pair;
         void *it = NULL;
 
-        if (map == NULL)
+        if (!collect_mapping(ld, map, at, ENT_KEY))
                 return;
-        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING) {
-                yaml_err(ld, yaml_node_pos(map, at),
-                         "keys: expected a mapping of key names, got %s", yaml_kind(map));
-                return;
-        }
-        while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
-                struct ent *e = collect_entry(ld, ENT_KEY, pair, at, df);
-                if (e == NULL)
-                        continue;
-                yaml_context(ld, "key '%s'", e->name);
-                e->bad = yaml_fields(ld, fy_node_pair_value(pair), e->pos, "fields", key_fields,
-                                     K_N, e->v, e->kp) != 0;
-                yaml_context_clear(ld);
-        }
+        while ((pair = fy_node_mapping_iterate(map, &it)) != NULL)
+                if (collect_fields(ld, ENT_KEY, pair, at, df, key_fields, K_N) != NULL)
+                        yaml_context_clear(ld);
 }
 
 /* A reference byte as in P2: b8 scope, b7..b6 reserved, b5..b1 number. */

@@ -60,24 +60,15 @@ void collect_files(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos 
         struct fy_node_pair *pair;
         void *it = NULL;
 
-        if (map == NULL)
+        if (!collect_mapping(ld, map, at, ENT_FILE))
                 return;
-        if (yaml_is_empty(map) || fy_node_get_type(map) != FYNT_MAPPING) {
-                yaml_err(ld, yaml_node_pos(map, at),
-                         "files: expected a mapping of file names, got %s", yaml_kind(map));
-                return;
-        }
         while ((pair = fy_node_mapping_iterate(map, &it)) != NULL) {
-                struct ent *e = collect_entry(ld, ENT_FILE, pair, at, parent);
+                struct ent *e = collect_fields(ld, ENT_FILE, pair, at, parent, file_fields, F_N);
                 uint16_t idx;
                 if (e == NULL)
                         continue;
                 idx = (uint16_t)(e - ld->files);
-                yaml_context(ld, "file '%s'", e->name);
-                if (yaml_fields(ld, fy_node_pair_value(pair), e->pos, "fields", file_fields, F_N,
-                                e->v, e->kp) != 0)
-                        e->bad = true;
-                else
+                if (!e->bad)
                         file_type(ld, e);
                 yaml_context_clear(ld);
                 if (e->is_df)

@@ -117,6 +117,15 @@ enum ent_kind { ENT_CHV, ENT_KEY, ENT_FILE };
 #define FULL_RULES (1u << 3)
 struct ent *collect_entry(struct yaml_loader *ld, enum ent_kind kind, struct fy_node_pair *pair,
                           struct yaml_pos at, uint16_t df);
+/* Is map (under "chvs:", "keys:" or "files:") a mapping of names? Says so when not; NULL: none. */
+bool collect_mapping(struct yaml_loader *ld, struct fy_node *map, struct yaml_pos at,
+                     enum ent_kind kind);
+/*
+ * collect_entry, then the entry's fields (e->bad when they are wrong), in
+ * the entry's context ("chv 'pin'"), which the caller clears when done.
+ */
+struct ent *collect_fields(struct yaml_loader *ld, enum ent_kind kind, struct fy_node_pair *pair,
+                           struct yaml_pos at, uint16_t df, const char *const *fields, size_t n);
 void collect_df(struct yaml_loader *ld, struct fy_node *chvs, struct yaml_pos chvs_at,
                 struct fy_node *keys, struct yaml_pos keys_at, struct fy_node *files,
                 struct yaml_pos files_at, uint16_t df);
