@@ -41,6 +41,15 @@ scsim_card *piv_card(scsim_profile **p, const char *yaml, const char *file)
         return card;
 }
 
+int piv_fx_teardown(void **state)
+{
+        struct piv_fx *f = *state;
+
+        scsim_card_free(&f->card);
+        scsim_profile_free(&f->p);
+        return 0;
+}
+
 uint16_t piv_send(scsim_card *card, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
                   size_t n, uint8_t *out, size_t *out_len)
 {

@@ -14,6 +14,13 @@
 /* A card from YAML text (file NULL) or a profile file (yaml NULL), powered on. */
 scsim_card *piv_card(scsim_profile **p, const char *yaml, const char *file);
 
+/* The fixture of a test: its profile and card; the teardown frees both (cmocka's signature). */
+struct piv_fx {
+        scsim_profile *p;
+        scsim_card *card;
+};
+int piv_fx_teardown(void **state);
+
 /* A case 4 extended APDU (case 2 when n is 0) with Le 0000: the whole answer at once. */
 uint16_t piv_send(scsim_card *card, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
                   size_t n, uint8_t *out, size_t *out_len);

@@ -26,6 +26,7 @@
 #include <openssl/sha.h>
 
 #include "card_steps.h"
+#include "piv_helpers.h"
 #include "state_helpers.h"
 
 /* piv_save, wrapped at link time (-Wl,--wrap=piv_save): how often the PIV record is encoded. */
@@ -52,49 +53,20 @@ int __wrap_piv_save(const void *state, uint8_t **buf, size_t *len)
 static const uint8_t mgm_default[24] = {1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4,
                                         5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8};
 
-struct fx {
-        scsim_profile *p;
-        scsim_card *card;
-};
-
-static int open_piv(struct fx *f, const char *yaml)
+/* f's card from YAML text, or from the shipped piv profile when yaml is NULL. */
+static void open_piv(struct piv_fx *f, const char *yaml)
 {
-        scsim_diag diag;
-        int rc;
-
-        if (yaml != NULL)
-                rc = scsim_profile_load_buffer("test.yaml", yaml, strlen(yaml), &f->p, &diag);
-        else
-                rc = scsim_profile_load_file(SCSIM_SOURCE_DIR "/profiles/piv.yaml", &f->p, &diag);
-        if (rc != SCSIM_OK) {
-                char msg[600];
-                scsim_diag_format(&diag, msg, sizeof(msg));
-                print_error("%s\n", msg);
-                return -1;
-        }
-        if ((f->card = scsim_card_new(f->p)) == NULL ||
-            scsim_card_power_on(f->card, NULL, NULL) != SCSIM_OK)
-                return -1;
-        return 0;
+        f->card =
+            piv_card(&f->p, yaml, yaml == NULL ? SCSIM_SOURCE_DIR "/profiles/piv.yaml" : NULL);
 }
 
 static int setup(void **state)
 {
-        static struct fx f;
+        static struct piv_fx f;
 
         memset(&f, 0, sizeof(f));
-        if (open_piv(&f, NULL) != 0)
-                return -1;
+        open_piv(&f, NULL);
         *state = &f;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct fx *f = *state;
-
-        scsim_card_free(&f->card);
-        scsim_profile_free(&f->p);
         return 0;
 }
 
@@ -183,12 +155,12 @@ static const struct transcript cases[] = {
 
 static void test_transcripts(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 print_message("-- %s\n", cases[i].name);
-                teardown(state);
-                assert_int_equal(open_piv(f, NULL), 0);
+                piv_fx_teardown(state);
+                open_piv(f, NULL);
                 run_steps(f->card, cases[i].steps);
         }
 }
@@ -292,7 +264,7 @@ static void select_piv(scsim_card *card)
 
 static void test_mgm_auth_3des(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         static const char *const after[] = {
             "00DB3FFF 09 5C035FC105 5302 7000 -> 9000",
             "00CB3FFF 05 5C035FC105 00 -> 53027000 9000",
@@ -312,7 +284,7 @@ static void test_mgm_auth_3des(void **state)
 /* External authentication: ask for a challenge (81 empty), answer it encrypted in 82. */
 static void test_mgm_external_auth(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         uint8_t req[] = {0x00, 0x87, 0x03, 0x9b, 0x04, 0x7c, 0x02, 0x81, 0x00, 0x00};
         uint8_t cmd[4 + 1 + 12], resp[32];
         size_t n = 0;
@@ -329,7 +301,7 @@ static void test_mgm_external_auth(void **state)
 
 static void test_set_mgm_key_aes(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         static const uint8_t aes_key[16] = {0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
                                             0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f};
         uint8_t cmd[5 + 3 + 16] = {0x00, 0xff, 0xff, 0xff, 19, 0x08, 0x9b, 16};
@@ -346,7 +318,7 @@ static void test_set_mgm_key_aes(void **state)
 /* An AES-256 management key from the profile. */
 static void test_profile_aes_key(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         static const char yaml[] =
             "name: p\nhistorical_bytes: \"80\"\nserial: \"01\"\n"
             "files:\n  piv:\n    type: df\n    fid: \"7F10\"\n"
@@ -363,8 +335,8 @@ static void test_profile_aes_key(void **state)
                                             "00F7009E00 -> *9000", "00F8000000 -> 00000001 9000",
                                             NULL};
 
-        teardown(state);
-        assert_int_equal(open_piv(f, yaml), 0);
+        piv_fx_teardown(state);
+        open_piv(f, yaml);
         uint8_t meta[128];
         size_t n = 0;
 
@@ -491,7 +463,7 @@ static uint16_t sign(scsim_card *card, uint8_t alg, uint8_t slot, const uint8_t 
 
 static void test_generate_and_sign_ec(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         static const uint8_t hash[32] = "0123456789abcdef0123456789abcde";
         static const char *const verify[] = {"00200080" PIN " -> 9000", NULL};
         static const char *const logout[] = {"0020FF80 -> 9000", NULL};
@@ -523,7 +495,7 @@ static void test_generate_and_sign_ec(void **state)
 /* 9C: PIN always. Each signature needs its own VERIFY just before. */
 static void test_pin_always_9c_rsa(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         static const char *const verify[] = {"00200080" PIN " -> 9000", NULL};
         static const uint8_t digest[32] = "scsim PIV RSA signature test...";
         uint8_t block[256], sig[512], rec[256];
@@ -563,7 +535,7 @@ static void test_pin_always_9c_rsa(void **state)
 /* 9E with PIN policy never; ECDH on 9D matches the host's derivation. */
 static void test_ecdh_and_never_policy(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         EVP_PKEY *card_pub, *host = NULL;
         EVP_PKEY_CTX *ctx;
         uint8_t point[65], data[80], resp[80], secret[32], hash[32] = {1};
@@ -605,7 +577,7 @@ static void test_ecdh_and_never_policy(void **state)
 /* A certificate-sized PUT DATA through command chaining, read back through GET RESPONSE. */
 static void test_put_data_chained(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         uint8_t obj[1200], part[5 + 255], resp[300], back[1300];
         size_t total = 0, off = 0, n = 0, got = 0;
         uint16_t sw;
@@ -663,7 +635,7 @@ static scsim_card *durable_card(const scsim_profile *p, const char *path, int ex
 /* Generated keys, objects, the management key and PIN changes survive a restart. */
 static void test_durable_state(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         static const uint8_t aes_key[16] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
                                             0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf};
         static const uint8_t hash[32] = "durable PIV key, after restart";
@@ -746,7 +718,7 @@ static void test_durable_state(void **state)
 /* A state that cannot be written: PUT DATA, GENERATE, SET MANAGEMENT KEY answer 6581 and undo. */
 static void test_durable_rollback(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         char dir[] = "/tmp/scsim-piv-XXXXXX", path[64], cmd[128];
         uint8_t set_key[5 + 3 + 24] = {0x00, 0xff, 0xff, 0xff, 27, 0x03, 0x9b, 24};
         uint8_t gen[] = {0x00, 0x47, 0x00, 0x9e, 0x05, 0xac, 0x03, 0x80, 0x01, 0x11, 0x00};
@@ -786,7 +758,7 @@ static void test_all_algorithms(void **state)
                 uint8_t slot, alg;
                 size_t in_len;
         } rows[] = {{0x82, 0x06, 128}, {0x83, 0x07, 256}, {0x84, 0x11, 32}, {0x85, 0x14, 48}};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
 
         select_piv(f->card);
         assert_int_equal(mutual_auth(f->card, 0x03, mgm_default, 8, des3, false), 0x9000);
@@ -894,7 +866,7 @@ static void indent(char *out, size_t cap, const char *text, int ind)
 /* Keys and certificates given in the profile: the card has them from the start. */
 static void test_profile_keys_and_certs(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         static char key_pem[2048], cert_pem[4096], ki[2600], ci[5000], yaml[16384];
         static const uint8_t hash[32] = "a key the profile gave the card";
         uint8_t resp[2048], sig[128];
@@ -913,8 +885,8 @@ static void test_profile_keys_and_certs(void **state)
                  "piv:\n  keys:\n    9a:\n      algorithm: eccp256\n      private_key: |\n%s"
                  "  certificates:\n    9a: |\n%s  objects:\n    5fc109: \"01 02 03\"\n",
                  ki, ci);
-        teardown(state);
-        assert_int_equal(open_piv(f, yaml), 0);
+        piv_fx_teardown(state);
+        open_piv(f, yaml);
         select_piv(f->card);
         /* metadata: P-256, imported */
         assert_int_equal(xmit(f->card, "00F7009A00", resp, &n), 0x9000);
@@ -1003,7 +975,7 @@ static void test_mutated_commands(void **state)
         static const uint16_t ok_sw[] = {0x9000, 0x6581, 0x6700, 0x6881, 0x6882, 0x6883, 0x6884,
                                          0x6982, 0x6983, 0x6985, 0x6a80, 0x6a82, 0x6a84, 0x6a86,
                                          0x6a88, 0x6b00, 0x6d00, 0x6e00, 0x6986, 0x6a81, 0x6282};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         uint32_t rng = 0x5c51u;
         uint8_t apdu[300], out[SCSIM_RAPDU_MAX];
 
@@ -1057,7 +1029,7 @@ static void test_import_key(void **state)
         static const char *const rsa_parts[5] = {
             OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
             OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
         EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
         uint8_t data[400], resp[300], point[65];
@@ -1114,12 +1086,12 @@ static void test_global_pin(void **state)
                                    "chvs:\n  global: {reference: \"00\", value: \"111111\", "
                                    "length: 6..8, padding: FF, retries: 5}\n" PIV_TAIL;
         static const uint8_t hash[32] = "global PIN signs too";
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         uint8_t sig[128];
         size_t n = 0;
 
-        teardown(state);
-        assert_int_equal(open_piv(f, yaml), 0);
+        piv_fx_teardown(state);
+        open_piv(f, yaml);
         select_piv(f->card);
         run_steps(
             f->card,
@@ -1140,7 +1112,7 @@ static void test_global_pin(void **state)
 /* SET PIN RETRIES: management key and PIN first; new limits, PIN and PUK back to defaults. */
 static void test_set_pin_retries(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         char dir[] = "/tmp/scsim-piv-XXXXXX", path[64], cmd[128];
         scsim_card *card;
 
@@ -1171,7 +1143,7 @@ static void test_set_pin_retries(void **state)
 /* SET PIN RETRIES changes the core's counters alone: the PIV record (keys) is not encoded again. */
 static void test_set_pin_retries_core_only(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         char dir[] = "/tmp/scsim-piv-XXXXXX", path[64], cmd[128];
         scsim_card *card;
 
@@ -1272,24 +1244,24 @@ static void test_profile_key_errors(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_transcripts, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_mgm_auth_3des, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_mgm_external_auth, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_set_mgm_key_aes, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_profile_aes_key, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_generate_and_sign_ec, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_pin_always_9c_rsa, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_ecdh_and_never_policy, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_put_data_chained, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_all_algorithms, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_durable_state, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_durable_rollback, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_profile_keys_and_certs, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_mutated_commands, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_import_key, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_global_pin, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_set_pin_retries, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_set_pin_retries_core_only, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_transcripts, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_mgm_auth_3des, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_mgm_external_auth, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_set_mgm_key_aes, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_profile_aes_key, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_generate_and_sign_ec, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_pin_always_9c_rsa, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_ecdh_and_never_policy, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_put_data_chained, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_all_algorithms, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_durable_state, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_durable_rollback, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_profile_keys_and_certs, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_mutated_commands, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_import_key, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_global_pin, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_set_pin_retries, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_set_pin_retries_core_only, setup, piv_fx_teardown),
             cmocka_unit_test(test_profile_errors),
             cmocka_unit_test(test_profile_key_errors),
         };

@@ -40,12 +40,7 @@
 #define ALG_ED25519 0xe0
 #define ALG_X25519  0xe1
 
-struct fx {
-        scsim_profile *p;
-        scsim_card *card;
-};
-
-static struct fx fx;
+static struct piv_fx fx;
 
 static int setup(void **state)
 {
@@ -54,15 +49,6 @@ static int setup(void **state)
         piv_select(fx.card);
         piv_mgm_auth(fx.card);
         *state = &fx;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct fx *f = *state;
-
-        scsim_card_free(&f->card);
-        scsim_profile_free(&f->p);
         return 0;
 }
 
@@ -132,7 +118,7 @@ static uint16_t use_key(scsim_card *card, uint8_t alg, uint8_t slot, uint8_t tag
 
 static void test_ed25519(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         uint8_t msg[300], sig[128];
         size_t n = 0;
         EVP_PKEY *pub;
@@ -177,7 +163,7 @@ static void x25519_agree(scsim_card *card, uint8_t slot, EVP_PKEY *card_pub)
 
 static void test_x25519(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         EVP_PKEY *pub = piv_gen_pub(f->card, 0x9d, ALG_X25519);
 
         piv_verify_pin(f->card);
@@ -188,7 +174,7 @@ static void test_x25519(void **state)
 /* IMPORT with tag 07 (Ed25519) and 08 (X25519): the card uses the host's keys. */
 static void test_import_25519(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
         EVP_PKEY *x = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
         uint8_t data[2 + 32], msg[32] = "an Ed25519 message, 32 bytes...", sig[64], meta[128];
@@ -247,7 +233,7 @@ static void rsa_raw_check(scsim_card *card, uint8_t alg, uint8_t slot, EVP_PKEY 
 
 static void test_rsa3072_generate(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         EVP_PKEY *pub = piv_gen_pub(f->card, 0x9e, ALG_RSA3072);
 
         assert_int_equal(EVP_PKEY_get_bits(pub), 3072);
@@ -272,7 +258,7 @@ static size_t put_bn(uint8_t *p, uint8_t tag, const EVP_PKEY *key, const char *n
 /* RSA 4096 imported from its CRT parts (each 256 bytes), used in a retired slot. */
 static void test_rsa4096_import(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
         static uint8_t data[5 * 260];
         size_t n = 0;
@@ -298,7 +284,7 @@ static void test_rsa4096_import(void **state)
 /* An Ed25519 key generated on the card is attested like any other. */
 static void test_attest_ed25519(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         EVP_PKEY *pub = piv_gen_pub(f->card, 0x9c, ALG_ED25519);
         static uint8_t resp[4096];
         const uint8_t *p = resp;
@@ -339,7 +325,7 @@ static void test_move_delete(void **state)
             "00A4040009A00000030800001000 -> *9000",
             "00F69E9D -> 6982", /* the management key left with the application */
             NULL};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         EVP_PKEY *moved = piv_gen_pub(f->card, 0x9a, ALG_ED25519), *other, *meta_pub;
         uint8_t meta[128], resp[2048];
         size_t n = 0;
@@ -366,7 +352,7 @@ static void test_move_delete(void **state)
 /* Curve25519 keys go through the state file and come back the same. */
 static void test_state_keeps_25519(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         char dir[] = "/tmp/scsim-57-XXXXXX", path[600];
         uint8_t before[2][128], after[2][128];
         size_t nb[2] = {0}, na[2] = {0};
@@ -424,7 +410,7 @@ static void test_mutated(void **state)
         static const uint16_t ok_sw[] = {0x9000, 0x6700, 0x6881, 0x6882, 0x6883, 0x6884,
                                          0x6982, 0x6983, 0x6985, 0x6a80, 0x6a82, 0x6a86,
                                          0x6a88, 0x6d00, 0x6e00, 0x6986, 0x6a81, 0x6b00};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         uint32_t rng = 0x57u;
         uint8_t apdu[128], out[SCSIM_RAPDU_MAX];
         EVP_PKEY *a = piv_gen_pub(f->card, 0x9a, ALG_ED25519),
@@ -475,9 +461,9 @@ static void test_older_firmware(void **state)
             "-> 6A86",          /* IMPORT Ed25519 */
             "00F6829A -> 6D00", /* MOVE KEY */
             NULL};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
 
-        teardown(state);
+        piv_fx_teardown(state);
         f->card = piv_card(&f->p, NULL, SCSIM_SOURCE_DIR "/profiles/yubikey5.yaml");
         piv_select(f->card);
         piv_mgm_auth(f->card);
@@ -487,16 +473,16 @@ static void test_older_firmware(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_ed25519, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_x25519, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_import_25519, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_rsa3072_generate, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_rsa4096_import, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_attest_ed25519, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_move_delete, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_state_keeps_25519, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_mutated, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_older_firmware, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_ed25519, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_x25519, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_import_25519, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_rsa3072_generate, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_rsa4096_import, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_attest_ed25519, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_move_delete, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_state_keeps_25519, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_mutated, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_older_firmware, setup, piv_fx_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

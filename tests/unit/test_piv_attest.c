@@ -28,12 +28,7 @@
 
 #define TAG_F9_CERT 0x5fff01
 
-struct fx {
-        scsim_profile *p;
-        scsim_card *card;
-};
-
-static struct fx fx;
+static struct piv_fx fx;
 
 static int setup(void **state)
 {
@@ -41,15 +36,6 @@ static int setup(void **state)
         fx.card = piv_card(&fx.p, NULL, SCSIM_SOURCE_DIR "/profiles/yubikey5.yaml");
         piv_select(fx.card);
         *state = &fx;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct fx *f = *state;
-
-        scsim_card_free(&f->card);
-        scsim_profile_free(&f->p);
         return 0;
 }
 
@@ -120,7 +106,7 @@ static void check_attestation(X509 *att, X509 *ca, EVP_PKEY *pub, const char *cn
 static void test_attest_generated(void **state)
 {
         static const uint8_t once[2] = {0x02, 0x01}, always[2] = {0x03, 0x01};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         EVP_PKEY *ec, *rsa;
         X509 *ca, *att;
         uint16_t sw = 0;
@@ -159,7 +145,7 @@ static void test_attest_refused(void **state)
         /* an imported P-256 key: scalar 1 (its public key is the generator) */
         static const uint8_t import[] = {0x06, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                                          0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         uint16_t sw = 0;
 
         run_steps(f->card, steps);
@@ -185,9 +171,9 @@ static void test_attest_old_firmware(void **state)
         static const char *const steps[] = {"00A4040009A00000030800001000 -> *9000",
                                             "00F99A00 -> 6D00", "00F700F900 -> 6A88",
                                             "00CB3FFF 05 5C035FFF01 00 -> 6A82", NULL};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
 
-        teardown(state);
+        piv_fx_teardown(state);
         f->card = piv_card(&f->p, yaml, NULL);
         run_steps(f->card, steps);
 }
@@ -240,7 +226,7 @@ static X509 *make_ca(EVP_PKEY **key)
 /* A profile's own attestation key and certificate: attestations chain to them. */
 static void test_attest_profile_key(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         static char yaml[32768], kbuf[8192], cbuf[8192];
         EVP_PKEY *key = NULL, *pub;
         X509 *given = make_ca(&key), *ca, *att;
@@ -265,7 +251,7 @@ static void test_attest_profile_key(void **state)
                  "    9e: {algorithm: eccp256}\n"
                  "  certificates:\n    f9: |\n%s",
                  kbuf, cbuf);
-        teardown(state);
+        piv_fx_teardown(state);
         f->card = piv_card(&f->p, yaml, NULL);
         piv_select(f->card);
         assert_non_null(ca = piv_read_cert(f->card, TAG_F9_CERT));
@@ -306,7 +292,7 @@ static void test_reset_keeps_attestation(void **state)
                                             "00FB0000 -> 9000",
                                             "00F7009A00 -> 6A88",
                                             NULL};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         static uint8_t c1[2048], c2[2048], m1[256], m2[256];
         size_t cn1 = 0, cn2 = 0, mn1 = 0, mn2 = 0;
         EVP_PKEY *pub;
@@ -326,7 +312,7 @@ static void test_reset_keeps_attestation(void **state)
 /* A state file keeps F9's key and certificate: a restarted card attests under the same CA. */
 static void test_state_keeps_attestation(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         char dir[] = "/tmp/scsim-attest-XXXXXX", path[600];
         static uint8_t c1[2048], c2[2048], m1[256], m2[256];
         size_t cn1 = 0, cn2 = 0, mn1 = 0, mn2 = 0;
@@ -382,7 +368,7 @@ static void test_state_without_attestation(void **state)
         char new_yaml[sizeof(old_yaml)], dir[] = "/tmp/scsim-attest-XXXXXX", path[600];
         static uint8_t c0[2048], c1[2048], c2[2048], m0[256], m1[256], m2[256];
         size_t cn0 = 0, cn1 = 0, cn2 = 0, mn0 = 0, mn1 = 0, mn2 = 0;
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         scsim_diag diag;
         EVP_PKEY *pub;
         X509 *ca, *att;
@@ -392,14 +378,14 @@ static void test_state_without_attestation(void **state)
         memcpy(strstr(new_yaml, "4.2.7"), "5.4.3", 5);
         assert_non_null(mkdtemp(dir));
         snprintf(path, sizeof(path), "%s/state", dir);
-        teardown(state);
+        piv_fx_teardown(state);
         f->card = piv_card(&f->p, old_yaml, NULL);
         assert_int_equal(scsim_card_attach_state(f->card, path, &diag), SCSIM_OK);
         piv_select(f->card);
         piv_mgm_auth(f->card);
         pub = piv_gen_pub(f->card, 0x9a, 0x11);
         assert_int_equal(xmit(f->card, "00F700F900", NULL, NULL), 0x6a88);
-        teardown(state);
+        piv_fx_teardown(state);
 
         for (int round = 0; round < 2; round++) {
                 f->card = piv_card(&f->p, new_yaml, NULL);
@@ -420,7 +406,7 @@ static void test_state_without_attestation(void **state)
                 /* a change of state makes the new key durable */
                 assert_int_equal(xmit(f->card, "0020008008393939393939FFFF", NULL, NULL),
                                  0x63c2 - round);
-                teardown(state);
+                piv_fx_teardown(state);
         }
         assert_int_equal(cn0, cn1);
         assert_memory_equal(c0, c1, cn0);
@@ -464,7 +450,7 @@ static bool has_pair(struct piv *piv)
  */
 static void test_pair_made_when_needed(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         scsim_card *card = scsim_card_new(f->p);
         uint8_t *rec = NULL;
         size_t len = 0, at = 0;
@@ -489,7 +475,7 @@ static void test_pair_made_when_needed(void **state)
 /* Two cards have attestation CAs of their own. */
 static void test_cas_differ(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         scsim_card *other = scsim_card_new(f->p);
         X509 *a, *b;
 
@@ -508,15 +494,15 @@ static void test_cas_differ(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_attest_generated, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_attest_refused, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_attest_old_firmware, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_attest_profile_key, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_reset_keeps_attestation, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_state_keeps_attestation, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_state_without_attestation, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_cas_differ, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_pair_made_when_needed, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_attest_generated, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_attest_refused, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_attest_old_firmware, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_attest_profile_key, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_reset_keeps_attestation, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_state_keeps_attestation, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_state_without_attestation, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_cas_differ, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_pair_made_when_needed, setup, piv_fx_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,27 +24,13 @@
 #define PIN         "08 313233343536FFFF"
 #define PIN_EMPTY   "08 FFFFFFFFFFFFFFFF"
 
-struct fx {
-        scsim_profile *p;
-        scsim_card *card;
-};
-
-static struct fx fx;
+static struct piv_fx fx;
 
 static int setup(void **state)
 {
         memset(&fx, 0, sizeof(fx));
         fx.card = piv_card(&fx.p, NULL, SCSIM_SOURCE_DIR "/profiles/yubikey5.yaml");
         *state = &fx;
-        return 0;
-}
-
-static int teardown(void **state)
-{
-        struct fx *f = *state;
-
-        scsim_card_free(&f->card);
-        scsim_profile_free(&f->p);
         return 0;
 }
 
@@ -107,11 +93,11 @@ static const struct transcript cases[] = {
 
 static void test_transcripts(void **state)
 {
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
 
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 print_message("-- %s\n", cases[i].name);
-                teardown(state);
+                piv_fx_teardown(state);
                 setup(state);
                 run_steps(f->card, cases[i].steps);
         }
@@ -123,7 +109,7 @@ static void test_atr(void **state)
         static const uint8_t yk5[] = {0x3b, 0xfd, 0x13, 0x00, 0x00, 0x81, 0x31, 0xfe,
                                       0x15, 0x80, 0x73, 0xc0, 0x21, 0xc0, 0x57, 0x59,
                                       0x75, 0x62, 0x69, 0x4b, 0x65, 0x79, 0x40};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         const uint8_t *atr = NULL;
         size_t n = 0;
 
@@ -141,7 +127,7 @@ static void test_serial_follows_card(void **state)
                                             "001D0000 -> *0204006ACFCA 03020010 040101 0503050403 "
                                             "06020000 07010F 080100 0A0100 0D020010 0E020010 9000",
                                             SEL_PIV, "00F80000 -> 006ACFCA 9000", NULL};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         uint8_t info[64];
         size_t n = 0;
 
@@ -176,9 +162,9 @@ static void test_identity_from_profile(void **state)
             "00FD0000 -> 050701 9000",
             "00F80000 -> 00BC614E 9000",
             NULL};
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
 
-        teardown(state);
+        piv_fx_teardown(state);
         f->card = piv_card(&f->p, yaml, NULL);
         run_steps(f->card, steps);
 }
@@ -272,7 +258,7 @@ static void test_stored_key_is_secret(void **state)
 {
         static const char put[] = "00DB3FFF1B 5C035FC109 5314 8812 8910 000102030405060708090A0B0C"
                                   "0D0E0F";
-        struct fx *f = *state;
+        struct piv_fx *f = *state;
         scsim_apdu_info info;
         uint8_t apdu[64];
         size_t len;
@@ -312,13 +298,13 @@ static void test_stored_key_is_secret(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_transcripts, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_atr, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_serial_follows_card, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_identity_from_profile, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_transcripts, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_atr, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_serial_follows_card, setup, piv_fx_teardown),
+            cmocka_unit_test_setup_teardown(test_identity_from_profile, setup, piv_fx_teardown),
             cmocka_unit_test(test_identity_errors),
             cmocka_unit_test(test_malformed_option),
-            cmocka_unit_test_setup_teardown(test_stored_key_is_secret, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_stored_key_is_secret, setup, piv_fx_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
