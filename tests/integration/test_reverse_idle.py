@@ -11,7 +11,7 @@ import sys
 import time
 
 from scsimtest import check
-from vpcd_peer import (TIMEOUT, bridge_bounds, frame, handshake, recv_frame,
+from vpcd_peer import (TIMEOUT, bridge_bounds, frame, handshake, log_complete, recv_frame,
                        start_listening_bridge, transmit, wait_closed)
 
 vpcd = sys.argv[1]
@@ -59,6 +59,7 @@ finally:
         bridge.terminate()
         bridge.wait(TIMEOUT)
 
+log_complete(bridge)  # the thread copying the log may still be behind the bridge's exit
 with open(log_path) as f:
     text = f.read()
 check("slot 0: idle timeout" in text, "the log names the idle timeout")

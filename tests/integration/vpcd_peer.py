@@ -105,6 +105,16 @@ def bridge_bounds(text):
     return int(m.group(1)), int(m.group(2))
 
 
+def log_complete(bridge):
+    """Once a bridge from start_listening_bridge has exited: wait until its whole log is in the
+    file (the thread copying it reads to the end of the pipe, then closes the file)."""
+    if bridge.poll() is None:
+        raise RuntimeError("log_complete: scsim-vpcd is still running")
+    bridge.log_pump.join(TIMEOUT)
+    if bridge.log_pump.is_alive():
+        raise RuntimeError("log_complete: the bridge's log was not closed within %d s" % TIMEOUT)
+
+
 def free_port():
     """A port free on loopback now; free for as long as no one else takes it."""
     probe = socket.socket()
@@ -118,10 +128,11 @@ def start_listening_bridge(args, log_path, slots=2, tries=20):
     """Start scsim-vpcd --reverse ARGS -v, "{port}" in ARGS standing for a free port; return once
     all its slots listen (their log lines say so: a blocking read, no polling) with the process,
     its log so far and the port. With one card the bridge listens for two slots, the second (a
-    spare card) on the next port. The rest of its log goes to log_path. A port probed free can be
-    taken before the bridge binds it, and the next one was never probed (tests and pcscd of other
-    runs listen on loopback ports too): the bridge then says it cannot listen and exits, and
-    another port is tried. Once a slot listens it holds its port, and no one else can listen
+    spare card) on the next port. The rest of its log goes to log_path, line by line, by a thread:
+    read log_path only after log_complete(bridge), or its last lines may not be there yet. A port
+    probed free can be taken before the bridge binds it, and the next one was never probed (tests
+    and pcscd of other runs listen on loopback ports too): the bridge then says it cannot listen
+    and exits, and another port is tried. Once a slot listens it holds its port, and no one else can listen
     there: a connection to it reaches the bridge."""
     for _ in range(tries):
         port = free_port()
@@ -138,7 +149,7 @@ def start_listening_bridge(args, log_path, slots=2, tries=20):
             if "cannot listen on" in seen and "in use" in seen:
                 continue
             raise RuntimeError("scsim-vpcd exited (%d) without listening:\n%s" % (rc, seen))
-        log = open(log_path, "w")
+        log = open(log_path, "w", buffering=1)
         log.write(seen)
 
         def pump():
@@ -146,6 +157,7 @@ def start_listening_bridge(args, log_path, slots=2, tries=20):
                 log.write(line)
             log.close()
 
-        threading.Thread(target=pump, daemon=True).start()
+        bridge.log_pump = threading.Thread(target=pump, daemon=True)
+        bridge.log_pump.start()
         return bridge, seen, port
     raise RuntimeError("no free port for scsim-vpcd in %d tries" % tries)
