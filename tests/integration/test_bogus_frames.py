@@ -12,10 +12,9 @@ import sys
 import tempfile
 
 from scsimtest import check, fail
-from vpcd_peer import accept, frame, recv_frame
+from vpcd_peer import TIMEOUT, accept, frame, recv_frame, start_listening_bridge
 
 vpcd = sys.argv[1]
-from vpcd_peer import TIMEOUT
 
 
 def expect_closed(s, what):
@@ -81,17 +80,10 @@ finally:
         bridge.wait()
 
 # Reverse mode: we play vpcd connecting out to the bridge.
-probe = socket.socket()
-probe.bind(("127.0.0.1", 0))
-rport = probe.getsockname()[1]
-probe.close()
-bridge = subprocess.Popen([vpcd, "--reverse", "--listen", "127.0.0.1:%d" % rport, "-v"],
-                          stderr=subprocess.PIPE, text=True)
+# A free port taken by someone else before the bridge binds it is tried again (the helper).
+bridge, _, rport = start_listening_bridge(
+    [vpcd, "--reverse", "--listen", "127.0.0.1:{port}", "-v"], os.devnull)
 try:
-    # Its "listening" log line is the readiness signal: a blocking read, no polling.
-    for line in bridge.stderr:
-        if "listening on" in line:
-            break
     s = socket.create_connection(("127.0.0.1", rport), timeout=TIMEOUT)
     check(s is not None, "connected to the bridge in reverse mode")
     s.sendall(frame(b"\x04"))
