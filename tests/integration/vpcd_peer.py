@@ -132,8 +132,8 @@ def start_listening_bridge(args, log_path, slots=2, tries=20):
     read log_path only after log_complete(bridge), or its last lines may not be there yet. A port
     probed free can be taken before the bridge binds it, and the next one was never probed (tests
     and pcscd of other runs listen on loopback ports too): the bridge then says it cannot listen
-    and exits, and another port is tried. Once a slot listens it holds its port, and no one else can listen
-    there: a connection to it reaches the bridge."""
+    and exits, and another port is tried. Once a slot listens it holds its port, and no one else
+    can listen there: a connection to it reaches the bridge."""
     for _ in range(tries):
         port = free_port()
         bridge = subprocess.Popen([a.replace("{port}", str(port)) for a in args],
